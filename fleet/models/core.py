@@ -1,0 +1,122 @@
+"""Tenants, their devices, and the raw error-code occurrences reported for them."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Tenant(models.Model):
+    """An MSP customer: every device, occurrence and import belongs to exactly one."""
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    operators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="granted_tenants",
+        blank=True,
+        help_text="Operators who may see this tenant. Superusers see every tenant.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def device_name_key(name: str) -> str:
+    """The matching key for a device name: case-insensitive, an FQDN reduced to its host part.
+
+    `PC-0042.contoso.local`, `pc-0042` and `PC-0042` are the same device; an IP address is kept
+    whole because its dots are not domain separators.
+    """
+    name = name.strip().rstrip(".").lower()
+    if not name:
+        return ""
+    try:
+        ipaddress.ip_address(name)
+        return name
+    except ValueError:
+        pass
+    if "\\" in name:  # DOMAIN\HOST as some scripts write it
+        name = name.rsplit("\\", 1)[1]
+    return name.split(".", 1)[0]
+
+
+class Device(models.Model):
+    """A Windows endpoint of one tenant, known by its name and the identifiers exports carry."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="devices")
+    hostname = models.CharField(max_length=255, help_text="Name as first reported (may be FQDN).")
+    name_key = models.CharField(max_length=255, editable=False)
+    intune_device_id = models.CharField("Intune device ID", max_length=64, blank=True)
+    entra_device_id = models.CharField("Entra (Azure AD) device ID", max_length=64, blank=True)
+    wsus_computer_id = models.CharField("WSUS computer ID", max_length=64, blank=True)
+    configmgr_name = models.CharField("ConfigMgr machine name", max_length=255, blank=True)
+    first_seen_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "name_key"], name="device_unique_name_key"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "intune_device_id"], name="device_intune_idx"),
+            models.Index(fields=["tenant", "entra_device_id"], name="device_entra_idx"),
+            models.Index(fields=["tenant", "wsus_computer_id"], name="device_wsus_idx"),
+            models.Index(fields=["tenant", "-last_seen_at"], name="device_last_seen_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.hostname
+
+    def save(self, *args, **kwargs) -> None:
+        self.name_key = device_name_key(self.hostname)
+        super().save(*args, **kwargs)
+
+
+class Occurrence(models.Model):
+    """One report of one error code on one device at one time. Never updated after insert,
+    except for the `aggregated` flag the aggregation sets when it has counted the row."""
+
+    id = models.BigAutoField(primary_key=True)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="occurrences")
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="occurrences")
+    code = models.PositiveBigIntegerField(help_text="Unsigned 32-bit value, e.g. 2149859339.")
+    code_extension = models.CharField(
+        max_length=32, blank=True, help_text="Setup extended code, e.g. C3FD of 0xC1900101_C3FD."
+    )
+    occurred_at = models.DateTimeField()
+    source = models.CharField(max_length=40, help_text="api, or the import format name.")
+    dedupe_key = models.CharField(max_length=64)
+    update_title = models.CharField(max_length=500, blank=True)
+    kb = models.CharField("KB", max_length=20, blank=True)
+    message = models.TextField(blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    aggregated = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "source", "dedupe_key"], name="occurrence_unique_dedupe"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "code", "occurred_at"], name="occ_tenant_code_time_idx"),
+            models.Index(fields=["device", "occurred_at"], name="occ_device_time_idx"),
+            # Small and hot: the rows the next aggregation run must pick up.
+            models.Index(
+                fields=["id"], name="occ_pending_idx", condition=models.Q(aggregated=False)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"0x{self.code:08X} on {self.device_id} at {self.occurred_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,43 @@
+"""Aggregates that pages and rules read instead of scanning raw occurrences."""
+
+from django.db import models
+
+
+class HourlyCodeStat(models.Model):
+    """Occurrences and distinct devices per (tenant, code, hour)."""
+
+    tenant = models.ForeignKey("fleet.Tenant", on_delete=models.CASCADE, related_name="+")
+    code = models.PositiveBigIntegerField()
+    hour = models.DateTimeField()
+    occurrences = models.PositiveIntegerField(default=0)
+    devices = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "code", "hour"], name="hourly_code_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "hour"], name="hourly_code_tenant_hour_idx"),
+            models.Index(fields=["code", "hour"], name="hourly_code_code_hour_idx"),
+        ]
+
+
+class HourlyDeviceCodeStat(models.Model):
+    """Occurrences per (tenant, code, device, hour); the source of exact distinct-device counts."""
+
+    tenant = models.ForeignKey("fleet.Tenant", on_delete=models.CASCADE, related_name="+")
+    device = models.ForeignKey("fleet.Device", on_delete=models.CASCADE, related_name="+")
+    code = models.PositiveBigIntegerField()
+    hour = models.DateTimeField()
+    occurrences = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "code", "hour"], name="hourly_device_code_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "code", "hour"], name="hourly_dev_tenant_code_idx"),
+            models.Index(fields=["tenant", "hour"], name="hourly_dev_tenant_hour_idx"),
+        ]

@@ -1,0 +1,166 @@
+"""Django settings, read from environment variables (documented in README.md)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from fleet.env import (
+    ImproperEnvironment,
+    check_redis_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    parse_database_url,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+try:
+    DEBUG = env_bool("DEBUG", False)
+    SECRET_KEY = env_str("SECRET_KEY", "")
+    if not SECRET_KEY:
+        # A development key: fine on loopback; `check --deploy` flags it, and compose requires one.
+        SECRET_KEY = "django-insecure-development-key-change-me"
+    ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+    CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+    DATABASES = {
+        "default": parse_database_url(
+            env_str("DATABASE_URL", "sqlite:///var/fleet.sqlite3"), BASE_DIR
+        )
+    }
+    REDIS_URL = check_redis_url(env_str("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    EMAIL_HOST = env_str("SMTP_HOST", "127.0.0.1")
+    EMAIL_PORT = env_int("SMTP_PORT", 25, minimum=1)
+    EMAIL_HOST_USER = env_str("SMTP_USER", "")
+    EMAIL_HOST_PASSWORD = env_str("SMTP_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("SMTP_STARTTLS", False)
+    EMAIL_USE_SSL = env_bool("SMTP_SSL", False)
+    EMAIL_TIMEOUT = env_int("SMTP_TIMEOUT", 10, minimum=1)
+    DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "fleet-errors@localhost")
+    SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+    SECURE_COOKIES = env_bool("SECURE_COOKIES", False)
+    MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 200, minimum=1)
+    INGEST_MAX_BODY_MB = env_int("INGEST_MAX_BODY_MB", 10, minimum=1)
+    INGEST_MAX_BATCH = env_int("INGEST_MAX_BATCH", 5000, minimum=1)
+    RAW_RETENTION_DAYS = env_int("RAW_RETENTION_DAYS", 0, minimum=0)
+    LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+    if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ImproperEnvironment(f"LOG_LEVEL={LOG_LEVEL!r} is not a logging level")
+except ImproperEnvironment as exc:
+    # Fail at start with one clear line rather than a traceback deep in Django.
+    sys.stderr.write(f"fleet-errors: bad setting: {exc}\n")
+    raise SystemExit(2) from None
+
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    sys.stderr.write("fleet-errors: bad setting: SMTP_STARTTLS and SMTP_SSL are exclusive\n")
+    raise SystemExit(2)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "fleet",
+    "codes",
+    "dashboards",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "fleet.urls"
+WSGI_APPLICATION = "fleet.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+MEDIA_ROOT = VAR_DIR / "media"
+
+# Uploads larger than this spill to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = INGEST_MAX_BODY_MB * 1024 * 1024
+
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Celery: Redis is the broker; results are not needed (the database holds every outcome).
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A publish to a dead broker must fail fast: the occurrence is already committed and the
+# next beat tick catches up, so the HTTP answer should not wait on Redis.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+CELERY_BEAT_SCHEDULE = {
+    "aggregate-occurrences": {
+        "task": "fleet.tasks.aggregate_occurrences",
+        "schedule": 60.0,
+        # A tick that waited longer than its own period is dropped, not piled up.
+        "options": {"expires": 55},
+    },
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
