@@ -1,23 +1,90 @@
-"""The error-code catalog."""
+"""The error-code catalog: one row per code value, families with their shared texts, and
+operators' own runbook notes."""
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
+
+
+class Severity(models.TextChoices):
+    """Severity as an operator reads it, not the HRESULT severity bit."""
+
+    ERROR = "error", "Error"
+    WARNING = "warning", "Warning"
+    INFORMATIONAL = "informational", "Informational"
+
+
+class CodeFamily(models.Model):
+    """A group of codes that share where Windows logs them and how to troubleshoot them
+    (Windows Update agent, CBS servicing, setup 0xC19…, Win32, NTSTATUS, BITS, …)."""
+
+    slug = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=120)
+    default_severity = models.CharField(max_length=20, choices=Severity.choices)
+    summary = models.TextField(blank=True)
+    where_logged = models.TextField(blank=True, help_text="Markdown.")
+    troubleshooting = models.TextField(blank=True, help_text="Markdown.")
+    decode_snippet = models.TextField(blank=True, help_text="PowerShell.")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "code families"
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class ErrorCode(models.Model):
-    """One catalog entry per 32-bit value; filled by `manage.py import_codes`."""
+    """One catalog entry per unsigned 32-bit value; filled by `manage.py import_codes`."""
 
     value = models.PositiveBigIntegerField(unique=True, help_text="Unsigned 32-bit value.")
     name = models.CharField(max_length=120, blank=True, db_index=True)
+    other_names = models.JSONField(default=list, blank=True)
     message = models.TextField(blank=True)
-    family = models.CharField(max_length=40, blank=True)
-    severity = models.CharField(max_length=20, blank=True, help_text="Operator severity.")
+    message_source = models.CharField(max_length=200, blank=True)
+    header = models.CharField(max_length=60, blank=True, help_text="SDK header defining it.")
+    family = models.ForeignKey(
+        CodeFamily, null=True, blank=True, on_delete=models.SET_NULL, related_name="codes"
+    )
+    severity = models.CharField(
+        max_length=20, choices=Severity.choices, blank=True, help_text="Effective severity."
+    )
+    severity_override = models.CharField(
+        max_length=20, choices=Severity.choices, blank=True, help_text="Curated override."
+    )
+    severity_reason = models.TextField(blank=True)
+    # Curated knowledge, in our own words (codes/knowledge/*.md).
+    curated = models.BooleanField(default=False)
+    title = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True, help_text="Markdown.")
+    causes = models.TextField(blank=True, help_text="Markdown.")
+    steps = models.TextField(blank=True, help_text="Markdown.")
+    faq = models.JSONField(default=list, blank=True, help_text='[{"q": …, "a": …}]')
+    sources = models.JSONField(default=list, blank=True, help_text="Attributions.")
+    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["value"]
 
     def __str__(self) -> str:
-        return f"0x{self.value:08X} {self.name}".strip()
+        return f"{self.hex} {self.name}".strip()
 
     @property
     def hex(self) -> str:
         return f"0x{self.value:08X}"
+
+
+class RunbookNote(models.Model):
+    """An operator's own note on a code, shown on its page to colleagues."""
+
+    code = models.PositiveBigIntegerField(db_index=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"note on 0x{self.code:08X}"
