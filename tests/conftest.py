@@ -4,6 +4,8 @@ import pytest
 
 from tests.factories import DeviceFactory, TenantFactory, UserFactory
 
+pytest_plugins = ["tests.services"]
+
 
 @pytest.fixture
 def tenant(db):

@@ -1,0 +1,66 @@
+# Two commands on a fresh Debian machine: `make demo` and `make test`.
+# Every target installs what it needs; nothing is assumed to be there but python3.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test lint format bench bench-quick migrate install dev-install system-deps test-system-deps clean
+
+help:
+	@echo "make demo    - install, load the code catalog and a sample fleet, run web + worker + beat"
+	@echo "make test    - install test dependencies and run the whole suite (ruff, pytest, browser)"
+	@echo "make bench   - run the benchmarks under bench/ and print figures"
+	@echo "make lint    - ruff check and format check"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# Stamps keep re-runs fast and re-install when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+dev-install: $(VENV)/.installed-dev
+
+system-deps:
+	@scripts/ensure_debian_packages.sh redis-server:redis-server
+
+test-system-deps:
+	@scripts/ensure_debian_packages.sh redis-server:redis-server /usr/bin/chromium:chromium
+
+demo: install system-deps
+	@PORT=$(PORT) scripts/demo.sh
+
+test: dev-install test-system-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: dev-install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: dev-install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: dev-install system-deps
+	$(BIN)/python bench/run_all.py
+
+bench-quick: dev-install system-deps
+	$(BIN)/python bench/run_all.py --quick
+
+migrate: install
+	$(BIN)/python manage.py migrate
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3* var/static var/celerybeat* test-artifacts

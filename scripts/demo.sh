@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Run the whole product on loopback: Redis (unless one already answers), web, worker, beat.
+# Ctrl-C stops everything this script started, and nothing else.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=.venv/bin
+PORT=${PORT:-8000}
+REDIS_PORT=${DEMO_REDIS_PORT:-6379}
+export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:${REDIS_PORT}/0}
+export DEBUG=${DEBUG:-0}
+export SITE_URL=${SITE_URL:-http://127.0.0.1:${PORT}}
+mkdir -p var/redis var/log
+
+pids=()
+stop_all() {
+    trap - INT TERM EXIT
+    if [ ${#pids[@]} -gt 0 ]; then
+        echo
+        echo "stopping: ${pids[*]}"
+        kill -TERM "${pids[@]}" 2>/dev/null || true
+        wait "${pids[@]}" 2>/dev/null || true
+    fi
+}
+trap stop_all INT TERM EXIT
+
+if redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+    echo "using the Redis already running on 127.0.0.1:$REDIS_PORT (it is left running on exit)"
+else
+    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$PWD/var/redis" \
+        --save "" --appendonly yes --daemonize no --logfile "$PWD/var/log/redis.log" &
+    pids+=($!)
+    for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    redis-cli -p "$REDIS_PORT" ping >/dev/null || { echo "redis-server did not start; see var/log/redis.log"; exit 1; }
+fi
+
+$BIN/python manage.py migrate --no-input -v 0
+$BIN/python manage.py collectstatic --no-input -v 0
+$BIN/python manage.py import_codes
+$BIN/python manage.py seed_demo
+password=$($BIN/python manage.py demo_login)
+$BIN/python manage.py run_pipeline
+
+$BIN/celery -A fleet worker --loglevel INFO --concurrency 2 >var/log/worker.log 2>&1 &
+pids+=($!)
+$BIN/celery -A fleet beat --loglevel INFO --schedule var/celerybeat-schedule >var/log/beat.log 2>&1 &
+pids+=($!)
+$BIN/gunicorn fleet.wsgi --bind "127.0.0.1:$PORT" --workers 2 --access-logfile - \
+    >var/log/web.log 2>&1 &
+pids+=($!)
+
+for _ in $(seq 100); do
+    $BIN/python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$PORT/healthz', timeout=2)" \
+        2>/dev/null && break
+    sleep 0.2
+done
+
+cat <<MSG
+
+  Fleet errors is running: http://127.0.0.1:$PORT/
+  Log in as:  operator / $password
+  Logs:       var/log/{web,worker,beat,redis}.log
+  Ctrl-C stops web, worker, beat$( [ ${#pids[@]} -eq 4 ] && echo ' and Redis').
+
+MSG
+wait -n "${pids[@]}" || true
+echo "a process exited; see var/log/"

@@ -1,0 +1,40 @@
+"""The path "occurrence stored -> Celery worker on a real Redis broker -> hourly aggregate"."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from fleet.models import HourlyCodeStat, Occurrence
+from fleet.tasks import aggregate_occurrences, request_aggregation
+from tests.factories import DeviceFactory, OccurrenceFactory
+from tests.services import RedisServer, broker, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def test_worker_aggregates_occurrences_sent_through_redis(tenant, celery_worker):
+    devices = [DeviceFactory(tenant=tenant) for _ in range(3)]
+    hour = datetime(2026, 11, 20, 14, tzinfo=UTC)
+    for n, device in enumerate(devices * 2):
+        OccurrenceFactory(device=device, occurred_at=hour.replace(minute=n * 7))
+
+    aggregate_occurrences.apply_async()
+
+    def aggregated() -> bool:
+        return not Occurrence.objects.filter(aggregated=False).exists()
+
+    wait_until(aggregated, 30, f"the worker to aggregate; its log:\n{celery_worker.log()}")
+    stat = HourlyCodeStat.objects.get(tenant=tenant, code=0x8024000B, hour=hour)
+    assert (stat.occurrences, stat.devices) == (6, 3)
+    assert "fleet.tasks.aggregate_occurrences" in celery_worker.log()
+
+
+def test_request_aggregation_reports_a_dead_broker_without_raising(tmp_path):
+    dead = RedisServer(tmp_path)  # never started: nothing listens on its port
+    with broker(dead.url):
+        assert request_aggregation() is False
+
+
+def test_request_aggregation_queues_on_a_live_broker(redis_server):
+    with broker(redis_server.url):
+        assert request_aggregation() is True

@@ -1,0 +1,197 @@
+"""Start real services for integration tests: redis-server and a Celery worker.
+
+Each fixture binds a free loopback port, waits until the service answers, and stops it after.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(check, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+class RedisServer:
+    """A throwaway redis-server on loopback that tests may stop and start again."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.binary = shutil.which("redis-server")
+        if not self.binary:
+            pytest.fail("redis-server is not installed: run `make test`, which installs it")
+        self.port = free_port()
+        self.workdir = workdir
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self.ping, 10, "redis-server")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+    def ping(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+
+def database_url_for_subprocess() -> str:
+    """The URL of the database this test run uses (the test database, not the dev one)."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        name = str(db["NAME"])
+        if name == ":memory:" or "mode=memory" in name:
+            pytest.fail("the test database is in memory; subprocesses cannot share it")
+        return f"sqlite:///{name}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class CeleryWorker:
+    """`celery -A fleet worker` in a subprocess, on the test database and a given broker."""
+
+    def __init__(self, broker_url: str, logfile: Path) -> None:
+        self.broker_url = broker_url
+        self.logfile = logfile
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url_for_subprocess(),
+            "REDIS_URL": self.broker_url,
+            "DJANGO_SETTINGS_MODULE": "fleet.settings",
+        }
+        self._log = self.logfile.open("w")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "fleet",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "1",
+                "--pool",
+                "prefork",
+                "--without-mingle",
+                "--without-gossip",
+                "--hostname",
+                f"test-{os.getpid()}@%h",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_until(lambda: "ready." in self.log() or self.process.poll() is not None, 60, "worker")
+        if self.process.poll() is not None:
+            raise RuntimeError(f"celery worker exited early:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.logfile.read_text(errors="replace") if self.logfile.exists() else ""
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        self._log.close()
+
+
+@contextlib.contextmanager
+def broker(url: str) -> Iterator[None]:
+    """Point this process's Celery producer at `url` for the duration."""
+    from fleet.celery import app
+
+    def reset_pool() -> None:
+        # Drop both the connection pool and the producer pool built on it. Closing them would
+        # close kombu's shared pool for that URL for good, so they are only forgotten.
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    # The app reads Django settings with the CELERY_ namespace, so the key carries it too.
+    previous = app.conf.CELERY_BROKER_URL
+    app.conf.CELERY_BROKER_URL = url
+    reset_pool()
+    try:
+        yield
+    finally:
+        app.conf.CELERY_BROKER_URL = previous
+        reset_pool()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def celery_worker(redis_server: RedisServer, tmp_path: Path, settings) -> Iterator[CeleryWorker]:
+    """A real worker consuming from `redis_server`; tasks sent from the test reach it."""
+    worker = CeleryWorker(redis_server.url, tmp_path / "worker.log")
+    worker.start()
+    try:
+        with broker(redis_server.url):
+            yield worker
+    finally:
+        worker.stop()

@@ -1,0 +1,24 @@
+"""Project-wide checks: migrations match the models, and the code is ruff-clean."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.django_db
+def test_migrations_match_the_models():
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+@pytest.mark.parametrize("args", [["check", "."], ["format", "--check", "."]])
+def test_code_is_ruff_clean(args):
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    assert ruff, "ruff is not installed: `make test` installs the dev extra"
+    result = subprocess.run([ruff, *args], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
