@@ -1,22 +1,69 @@
-"""Operator pages. Views parse the request, call one query module, render."""
+"""Operator pages. Views parse the request, call one function, render.
+
+Every view is login-required and scoped by `fleet.access.visible_tenants` through
+`scope_from_request`; a device or tenant the user may not see answers 404.
+"""
+
+from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Sum
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from fleet.access import visible_tenants
-from fleet.models import HourlyCodeStat
+from codes.decode import CodeError, parse_code
+from dashboards import pages, queries
+from dashboards.code_fleet import code_charts
+from dashboards.csv_export import chart_csv
+from dashboards.filters import scope_from_request
 
 
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
-    tenants = visible_tenants(request.user)
-    top_codes = (
-        HourlyCodeStat.objects.filter(tenant__in=tenants)
-        .values("code")
-        .annotate(total=Sum("occurrences"))
-        .order_by("-total")[:10]
-    )
-    rows = [{"hex": f"0x{r['code']:08X}", "total": r["total"]} for r in top_codes]
-    return render(request, "dashboards/overview.html", {"tenants": tenants, "top_codes": rows})
+    scope = scope_from_request(request)
+    context = pages.overview_page(scope, pages.stack_from(request.GET))
+    return render(request, "dashboards/overview.html", context)
+
+
+@login_required
+def tenant(request: HttpRequest, slug: str) -> HttpResponse:
+    scope = scope_from_request(request).pinned_to(slug)
+    if scope is None:
+        raise Http404("No such tenant.")
+    context = pages.overview_page(scope, pages.stack_from(request.GET))
+    context["tenant"] = scope.tenants[0]
+    return render(request, "dashboards/tenant.html", context)
+
+
+@login_required
+def device(request: HttpRequest, pk: int) -> HttpResponse:
+    scope = scope_from_request(request)
+    found = queries.visible_device(scope, pk)
+    if found is None:
+        raise Http404("No such device.")
+    return render(request, "dashboards/device.html", pages.device_page(scope, found))
+
+
+@login_required
+def chart_download(request: HttpRequest, name: str) -> HttpResponse:
+    """`/charts/<name>.csv?<filter>`: the data of one chart, filtered like the page it is on.
+
+    Code charts take `code=<any notation>`, the device timeline `device=<id>`.
+    """
+    scope = scope_from_request(request)
+    if name in pages.OVERVIEW_CHARTS:
+        _, found = pages.overview_charts(scope, pages.stack_from(request.GET))
+    elif name in pages.CODE_CHARTS:
+        try:
+            value = parse_code(request.GET.get("code", "")).value
+        except CodeError as exc:
+            return HttpResponse(f"code: {exc}\n", status=400, content_type="text/plain")
+        found = code_charts(scope, value)
+    elif name in pages.DEVICE_CHARTS:
+        raw = request.GET.get("device", "")
+        found_device = queries.visible_device(scope, int(raw)) if raw.isdigit() else None
+        if found_device is None:
+            raise Http404("No such device.")
+        found = pages.device_charts(scope, found_device)
+    else:
+        raise Http404("No such chart.")
+    return chart_csv(found[name], f"{name}.csv")

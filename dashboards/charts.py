@@ -1,0 +1,402 @@
+"""Plotly figures built server-side from the aggregate query results.
+
+Each chart carries its data twice over: as a plotly figure (drawn by our static plotly.js) and
+as a plain table, which the page offers as an accessible alternative and `/charts/<name>.csv`
+offers as a download. Clickable points carry the URL they open in `customdata`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import plotly.graph_objects as go
+import plotly.io as pio
+from django.urls import reverse
+
+from dashboards.filters import Scope
+from dashboards.queries import (
+    HEATMAP_CODES,
+    TOP_CODES,
+    CodeFleet,
+    CodeInfo,
+    DeviceTimeline,
+    Overview,
+)
+
+PALETTE = [
+    "#1f5fbf",
+    "#e07b39",
+    "#2e9e6a",
+    "#c23b4e",
+    "#7b5cc4",
+    "#8c6d31",
+    "#d45fa0",
+    "#5b6577",
+    "#b5a31f",
+    "#1fa3b5",
+]
+SEVERITY_COLOURS = {
+    "error": "#c23b4e",
+    "warning": "#e0a020",
+    "informational": "#1f5fbf",
+    "unknown": "#8a94a6",
+}
+STACKS = ("family", "severity")
+
+
+@dataclass
+class Chart:
+    name: str
+    title: str
+    columns: list[str]
+    rows: list[list] = field(default_factory=list)
+    links: list[str | None] = field(default_factory=list)  # per row, for the first cell
+    figure: dict | None = None  # plotly JSON, None when there is nothing to draw
+    csv_url: str = ""
+    graphical: bool = True  # False for the code page's plain tables
+
+    @property
+    def element_id(self) -> str:
+        return f"chart-{self.name}"
+
+    @property
+    def table(self) -> list[tuple[str | None, list]]:
+        return list(zip(self.links or [None] * len(self.rows), self.rows, strict=True))
+
+
+def _figure_json(fig: go.Figure) -> dict:
+    """The figure as plotly JSON. Parsed back so the template can embed it with json_script,
+    which escapes `<`, `>` and `&`: tenant and device names end up in hover text."""
+    return json.loads(pio.to_json(fig, validate=False))
+
+
+def _layout(fig: go.Figure, *, height: int = 340, **extra) -> go.Figure:
+    fig.update_layout(
+        template="plotly_white",
+        height=height,
+        margin={"l": 60, "r": 20, "t": 10, "b": 40},
+        legend={"orientation": "h", "y": -0.18},
+        hovermode="closest",
+        **extra,
+    )
+    return fig
+
+
+def code_url(value: int, scope: Scope) -> str:
+    return f"{reverse('codes:detail', args=[f'0x{value:08X}'])}?{scope.querystring}"
+
+
+def device_url(device_id: int, scope: Scope) -> str:
+    return f"{reverse('dashboards:device', args=[device_id])}?{scope.querystring}"
+
+
+def _bucket_text(bucket: datetime, scope: Scope) -> str:
+    return bucket.strftime("%Y-%m-%d %H:00" if scope.hourly else "%Y-%m-%d")
+
+
+def _bucket_axis(scope: Scope) -> list[datetime]:
+    """Every bucket of the window, so empty hours or days show as zero rather than vanish."""
+    if scope.hourly:
+        return scope.hours
+    return [datetime.combine(day, datetime.min.time(), tzinfo=UTC) for day in scope.days]
+
+
+def _naive(moments: list[datetime]) -> list[datetime]:
+    """UTC moments without their offset: plotly.js reads ISO strings with an offset poorly,
+    and every axis here is labelled UTC anyway."""
+    return [m.replace(tzinfo=None) for m in moments]
+
+
+# --- overview -------------------------------------------------------------------------------
+
+
+def occurrences_over_time(data: Overview, scope: Scope, stack: str) -> Chart:
+    """Occurrences per bucket, stacked by code family or by operator severity."""
+    group_of = (lambda c: c.family) if stack == "family" else (lambda c: c.severity)
+    series: dict[str, dict[datetime, int]] = {}
+    for code, bucket, count in data.code_buckets:
+        per_bucket = series.setdefault(group_of(data.codes[code]), {})
+        per_bucket[bucket] = per_bucket.get(bucket, 0) + count
+    axis = _bucket_axis(scope)
+    groups = sorted(series, key=lambda g: -sum(series[g].values()))
+    chart = Chart(
+        "occurrences_over_time",
+        f"Occurrences over time by {stack}",
+        ["Bucket", *groups],
+        rows=[[_bucket_text(b, scope), *(series[g].get(b, 0) for g in groups)] for b in axis],
+    )
+    if groups:
+        fig = go.Figure()
+        for n, group in enumerate(groups):
+            colour = (
+                SEVERITY_COLOURS.get(group) if stack == "severity" else PALETTE[n % len(PALETTE)]
+            )
+            fig.add_bar(
+                x=_naive(axis),
+                y=[series[group].get(b, 0) for b in axis],
+                name=group,
+                marker_color=colour,
+            )
+        chart.figure = _figure_json(_layout(fig, barmode="stack", yaxis_title="Occurrences"))
+    return chart
+
+
+def top_codes(data: Overview, scope: Scope) -> Chart:
+    """The most frequent codes; a click on a bar opens the code's knowledge page."""
+    top = data.code_totals()[:TOP_CODES]
+    infos: list[CodeInfo] = [data.codes[code] for code, _ in top]
+    urls = [code_url(code, scope) for code, _ in top]
+    chart = Chart(
+        "top_codes",
+        "Top codes",
+        ["Code", "Name", "Family", "Severity", "Occurrences"],
+        rows=[
+            [i.hex, i.name, i.family, i.severity, n] for i, (_, n) in zip(infos, top, strict=True)
+        ],
+        links=urls,
+    )
+    if top:
+        fig = go.Figure(
+            go.Bar(
+                x=[n for _, n in top],
+                y=[i.hex for i in infos],
+                orientation="h",
+                customdata=urls,
+                text=[i.name for i in infos],
+                hovertemplate="%{y} %{text}<br>%{x} occurrences<extra>click to open</extra>",
+                marker_color=[SEVERITY_COLOURS.get(i.severity, PALETTE[0]) for i in infos],
+            )
+        )
+        # Largest on top, in the order of the table.
+        fig.update_yaxes(autorange="reversed", type="category")
+        chart.figure = _figure_json(
+            _layout(fig, height=60 + 28 * len(top), xaxis_title="Occurrences")
+        )
+    return chart
+
+
+def code_heatmap(data: Overview, scope: Scope, limit: int = HEATMAP_CODES) -> Chart:
+    """Occurrences per code and day (per hour for a 24 h window); a cell opens the code."""
+    codes = [code for code, _ in data.code_totals()[:limit]]
+    axis = _bucket_axis(scope)
+    cells = {(code, bucket): count for code, bucket, count in data.code_buckets}
+    unit = "Hour" if scope.hourly else "Day"
+    labels = [_bucket_text(b, scope) for b in axis]
+    chart = Chart(
+        "code_heatmap",
+        f"Code × {unit.lower()}",
+        ["Code", *labels],
+        rows=[[data.codes[c].hex, *(cells.get((c, b), 0) for b in axis)] for c in codes],
+        links=[code_url(c, scope) for c in codes],
+    )
+    if codes:
+        fig = go.Figure(
+            go.Heatmap(
+                x=_naive(axis),
+                y=[data.codes[c].hex for c in codes],
+                z=[[cells.get((c, b), 0) for b in axis] for c in codes],
+                customdata=[[code_url(c, scope)] * len(axis) for c in codes],
+                colorscale="Reds",
+                hovertemplate="%{y}<br>%{x}<br>%{z} occurrences<extra></extra>",
+                xgap=1,
+                ygap=1,
+            )
+        )
+        fig.update_yaxes(autorange="reversed", type="category")
+        chart.figure = _figure_json(_layout(fig, height=80 + 24 * len(codes)))
+    return chart
+
+
+def top_devices(data: Overview, scope: Scope) -> Chart:
+    rows = data.top_devices
+    urls = [device_url(r["device_id"], scope) for r in rows]
+    chart = Chart(
+        "top_devices",
+        "Top devices",
+        ["Device", "Tenant", "Occurrences", "Distinct codes"],
+        rows=[
+            [r["device__hostname"], r["tenant__name"], r["occurrences"], r["codes"]] for r in rows
+        ],
+        links=urls,
+    )
+    if rows:
+        fig = go.Figure(
+            go.Bar(
+                x=[r["occurrences"] for r in rows],
+                y=[f"{r['device__hostname']} ({r['tenant__slug']})" for r in rows],
+                orientation="h",
+                customdata=urls,
+                hovertemplate="%{y}<br>%{x} occurrences<extra>click to open</extra>",
+                marker_color=PALETTE[0],
+            )
+        )
+        fig.update_yaxes(autorange="reversed", type="category")
+        chart.figure = _figure_json(
+            _layout(fig, height=60 + 28 * len(rows), xaxis_title="Occurrences")
+        )
+    return chart
+
+
+def overview_charts(data: Overview, scope: Scope, stack: str) -> dict[str, Chart]:
+    charts = [
+        occurrences_over_time(data, scope, stack),
+        top_codes(data, scope),
+        code_heatmap(data, scope),
+        top_devices(data, scope),
+    ]
+    return {chart.name: chart for chart in charts}
+
+
+# --- code page ------------------------------------------------------------------------------
+
+
+def code_trend(data: CodeFleet, scope: Scope) -> Chart:
+    """Occurrences (bars) and distinct devices (line) of one code per bucket."""
+    by_bucket = {bucket: (n, devices) for bucket, n, devices in data.trend}
+    axis = _bucket_axis(scope)
+    chart = Chart(
+        "code_trend",
+        "Occurrences and devices over time",
+        ["Bucket", "Occurrences", "Distinct devices"],
+        rows=[[_bucket_text(b, scope), *by_bucket.get(b, (0, 0))] for b in axis],
+    )
+    if data.trend:
+        fig = go.Figure()
+        fig.add_bar(
+            x=_naive(axis),
+            y=[by_bucket.get(b, (0, 0))[0] for b in axis],
+            name="Occurrences",
+            marker_color=PALETTE[0],
+        )
+        fig.add_scatter(
+            x=_naive(axis),
+            y=[by_bucket.get(b, (0, 0))[1] for b in axis],
+            name="Distinct devices",
+            mode="lines+markers",
+            yaxis="y2",
+            line={"color": PALETTE[1]},
+        )
+        chart.figure = _figure_json(
+            _layout(
+                fig,
+                yaxis={"title": {"text": "Occurrences"}, "rangemode": "tozero"},
+                yaxis2={
+                    "title": {"text": "Devices"},
+                    "overlaying": "y",
+                    "side": "right",
+                    "rangemode": "tozero",
+                    "showgrid": False,
+                },
+            )
+        )
+    return chart
+
+
+def code_tables(data: CodeFleet, scope: Scope) -> dict[str, Chart]:
+    """The code page's tables: tenant breakdown, devices, updates, co-occurring codes."""
+    tenants = Chart(
+        "code_tenants",
+        "Tenants",
+        ["Tenant", "Occurrences", "Devices"],
+        rows=[[r["tenant__name"], r["occurrences"], r["devices"]] for r in data.tenants],
+        links=[
+            f"{reverse('dashboards:tenant', args=[r['tenant__slug']])}?{scope.querystring}"
+            for r in data.tenants
+        ],
+    )
+    devices = Chart(
+        "code_devices",
+        "Affected devices",
+        ["Device", "Tenant", "Occurrences", "First seen", "Last seen"],
+        rows=[
+            [
+                r["device__hostname"],
+                r["tenant__name"],
+                r["occurrences"],
+                _bucket_text(r["first"], scope),
+                _bucket_text(r["last"], scope),
+            ]
+            for r in data.devices
+        ],
+        links=[device_url(r["device_id"], scope) for r in data.devices],
+    )
+    updates = Chart(
+        "code_updates",
+        "Updates seen with it",
+        ["Update title", "KB", "Occurrences", "Last seen"],
+        rows=[
+            [r["update_title"], r["kb"], r["occurrences"], r["last"].strftime("%Y-%m-%d %H:%M")]
+            for r in data.updates
+        ],
+    )
+    co = Chart(
+        "code_cooccurring",
+        "Codes on the same devices",
+        ["Code", "Name", "Devices", "Occurrences"],
+        rows=[
+            [
+                data.codes[r["code"]].hex,
+                data.codes[r["code"]].name,
+                r["devices"],
+                r["occurrences"],
+            ]
+            for r in data.cooccurring
+        ],
+        links=[code_url(r["code"], scope) for r in data.cooccurring],
+    )
+    found = {c.name: c for c in (tenants, devices, updates, co)}
+    for table in found.values():
+        table.graphical = False
+    return found
+
+
+# --- device page ----------------------------------------------------------------------------
+
+
+def device_timeline(data: DeviceTimeline, scope: Scope) -> Chart:
+    """Each point is one code in one bucket, sized by occurrences; a click opens the code."""
+    rows = data.per_code()
+    chart = Chart(
+        "device_timeline",
+        "Timeline of codes",
+        ["Code", "Name", "Occurrences", "First seen", "Last seen"],
+        rows=[
+            [
+                data.codes[r["code"]].hex,
+                data.codes[r["code"]].name,
+                r["occurrences"],
+                _bucket_text(r["first"], scope),
+                _bucket_text(r["last"], scope),
+            ]
+            for r in rows
+        ],
+        links=[code_url(r["code"], scope) for r in rows],
+    )
+    if data.points:
+        peak = max(n for _, _, n in data.points)
+        fig = go.Figure(
+            go.Scatter(
+                x=_naive([bucket for _, bucket, _ in data.points]),
+                y=[data.codes[code].hex for code, _, _ in data.points],
+                mode="markers",
+                customdata=[code_url(code, scope) for code, _, _ in data.points],
+                text=[str(n) for _, _, n in data.points],
+                marker={
+                    "size": [8 + 16 * math.sqrt(n / peak) for _, _, n in data.points],
+                    "color": [
+                        SEVERITY_COLOURS.get(data.codes[code].severity, PALETTE[0])
+                        for code, _, _ in data.points
+                    ],
+                },
+                hovertemplate="%{y}<br>%{x}<br>%{text} occurrences<extra>click to open</extra>",
+            )
+        )
+        fig.update_yaxes(type="category")
+        fig.update_xaxes(range=_naive([scope.start, scope.end]))
+        chart.figure = _figure_json(
+            _layout(fig, height=max(200, 80 + 30 * len(rows)), showlegend=False)
+        )
+    return chart

@@ -1,0 +1,149 @@
+"""The tenant filter and time range of a dashboard page, read from the URL.
+
+Everything a page shows is scoped by one `Scope`: the tenants the user may see narrowed to the
+ones picked in the filter, and a half-open UTC window [start, end). Both live in the query string
+(`?tenant=acme&range=30d`, `?range=custom&from=2026-10-01&to=2026-10-31`) so a view can be shared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from fleet.access import visible_tenants
+from fleet.models import Tenant
+
+RANGES: dict[str, timedelta] = {
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+    "90d": timedelta(days=90),
+}
+RANGE_LABELS = {"24h": "24 h", "7d": "7 d", "30d": "30 d", "90d": "90 d", "custom": "Custom"}
+DEFAULT_RANGE = "7d"
+# Custom ranges are capped so an hourly aggregate query stays bounded by the range, not the URL.
+MAX_CUSTOM_DAYS = 400
+
+
+@dataclass
+class Scope:
+    """What a page is about: which tenants and which window."""
+
+    tenants: list[Tenant]  # the tenants shown (visible ∩ picked)
+    visible: list[Tenant]  # every tenant the user may pick
+    selected_slugs: list[str]
+    range_key: str
+    start: datetime
+    end: datetime
+    custom_from: date | None = None
+    custom_to: date | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def tenant_ids(self) -> list[int]:
+        return [t.pk for t in self.tenants]
+
+    @property
+    def hourly(self) -> bool:
+        """The 24 h window is charted per hour; the others are whole days, charted per day."""
+        return self.range_key == "24h"
+
+    @property
+    def days(self) -> list[date]:
+        first = self.start.date()
+        last = (self.end - timedelta(microseconds=1)).date()
+        return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+    @property
+    def hours(self) -> list[datetime]:
+        count = int((self.end - self.start).total_seconds() // 3600)
+        return [self.start + timedelta(hours=n) for n in range(count)]
+
+    def params(self) -> list[tuple[str, str]]:
+        pairs = [("tenant", slug) for slug in self.selected_slugs]
+        pairs.append(("range", self.range_key))
+        if self.range_key == "custom" and self.custom_from and self.custom_to:
+            pairs += [("from", self.custom_from.isoformat()), ("to", self.custom_to.isoformat())]
+        return pairs
+
+    @property
+    def querystring(self) -> str:
+        """The filter as a query string (without `?`), to keep it on every link."""
+        return urlencode(self.params())
+
+    @property
+    def range_choices(self) -> list[tuple[str, str]]:
+        return list(RANGE_LABELS.items())
+
+    def pinned_to(self, slug: str) -> Scope | None:
+        """This scope narrowed to one visible tenant (the tenant page), or None if not visible."""
+        tenant = next((t for t in self.visible if t.slug == slug), None)
+        if tenant is None:
+            return None
+        return replace(self, tenants=[tenant], selected_slugs=[slug])
+
+    def describe(self) -> str:
+        if self.range_key == "custom":
+            return f"{self.custom_from:%Y-%m-%d} to {self.custom_to:%Y-%m-%d}"
+        return f"last {RANGE_LABELS[self.range_key]}"
+
+
+def _parse_day(text: str, name: str, errors: list[str]) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        errors.append(f"{name}: {text[:40]!r} is not a date (use YYYY-MM-DD)")
+        return None
+
+
+def _window(params, now: datetime, errors: list[str]):
+    """(range_key, start, end, from, to) for the request; bad input falls back to the default."""
+    key = params.get("range", DEFAULT_RANGE)
+    if key == "custom":
+        first = _parse_day(params.get("from", ""), "from", errors)
+        last = _parse_day(params.get("to", ""), "to", errors)
+        if first and last:
+            if last < first:
+                errors.append("to: the end date is before the start date")
+            elif (last - first).days + 1 > MAX_CUSTOM_DAYS:
+                errors.append(f"from/to: a custom range may span at most {MAX_CUSTOM_DAYS} days")
+            else:
+                start = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
+                stop = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+                return key, start, stop, first, last
+        key = DEFAULT_RANGE
+    elif key not in RANGES:
+        errors.append(f"range: {key[:20]!r} is not one of 24h, 7d, 30d, 90d, custom")
+        key = DEFAULT_RANGE
+    if key == "24h":
+        # Rolling hours, ending after the current hour so its bucket is included.
+        end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    else:
+        # Whole UTC days including today, so day buckets (and the daily aggregate) line up.
+        end = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    return key, end - RANGES[key], end, None, None
+
+
+def scope_from_request(request: HttpRequest, *, now: datetime | None = None) -> Scope:
+    """Read the tenant filter and time range from the URL. One query: the visible tenants."""
+    errors: list[str] = []
+    key, start, end, first, last = _window(request.GET, now or timezone.now(), errors)
+    visible = list(visible_tenants(request.user))
+    picked = [slug for slug in request.GET.getlist("tenant") if slug]
+    # A slug the user may not see simply matches nothing: no hint that it exists.
+    tenants = [t for t in visible if t.slug in picked] if picked else visible
+    return Scope(
+        tenants=tenants,
+        visible=visible,
+        selected_slugs=picked,
+        range_key=key,
+        start=start,
+        end=end,
+        custom_from=first,
+        custom_to=last,
+        errors=errors,
+    )

@@ -1,0 +1,314 @@
+"""Aggregate queries behind the dashboard pages.
+
+Pages read the hourly aggregates (`HourlyCodeStat`, `HourlyDeviceCodeStat`), never raw
+occurrences, and every function here issues a fixed number of queries whatever the data size:
+grouping happens in SQL, and results come back already bounded (top N, or one row per bucket).
+The two exceptions are marked where they are: a device's own row, and the bounded sample of
+recent occurrences behind a code's update titles and KBs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Sum
+from django.db.models.functions import TruncDay
+
+from codes.models import ErrorCode
+from dashboards.filters import Scope
+from fleet.models import (
+    DailyDeviceCodeStat,
+    Device,
+    HourlyCodeStat,
+    HourlyDeviceCodeStat,
+    Occurrence,
+    TriageFlag,
+)
+
+TOP_CODES = 10
+HEATMAP_CODES = 15
+TOP_DEVICES = 10
+CODE_PAGE_DEVICES = 50
+CODE_PAGE_COOCCURRING = 15
+# Update titles and KBs come from raw occurrences, so only this many recent ones are read.
+UPDATE_SAMPLE = 5000
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    """What the catalog says about a code, for labels, stacking and colours."""
+
+    value: int
+    name: str
+    family: str
+    severity: str
+
+    @property
+    def hex(self) -> str:
+        return f"0x{self.value:08X}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.hex} {self.name}".strip()
+
+
+UNCATALOGUED_FAMILY = "Not in catalog"
+UNKNOWN_SEVERITY = "unknown"
+
+
+def catalog(values: set[int]) -> dict[int, CodeInfo]:
+    """Catalog entries for the given codes, in one query; unknown codes get placeholders."""
+    found = {
+        row["value"]: CodeInfo(
+            row["value"],
+            row["name"],
+            row["family__name"] or UNCATALOGUED_FAMILY,
+            row["severity"] or UNKNOWN_SEVERITY,
+        )
+        for row in ErrorCode.objects.filter(value__in=values).values(
+            "value", "name", "severity", "family__name"
+        )
+    }
+    return {
+        value: found.get(value, CodeInfo(value, "", UNCATALOGUED_FAMILY, UNKNOWN_SEVERITY))
+        for value in values
+    }
+
+
+def _bucket(scope: Scope):
+    """The time bucket of `HourlyCodeStat`: the stored hour for 24 h, else the UTC day."""
+    return F("hour") if scope.hourly else TruncDay("hour", tzinfo=UTC)
+
+
+def _device_bucket(scope: Scope) -> str:
+    """The time bucket field of the table `_device_stats` reads."""
+    return "hour" if scope.hourly else "day"
+
+
+def _as_utc(value) -> datetime:
+    # SQLite hands back naive datetimes for truncations, and the daily table holds dates.
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+def _code_stats(scope: Scope):
+    return HourlyCodeStat.objects.filter(
+        tenant_id__in=scope.tenant_ids, hour__gte=scope.start, hour__lt=scope.end
+    )
+
+
+def _device_stats(scope: Scope):
+    """Per-device counts in the window: hourly rows for 24 h, the smaller daily table otherwise
+    (day windows are whole UTC days, so both give the same numbers)."""
+    if scope.hourly:
+        return HourlyDeviceCodeStat.objects.filter(
+            tenant_id__in=scope.tenant_ids, hour__gte=scope.start, hour__lt=scope.end
+        )
+    return DailyDeviceCodeStat.objects.filter(
+        tenant_id__in=scope.tenant_ids, day__gte=scope.start.date(), day__lt=scope.end.date()
+    )
+
+
+# --- overview -------------------------------------------------------------------------------
+
+
+@dataclass
+class Overview:
+    occurrences: int
+    devices_affected: int
+    open_flags: int
+    new_codes: int
+    # (code, bucket start, occurrences), one row per code and bucket with any occurrence
+    code_buckets: list[tuple[int, datetime, int]]
+    codes: dict[int, CodeInfo]
+    top_devices: list[dict]
+
+    def code_totals(self) -> list[tuple[int, int]]:
+        """(code, occurrences) for the whole window, largest first."""
+        totals: dict[int, int] = {}
+        for code, _, count in self.code_buckets:
+            totals[code] = totals.get(code, 0) + count
+        return sorted(totals.items(), key=lambda item: (-item[1], item[0]))
+
+
+def open_flag_count(scope: Scope) -> int:
+    """Flags an operator still has to look at, whenever they were raised."""
+    return TriageFlag.objects.filter(
+        tenant_id__in=scope.tenant_ids, state__in=TriageFlag.OPEN_STATES
+    ).count()
+
+
+def new_code_count(scope: Scope) -> int:
+    """Codes seen in the window that these tenants never reported before it."""
+    earlier = HourlyCodeStat.objects.filter(
+        tenant_id__in=scope.tenant_ids, code=OuterRef("code"), hour__lt=scope.start
+    )
+    return _code_stats(scope).filter(~Exists(earlier)).values("code").distinct().order_by().count()
+
+
+def overview(scope: Scope) -> Overview:
+    """Everything the overview and tenant pages show. Six queries whatever the data size."""
+    buckets = [
+        (row["code"], _as_utc(row["bucket"]), row["n"])
+        for row in _code_stats(scope)
+        .annotate(bucket=_bucket(scope))
+        .values("code", "bucket")
+        .annotate(n=Sum("occurrences"))
+        .order_by()
+    ]
+    devices = _device_stats(scope).aggregate(n=Count("device_id", distinct=True))["n"] or 0
+    top_devices = list(
+        _device_stats(scope)
+        .values("device_id", "device__hostname", "tenant__slug", "tenant__name")
+        .annotate(occurrences=Sum("occurrences"), codes=Count("code", distinct=True))
+        .order_by("-occurrences", "device_id")[:TOP_DEVICES]
+    )
+    return Overview(
+        occurrences=sum(n for _, _, n in buckets),
+        devices_affected=devices,
+        open_flags=open_flag_count(scope),
+        new_codes=new_code_count(scope),
+        code_buckets=buckets,
+        codes=catalog({code for code, _, _ in buckets}),
+        top_devices=top_devices,
+    )
+
+
+# --- code page ------------------------------------------------------------------------------
+
+
+@dataclass
+class CodeFleet:
+    value: int
+    # (bucket start, occurrences, distinct devices)
+    trend: list[tuple[datetime, int, int]]
+    tenants: list[dict]
+    devices: list[dict]
+    updates: list[dict]
+    cooccurring: list[dict]
+    codes: dict[int, CodeInfo]
+
+    @property
+    def occurrences(self) -> int:
+        return sum(row[1] for row in self.trend)
+
+    @property
+    def devices_affected(self) -> int:
+        # Devices belong to one tenant, so per-tenant distinct counts add up exactly.
+        return sum(row["devices"] for row in self.tenants)
+
+
+def code_fleet(scope: Scope, value: int) -> CodeFleet:
+    """The fleet section of a code's knowledge page. Six queries whatever the data size."""
+    stats = _device_stats(scope).filter(code=value)
+    bucket = _device_bucket(scope)
+    trend = [
+        (_as_utc(row[bucket]), row["n"], row["devices"])
+        for row in stats.values(bucket)
+        .annotate(n=Sum("occurrences"), devices=Count("device_id", distinct=True))
+        .order_by(bucket)
+    ]
+    tenants = list(
+        stats.values("tenant__slug", "tenant__name")
+        .annotate(occurrences=Sum("occurrences"), devices=Count("device_id", distinct=True))
+        .order_by("-occurrences", "tenant__name")
+    )
+    devices = list(
+        stats.values("device_id", "device__hostname", "tenant__slug", "tenant__name")
+        .annotate(occurrences=Sum("occurrences"), first=Min(bucket), last=Max(bucket))
+        .order_by("-occurrences", "device_id")[:CODE_PAGE_DEVICES]
+    )
+    for row in devices:
+        row["first"], row["last"] = _as_utc(row["first"]), _as_utc(row["last"])
+    # Raw occurrences, on purpose and bounded: titles and KBs are not in the aggregates. The
+    # inner query walks the (tenant, code, occurred_at) index newest first and stops at
+    # UPDATE_SAMPLE rows, so the cost does not grow with the fleet.
+    recent = (
+        Occurrence.objects.filter(
+            tenant_id__in=scope.tenant_ids,
+            code=value,
+            occurred_at__gte=scope.start,
+            occurred_at__lt=scope.end,
+        )
+        .order_by("-occurred_at")
+        .values("id")[:UPDATE_SAMPLE]
+    )
+    updates = list(
+        Occurrence.objects.filter(id__in=recent)
+        .exclude(update_title="", kb="")
+        .values("update_title", "kb")
+        .annotate(occurrences=Count("id"), last=Max("occurred_at"))
+        .order_by("-occurrences", "update_title", "kb")[:20]
+    )
+    affected = stats.values("device_id")
+    cooccurring = list(
+        _device_stats(scope)
+        .filter(device_id__in=affected)
+        .exclude(code=value)
+        .values("code")
+        .annotate(devices=Count("device_id", distinct=True), occurrences=Sum("occurrences"))
+        .order_by("-devices", "-occurrences", "code")[:CODE_PAGE_COOCCURRING]
+    )
+    return CodeFleet(
+        value=value,
+        trend=trend,
+        tenants=tenants,
+        devices=devices,
+        updates=updates,
+        cooccurring=cooccurring,
+        codes=catalog({row["code"] for row in cooccurring} | {value}),
+    )
+
+
+# --- device page ----------------------------------------------------------------------------
+
+
+@dataclass
+class DeviceTimeline:
+    device: Device
+    # (code, bucket start, occurrences)
+    points: list[tuple[int, datetime, int]]
+    codes: dict[int, CodeInfo]
+
+    def per_code(self) -> list[dict]:
+        """One summary row per code: occurrences, first and last bucket seen."""
+        rows: dict[int, dict] = {}
+        for code, bucket, count in self.points:
+            row = rows.setdefault(code, {"code": code, "occurrences": 0, "first": bucket})
+            row["occurrences"] += count
+            row["first"] = min(row["first"], bucket)
+            row["last"] = max(row.get("last", bucket), bucket)
+        return sorted(rows.values(), key=lambda r: (-r["occurrences"], r["code"]))
+
+
+def visible_device(scope: Scope, device_id: int) -> Device | None:
+    """The device if one of the user's tenants owns it (one query by primary key)."""
+    if not 0 < device_id < 2**63:  # beyond any primary key, and beyond what SQLite can bind
+        return None
+    return (
+        Device.objects.select_related("tenant")
+        .filter(pk=device_id, tenant_id__in=[t.pk for t in scope.visible])
+        .first()
+    )
+
+
+def device_timeline(scope: Scope, device: Device) -> DeviceTimeline:
+    """A device's codes over the window, per hour or day. Two queries whatever the data size."""
+    if scope.hourly:
+        stats = HourlyDeviceCodeStat.objects.filter(
+            device=device, hour__gte=scope.start, hour__lt=scope.end
+        )
+    else:
+        stats = DailyDeviceCodeStat.objects.filter(
+            device=device, day__gte=scope.start.date(), day__lt=scope.end.date()
+        )
+    bucket = _device_bucket(scope)
+    points = [
+        (row["code"], _as_utc(row[bucket]), row["n"])
+        for row in stats.values("code", bucket)
+        .annotate(n=Sum("occurrences"))
+        .order_by(bucket, "code")
+    ]
+    return DeviceTimeline(device, points, catalog({code for code, _, _ in points}))

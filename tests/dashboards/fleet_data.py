@@ -1,0 +1,90 @@
+"""Small, exact fleets for the dashboard tests: occurrences in, real aggregation, pages out."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from datetime import datetime, timedelta
+
+from codes.models import CodeFamily, ErrorCode
+from fleet.aggregate import aggregate_pending
+from fleet.models import Device, Occurrence, Tenant
+
+_serial = itertools.count()
+
+CANCELLED = 0x8024000B
+NOT_FOUND = 0x80070002
+PROXY = 0x8024402C
+
+
+def occurrences(
+    device: Device,
+    code: int,
+    when: datetime,
+    count: int = 1,
+    *,
+    update_title: str = "",
+    kb: str = "",
+) -> list[Occurrence]:
+    """`count` occurrences of `code` on `device`, one minute apart from `when`."""
+    rows = []
+    for n in range(count):
+        key = hashlib.sha256(f"t{next(_serial)}".encode()).hexdigest()
+        rows.append(
+            Occurrence(
+                tenant_id=device.tenant_id,
+                device=device,
+                code=code,
+                occurred_at=when + timedelta(minutes=n % 50),
+                source="test",
+                dedupe_key=key,
+                update_title=update_title,
+                kb=kb,
+            )
+        )
+    return rows
+
+
+def catalog() -> None:
+    """Catalog entries for the codes the tests use, with families and severities."""
+    agent = CodeFamily.objects.create(
+        slug="wu-agent", name="Windows Update agent", default_severity="warning"
+    )
+    win32 = CodeFamily.objects.create(slug="win32", name="Win32", default_severity="error")
+    ErrorCode.objects.create(
+        value=CANCELLED, name="WU_E_CALL_CANCELLED", family=agent, severity="warning"
+    )
+    ErrorCode.objects.create(
+        value=PROXY, name="WU_E_PT_WINHTTP_NAME_NOT_RESOLVED", family=agent, severity="error"
+    )
+    ErrorCode.objects.create(
+        value=NOT_FOUND, name="ERROR_FILE_NOT_FOUND", family=win32, severity="error"
+    )
+
+
+def fleet(tenant: Tenant, other: Tenant, now: datetime, size: int = 1) -> dict:
+    """A fleet where 0x8024000B is the top code of `tenant`; `size` multiplies devices and
+    occurrences, so the same pages can be measured at two data sizes."""
+    here = [Device.objects.create(tenant=tenant, hostname=f"ACME-{n:03d}") for n in range(3 * size)]
+    there = [
+        Device.objects.create(tenant=other, hostname=f"GLOBEX-{n:03d}") for n in range(2 * size)
+    ]
+    rows: list[Occurrence] = []
+    yesterday = now - timedelta(days=1)
+    for device in here:
+        rows += occurrences(
+            device,
+            CANCELLED,
+            yesterday,
+            4,
+            update_title="2026-11 Cumulative Update",
+            kb="KB5070001",
+        )
+        rows += occurrences(device, NOT_FOUND, yesterday - timedelta(days=2), 1)
+    rows += occurrences(here[0], PROXY, now - timedelta(days=20), 2)
+    for device in there:
+        # The other tenant's own top code, and much more of it: a leak would show.
+        rows += occurrences(device, PROXY, yesterday, 9, update_title="Globex secret update")
+    Occurrence.objects.bulk_create(rows)
+    aggregate_pending()
+    return {"here": here, "there": there}
