@@ -31,6 +31,8 @@ try:
             env_str("DATABASE_URL", "sqlite:///var/fleet.sqlite3"), BASE_DIR
         )
     }
+    if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     REDIS_URL = check_redis_url(env_str("REDIS_URL", "redis://127.0.0.1:6379/0"))
     EMAIL_HOST = env_str("SMTP_HOST", "127.0.0.1")
     EMAIL_PORT = env_int("SMTP_PORT", 25, minimum=1)
