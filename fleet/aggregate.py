@@ -1,10 +1,12 @@
-"""Roll raw occurrences into the hourly aggregates, incrementally and set-based.
+"""Roll raw occurrences into the hourly and daily aggregates, incrementally and set-based.
 
 Each run claims a chunk of not-yet-aggregated occurrences and, in one transaction, upserts their
 counts with `INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE` and marks them aggregated.
 The chunk is read and marked from one snapshot (SQLite's write transaction; REPEATABLE READ on
 PostgreSQL), so a row that commits concurrently is either counted and marked, or left for the
 next run: never lost, never counted twice. A worker killed mid-run rolls the whole chunk back.
+`rebuild_all()` empties the aggregates and recounts every occurrence through the same path, so a
+rebuild and any sequence of incremental runs give the same numbers.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from fleet.models import HourlyCodeStat, HourlyDeviceCodeStat, Occurrence
+from fleet.models import DailyDeviceCodeStat, HourlyCodeStat, HourlyDeviceCodeStat, Occurrence
+
+# Every table this module fills, emptied by a rebuild.
+STAT_MODELS = (HourlyCodeStat, HourlyDeviceCodeStat, DailyDeviceCodeStat)
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +74,11 @@ def _rollup_chunk(cursor, low: int, high: int) -> None:
     occ = _table(Occurrence)
     dev_stat = _table(HourlyDeviceCodeStat)
     code_stat = _table(HourlyCodeStat)
+    daily_stat = _table(DailyDeviceCodeStat)
     pending = f"{occ}.aggregated = %s AND {occ}.id BETWEEN %s AND %s"
     params = [False, low, high]
     hour = hour_sql(f"{occ}.occurred_at")
+    day = day_sql(f"{occ}.occurred_at")
 
     cursor.execute(
         f"""
@@ -81,6 +88,17 @@ def _rollup_chunk(cursor, low: int, high: int) -> None:
         GROUP BY tenant_id, device_id, code, {hour}
         ON CONFLICT (device_id, code, hour)
         DO UPDATE SET occurrences = {dev_stat}.occurrences + excluded.occurrences
+        """,
+        params,
+    )
+    cursor.execute(
+        f"""
+        INSERT INTO {daily_stat} (tenant_id, device_id, code, day, occurrences)
+        SELECT tenant_id, device_id, code, {day}, COUNT(*)
+        FROM {occ} WHERE {pending}
+        GROUP BY tenant_id, device_id, code, {day}
+        ON CONFLICT (device_id, code, day)
+        DO UPDATE SET occurrences = {daily_stat}.occurrences + excluded.occurrences
         """,
         params,
     )
@@ -114,8 +132,10 @@ def _rollup_chunk(cursor, low: int, high: int) -> None:
 def aggregate_chunk(chunk_size: int = DEFAULT_CHUNK) -> int:
     """Aggregate at most `chunk_size` pending occurrences; return how many were counted."""
     occ = _table(Occurrence)
+    # Inside a caller's transaction (tests) the snapshot is already the caller's to choose.
+    outermost = not connection.in_atomic_block
     with _exclusive(), transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and outermost:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         cursor.execute(
             f"SELECT MIN(id), MAX(id), COUNT(*) FROM (SELECT id FROM {occ} "
@@ -149,3 +169,15 @@ def aggregate_pending(chunk_size: int = DEFAULT_CHUNK) -> AggregationResult:
     if result.occurrences:
         log.info("aggregated %d occurrences in %d chunks", result.occurrences, result.chunks)
     return result
+
+
+def rebuild_all(chunk_size: int = DEFAULT_CHUNK) -> AggregationResult:
+    """Empty every aggregate, mark every occurrence pending, and aggregate them all again."""
+    with _exclusive(), transaction.atomic(), connection.cursor() as cursor:
+        # One transaction: readers see the old numbers until the reset commits, never a mix.
+        for model in STAT_MODELS:
+            cursor.execute(f"DELETE FROM {_table(model)}")
+        cursor.execute(
+            f"UPDATE {_table(Occurrence)} SET aggregated = %s WHERE aggregated = %s", [False, True]
+        )
+    return aggregate_pending(chunk_size)

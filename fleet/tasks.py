@@ -20,6 +20,20 @@ def aggregate_occurrences() -> int:
     return aggregate_pending().occurrences
 
 
+@shared_task(name="fleet.tasks.run_pipeline", acks_late=True)
+def run_pipeline() -> dict[str, int]:
+    """One round: aggregate, triage, alert, send due emails. Safe to overlap with another."""
+    from fleet.pipeline import run_round  # imported here: it pulls in templates and mail
+
+    result = run_round()
+    return {
+        "aggregated": result.aggregation.occurrences,
+        "flags_raised": len(result.triage.raised),
+        "alerts_fired": len(result.alerts.fired),
+        "emails_sent": result.delivery.sent,
+    }
+
+
 def request_aggregation() -> bool:
     """Ask a worker to aggregate soon. Never raises: the occurrences are already committed and
     the next beat tick catches up if the broker is down, so callers must not fail on it."""

@@ -13,4 +13,5 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("", include("codes.urls")),
     path("", include("dashboards.urls")),
+    path("", include("fleet.triage_urls")),
 ]

@@ -1,13 +1,23 @@
 """Fleet models, one module per concern; import them from here."""
 
+from fleet.models.alerts import AlertDelivery, AlertFiring, AlertRule, AlertRuleState
 from fleet.models.core import Device, Occurrence, Tenant, device_name_key
-from fleet.models.stats import HourlyCodeStat, HourlyDeviceCodeStat
+from fleet.models.stats import DailyDeviceCodeStat, HourlyCodeStat, HourlyDeviceCodeStat
+from fleet.models.triage import TriageEvent, TriageFlag, TriageRule
 
 __all__ = [
+    "AlertDelivery",
+    "AlertFiring",
+    "AlertRule",
+    "AlertRuleState",
+    "DailyDeviceCodeStat",
     "Device",
     "HourlyCodeStat",
     "HourlyDeviceCodeStat",
     "Occurrence",
     "Tenant",
+    "TriageEvent",
+    "TriageFlag",
+    "TriageRule",
     "device_name_key",
 ]

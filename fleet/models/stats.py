@@ -41,3 +41,24 @@ class HourlyDeviceCodeStat(models.Model):
             models.Index(fields=["tenant", "code", "hour"], name="hourly_dev_tenant_code_idx"),
             models.Index(fields=["tenant", "hour"], name="hourly_dev_tenant_hour_idx"),
         ]
+
+
+class DailyDeviceCodeStat(models.Model):
+    """Occurrences per (tenant, code, device, UTC day): a device's history without raw rows."""
+
+    tenant = models.ForeignKey("fleet.Tenant", on_delete=models.CASCADE, related_name="+")
+    device = models.ForeignKey("fleet.Device", on_delete=models.CASCADE, related_name="+")
+    code = models.PositiveBigIntegerField()
+    day = models.DateField()
+    occurrences = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "code", "day"], name="daily_device_code_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "code", "day"], name="daily_dev_tenant_code_idx"),
+            models.Index(fields=["tenant", "day"], name="daily_dev_tenant_day_idx"),
+        ]

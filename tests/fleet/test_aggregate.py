@@ -1,8 +1,14 @@
-from datetime import UTC, datetime
+import random
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime, timedelta
+from io import StringIO
 
-from fleet.aggregate import aggregate_pending
-from fleet.models import HourlyCodeStat, HourlyDeviceCodeStat, Occurrence
-from tests.factories import DeviceFactory, OccurrenceFactory
+from django.core.management import call_command
+
+from fleet.aggregate import STAT_MODELS, aggregate_pending, rebuild_all
+from fleet.models import DailyDeviceCodeStat, HourlyCodeStat, HourlyDeviceCodeStat, Occurrence
+from tests.factories import DeviceFactory, OccurrenceFactory, TenantFactory
+from tests.fleet.streams import emit
 
 
 def at(hour: int, minute: int = 0) -> datetime:
@@ -36,3 +42,116 @@ def test_second_run_adds_only_new_rows_and_recounts_devices(tenant):
 
     nine = HourlyCodeStat.objects.get(tenant=tenant, hour=at(9))
     assert (nine.occurrences, nine.devices) == (3, 2)
+
+
+def test_daily_device_stats_count_each_device_per_utc_day(tenant):
+    a, b = DeviceFactory(tenant=tenant), DeviceFactory(tenant=tenant)
+    emit(a, 0x8024000B, [at(0, 1), at(23, 59), datetime(2026, 11, 3, 0, 0, tzinfo=UTC)])
+    emit(b, 0x8024000B, [at(12)])
+
+    aggregate_pending()
+
+    rows = set(DailyDeviceCodeStat.objects.values_list("device_id", "code", "day", "occurrences"))
+    assert rows == {
+        (a.pk, 0x8024000B, date(2026, 11, 2), 2),
+        (a.pk, 0x8024000B, date(2026, 11, 3), 1),
+        (b.pk, 0x8024000B, date(2026, 11, 2), 1),
+    }
+
+
+def test_late_data_lands_in_its_own_old_buckets(tenant):
+    device = DeviceFactory(tenant=tenant)
+    emit(device, 0x80070005, [at(9)])
+    aggregate_pending()
+
+    # Last month's export imported today.
+    emit(device, 0x80070005, [datetime(2026, 10, 5, 14, 20, tzinfo=UTC)] * 2)
+    aggregate_pending()
+
+    old = HourlyCodeStat.objects.get(hour=datetime(2026, 10, 5, 14, tzinfo=UTC))
+    assert (old.occurrences, old.devices) == (2, 1)
+    assert HourlyCodeStat.objects.get(hour=at(9)).occurrences == 1
+    assert DailyDeviceCodeStat.objects.get(day=date(2026, 10, 5)).occurrences == 2
+
+
+def _stat_rows() -> dict[str, set[tuple]]:
+    """Every row of every aggregate table, without surrogate ids."""
+    return {
+        model._meta.db_table: set(
+            model.objects.values_list(
+                *[f.attname for f in model._meta.concrete_fields if f.attname != "id"]
+            )
+        )
+        for model in STAT_MODELS
+    }
+
+
+def _truth(rows: list[tuple[int, int, int, datetime]]) -> dict[str, set[tuple]]:
+    """The aggregates computed in Python from the generated (tenant, device, code, time) rows."""
+    hourly_dev, daily, devices = Counter(), Counter(), defaultdict(set)
+    hourly = Counter()
+    for tenant_id, device_id, code, when in rows:
+        hour = when.replace(minute=0, second=0, microsecond=0)
+        hourly[(tenant_id, code, hour)] += 1
+        devices[(tenant_id, code, hour)].add(device_id)
+        hourly_dev[(tenant_id, device_id, code, hour)] += 1
+        daily[(tenant_id, device_id, code, when.date())] += 1
+    return {
+        HourlyCodeStat._meta.db_table: {
+            (t, c, h, n, len(devices[(t, c, h)])) for (t, c, h), n in hourly.items()
+        },
+        HourlyDeviceCodeStat._meta.db_table: {
+            (t, d, c, h, n) for (t, d, c, h), n in hourly_dev.items()
+        },
+        DailyDeviceCodeStat._meta.db_table: {
+            (t, d, c, day, n) for (t, d, c, day), n in daily.items()
+        },
+    }
+
+
+def test_rebuild_gives_the_same_numbers_as_incremental_runs_on_a_generated_dataset(db):
+    rng = random.Random(5)
+    tenants = [TenantFactory() for _ in range(4)]
+    devices = [DeviceFactory(tenant=t) for t in tenants for _ in range(6)]
+    codes = [0x8024000B, 0x80070005, 0x800F0922, 0xC1900101, 0x8024402C]
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    generated: list[tuple[int, int, int, datetime]] = []
+
+    # Batches arrive between incremental runs of random chunk sizes; some batches are late
+    # data for days that were already aggregated.
+    for batch in range(12):
+        late = batch % 3 == 2
+        rows = []
+        for _ in range(rng.randint(1, 400)):
+            device = rng.choice(devices)
+            days = rng.uniform(0, 10) if late else rng.uniform(10 + batch, 12 + batch)
+            when = start + timedelta(days=days, seconds=rng.randrange(3600))
+            rows.append((device, rng.choice(codes), when.replace(microsecond=0)))
+        for device, code, when in rows:
+            emit(device, code, [when])
+            generated.append((device.tenant_id, device.pk, code, when))
+        if rng.random() < 0.8:
+            aggregate_pending(chunk_size=rng.randint(1, 300))
+    aggregate_pending(chunk_size=rng.randint(1, 300))
+    incremental = _stat_rows()
+
+    out = StringIO()
+    call_command("rebuild_aggregates", chunk_size=97, stdout=out)
+    rebuilt = _stat_rows()
+
+    assert incremental == rebuilt
+    assert rebuilt == _truth(generated)
+    assert f"from {len(generated)} occurrences" in out.getvalue()
+    assert not Occurrence.objects.filter(aggregated=False).exists()
+
+
+def test_rebuild_replaces_numbers_that_drifted(tenant):
+    device = DeviceFactory(tenant=tenant)
+    emit(device, 0x8024000B, [at(9), at(9, 30)])
+    aggregate_pending()
+    HourlyCodeStat.objects.update(occurrences=99, devices=7)  # e.g. a bad manual fix
+
+    assert rebuild_all(chunk_size=1).occurrences == 2
+
+    stat = HourlyCodeStat.objects.get()
+    assert (stat.occurrences, stat.devices) == (2, 1)

@@ -1,0 +1,51 @@
+from django.contrib import admin
+
+from fleet.models import TriageEvent, TriageFlag, TriageRule
+
+
+@admin.register(TriageRule)
+class TriageRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "severity", "metric", "threshold", "window_hours", "enabled"]
+    list_editable = ["threshold", "window_hours", "enabled"]
+    list_filter = ["severity", "metric", "enabled"]
+
+
+class TriageEventInline(admin.TabularInline):
+    model = TriageEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["at", "user", "from_state", "to_state", "note"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # history is written by the pipeline and the triage pages only
+
+
+@admin.register(TriageFlag)
+class TriageFlagAdmin(admin.ModelAdmin):
+    list_display = ["code_hex", "tenant", "state", "occurrences", "devices", "last_seen_at"]
+    list_filter = ["state", "tenant"]
+    # State changes go through the triage pages so each one is recorded with its note.
+    readonly_fields = [
+        "tenant",
+        "code",
+        "state",
+        "rule",
+        "occurrences",
+        "devices",
+        "first_seen_at",
+        "last_seen_at",
+        "raised_at",
+        "state_changed_at",
+        "resolved_at",
+        "muted_until",
+        "mute_occurrences",
+        "mute_baseline",
+    ]
+    inlines = [TriageEventInline]
+
+    @admin.display(description="code", ordering="code")
+    def code_hex(self, obj: TriageFlag) -> str:
+        return obj.hex
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -1,0 +1,302 @@
+"""Alert rules evaluated over the aggregates, and the digest emails they send.
+
+Evaluation is one `GROUP BY … HAVING` per rule. A firing is claimed per (rule, tenant, code)
+with a conditional UPDATE on its cooldown row, so concurrent evaluations fire it once. Claimed
+firings are rendered into one email per recipient (a digest when several fire together) and
+stored as pending deliveries in the same transaction as the claim. Sending is separate: each
+delivery is claimed pending -> sending -> sent with conditional UPDATEs, a failed send goes back
+to pending with a back-off, and a sent one is never claimed again.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import Count, F, Q, Sum
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from codes.models import ErrorCode
+from fleet.models import (
+    AlertDelivery,
+    AlertFiring,
+    AlertRule,
+    AlertRuleState,
+    HourlyDeviceCodeStat,
+    Tenant,
+    TriageFlag,
+)
+from fleet.triage import operator_severities, window_start
+
+log = logging.getLogger(__name__)
+
+# A claim older than this belongs to a worker that died: SMTP_TIMEOUT is seconds, not minutes.
+STALE_CLAIM = timedelta(minutes=15)
+MAX_BACKOFF_MINUTES = 60
+SEND_BATCH = 200
+
+
+@dataclass
+class Match:
+    rule: AlertRule
+    tenant_id: int
+    code: int
+    occurrences: int
+    devices: int
+
+
+@dataclass
+class EvaluationResult:
+    matched: int = 0
+    fired: list[AlertFiring] = field(default_factory=list)
+    deliveries: list[AlertDelivery] = field(default_factory=list)
+
+
+@dataclass
+class DeliveryResult:
+    sent: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def rule_matches(rule: AlertRule, now: datetime) -> list[Match]:
+    """(tenant, code) pairs over the rule's threshold in its window, in one query."""
+    stats = HourlyDeviceCodeStat.objects.filter(
+        hour__gte=window_start(now, rule.window_hours), hour__lte=now
+    )
+    if rule.tenant_id is not None:
+        stats = stats.filter(tenant_id=rule.tenant_id)
+    if rule.code is not None:
+        stats = stats.filter(code=rule.code)
+    if rule.family_id is not None:
+        stats = stats.filter(
+            code__in=ErrorCode.objects.filter(family_id=rule.family_id).values("value")
+        )
+    rows = (
+        stats.values("tenant_id", "code")
+        .annotate(total=Sum("occurrences"), devices=Count("device_id", distinct=True))
+        .filter(
+            **{
+                "devices__gt"
+                if rule.metric == AlertRule.Metric.DEVICES
+                else "total__gt": rule.threshold
+            }
+        )
+        .values_list("tenant_id", "code", "total", "devices")
+    )
+    matches = [Match(rule, *row) for row in rows]
+    if rule.severity:
+        severities = operator_severities(match.code for match in matches)
+        matches = [match for match in matches if severities[match.code] == rule.severity]
+    return matches
+
+
+def _claim(state_id: int, cooldown: timedelta, now: datetime) -> bool:
+    """Take the right to fire; only one caller per cooldown gets True."""
+    claimed = (
+        AlertRuleState.objects.filter(pk=state_id)
+        .filter(Q(last_fired_at__isnull=True) | Q(last_fired_at__lt=now - cooldown))
+        .update(last_fired_at=now)
+    )
+    return claimed == 1
+
+
+def evaluate_alerts(now: datetime | None = None) -> EvaluationResult:
+    """Fire every enabled rule over its threshold and out of cooldown; queue its emails."""
+    now = now or timezone.now()
+    result = EvaluationResult()
+    matches = [
+        m for rule in AlertRule.objects.filter(enabled=True) for m in rule_matches(rule, now)
+    ]
+    result.matched = len(matches)
+    if not matches:
+        return result
+    with transaction.atomic():
+        AlertRuleState.objects.bulk_create(
+            [AlertRuleState(rule=m.rule, tenant_id=m.tenant_id, code=m.code) for m in matches],
+            ignore_conflicts=True,
+        )
+        keys = {(m.rule.pk, m.tenant_id, m.code) for m in matches}
+        states = {
+            (s.rule_id, s.tenant_id, s.code): s.pk
+            for s in AlertRuleState.objects.filter(rule_id__in={k[0] for k in keys})
+            if (s.rule_id, s.tenant_id, s.code) in keys
+        }
+        claimed = [
+            m
+            for m in matches
+            if _claim(
+                states[(m.rule.pk, m.tenant_id, m.code)],
+                timedelta(minutes=m.rule.cooldown_minutes),
+                now,
+            )
+        ]
+        result.fired = AlertFiring.objects.bulk_create(
+            [
+                AlertFiring(
+                    rule=m.rule,
+                    tenant_id=m.tenant_id,
+                    code=m.code,
+                    fired_at=now,
+                    occurrences=m.occurrences,
+                    devices=m.devices,
+                    window_hours=m.rule.window_hours,
+                )
+                for m in claimed
+            ]
+        )
+        result.deliveries = _queue_digests(result.fired, now)
+    if result.fired:
+        log.info("alerts: %d fired, %d emails queued", len(result.fired), len(result.deliveries))
+    return result
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def _items(firings: list[AlertFiring]) -> dict[int, dict]:
+    """Template context per firing, with names, flags and links fetched in three queries."""
+    codes = {f.code for f in firings}
+    names = dict(ErrorCode.objects.filter(value__in=codes).values_list("value", "name"))
+    tenants = Tenant.objects.in_bulk({f.tenant_id for f in firings})
+    flags = {
+        (flag.tenant_id, flag.code): flag
+        for flag in TriageFlag.objects.filter(tenant_id__in=tenants, code__in=codes)
+    }
+    items = {}
+    for firing in firings:
+        flag = flags.get((firing.tenant_id, firing.code))
+        if flag is not None:
+            flag_url = _absolute(reverse("triage:flag", args=[flag.pk]))
+        else:
+            flag_url = _absolute(reverse("triage:queue") + f"?state=all&code={firing.hex}")
+        items[firing.pk] = {
+            "firing": firing,
+            "rule": firing.rule,
+            "tenant": tenants[firing.tenant_id],
+            "hex": firing.hex,
+            "name": names.get(firing.code, ""),
+            "knowledge_url": _absolute(reverse("codes:detail", args=[firing.hex])),
+            "flag_url": flag_url,
+            "flag": flag,
+        }
+    return items
+
+
+def render_email(items: list[dict]) -> tuple[str, str, str]:
+    """Subject, text body and HTML body for one recipient's firings."""
+    context = {"items": items, "count": len(items), "site_url": settings.SITE_URL}
+    subject = render_to_string("fleet/emails/alert_subject.txt", context)
+    subject = " ".join(subject.split())  # a header is one line
+    if len(subject) > 300:
+        subject = subject[:297] + "..."
+    text = render_to_string("fleet/emails/alert_body.txt", context)
+    html = render_to_string("fleet/emails/alert_body.html", context)
+    return subject, text, html
+
+
+def _queue_digests(firings: list[AlertFiring], now: datetime) -> list[AlertDelivery]:
+    """One delivery per recipient, listing every firing addressed to them."""
+    if not firings:
+        return []
+    items = _items(firings)
+    by_recipient: dict[str, list[AlertFiring]] = defaultdict(list)
+    for firing in firings:
+        for address in firing.rule.recipient_list:
+            by_recipient[address].append(firing)
+    deliveries = []
+    for address, mine in sorted(by_recipient.items()):
+        mine.sort(key=lambda f: (-f.occurrences, items[f.pk]["tenant"].name, f.code))
+        subject, text, html = render_email([items[f.pk] for f in mine])
+        deliveries.append(
+            AlertDelivery(
+                recipient=address,
+                subject=subject,
+                body_text=text,
+                body_html=html,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+    deliveries = AlertDelivery.objects.bulk_create(deliveries)
+    links = [
+        AlertDelivery.firings.through(alertdelivery_id=delivery.pk, alertfiring_id=firing.pk)
+        for delivery, (_, mine) in zip(deliveries, sorted(by_recipient.items()), strict=True)
+        for firing in mine
+    ]
+    AlertDelivery.firings.through.objects.bulk_create(links)
+    return deliveries
+
+
+def _claimable(now: datetime) -> Q:
+    return Q(state=AlertDelivery.State.PENDING, next_attempt_at__lte=now) | Q(
+        state=AlertDelivery.State.SENDING, claimed_at__lt=now - STALE_CLAIM
+    )
+
+
+def deliver_pending(now: datetime | None = None) -> DeliveryResult:
+    """Send every due delivery once; a failure leaves it pending for a later round."""
+    now = now or timezone.now()
+    result = DeliveryResult()
+    due = list(
+        AlertDelivery.objects.filter(_claimable(now))
+        .order_by("id")
+        .values_list("id", flat=True)[:SEND_BATCH]
+    )
+    if not due:
+        return result
+    # Not opened here: each send opens and closes its own session, so one broken session
+    # cannot fail the messages after it.
+    smtp = get_connection()
+    for delivery_id in due:
+        claimed = AlertDelivery.objects.filter(_claimable(now), pk=delivery_id).update(
+            state=AlertDelivery.State.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+        if not claimed:
+            continue  # another worker has it, or it was sent meanwhile
+        delivery = AlertDelivery.objects.get(pk=delivery_id)
+        message = EmailMultiAlternatives(
+            subject=delivery.subject,
+            body=delivery.body_text,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[delivery.recipient],
+            connection=smtp,
+        )
+        message.attach_alternative(delivery.body_html, "text/html")
+        try:
+            message.send()
+        except (smtplib.SMTPException, OSError) as exc:
+            _back_off(delivery, exc, now)
+            result.failed += 1
+            result.errors.append(f"{delivery.recipient}: {exc}")
+            if not isinstance(exc, smtplib.SMTPRecipientsRefused):
+                break  # the server itself is unreachable: the rest wait for the next round
+            continue
+        AlertDelivery.objects.filter(pk=delivery_id, state=AlertDelivery.State.SENDING).update(
+            state=AlertDelivery.State.SENT, sent_at=now, last_error=""
+        )
+        result.sent += 1
+    if result.sent or result.failed:
+        log.info("alert emails: %d sent, %d failed", result.sent, result.failed)
+    return result
+
+
+def _back_off(delivery: AlertDelivery, exc: Exception, now: datetime) -> None:
+    minutes = min(2 ** max(delivery.attempts - 1, 0), MAX_BACKOFF_MINUTES)
+    AlertDelivery.objects.filter(pk=delivery.pk, state=AlertDelivery.State.SENDING).update(
+        state=AlertDelivery.State.PENDING,
+        next_attempt_at=now + timedelta(minutes=minutes),
+        last_error=f"{type(exc).__name__}: {exc}"[:2000],
+    )
+    log.warning(
+        "alert email to %s failed (attempt %d): %s", delivery.recipient, delivery.attempts, exc
+    )

@@ -1,0 +1,115 @@
+"""Recurrence triage: rules that raise flags per (tenant, code), the flags, and their history."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from codes.models import Severity
+
+
+class TriageRule(models.Model):
+    """Raise a flag when a code of `severity` recurs: `threshold` or more times on one device, or
+    on `threshold` or more devices of a tenant, within the last `window_hours`."""
+
+    class Metric(models.TextChoices):
+        SAME_DEVICE = "same_device", "Occurrences on the same device"
+        DEVICES = "devices", "Devices of a tenant"
+
+    name = models.CharField(max_length=120, unique=True)
+    severity = models.CharField(max_length=20, choices=Severity.choices)
+    metric = models.CharField(max_length=20, choices=Metric.choices)
+    threshold = models.PositiveIntegerField(help_text="At least this many (occurrences/devices).")
+    window_hours = models.PositiveIntegerField(
+        help_text="Counted in whole hours back from now, including the hour the window starts in."
+    )
+    enabled = models.BooleanField(
+        default=True,
+        help_text="Switch a rule off here rather than deleting it: with no rules at all, the "
+        "defaults are created again.",
+    )
+
+    class Meta:
+        ordering = ["severity", "metric", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def describe(self) -> str:
+        unit = "times on one device" if self.metric == self.Metric.SAME_DEVICE else "devices"
+        return f"{self.severity} code, {self.threshold}+ {unit} within {self.window_hours} h"
+
+
+class TriageFlag(models.Model):
+    """One per (tenant, code) once a rule fired; operators move it through its states."""
+
+    class State(models.TextChoices):
+        NEW = "new", "New"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        RESOLVED = "resolved", "Resolved"
+        MUTED = "muted", "Muted"
+        REGRESSED = "regressed", "Regressed"
+
+    # States an operator still has to look at.
+    OPEN_STATES = (State.NEW, State.REGRESSED, State.ACKNOWLEDGED)
+
+    tenant = models.ForeignKey("fleet.Tenant", on_delete=models.CASCADE, related_name="+")
+    code = models.PositiveBigIntegerField()
+    state = models.CharField(max_length=20, choices=State.choices, default=State.NEW)
+    rule = models.ForeignKey(
+        TriageRule,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The rule that raised or last re-opened the flag.",
+    )
+    # Refreshed from the aggregates by every triage run, so the queue needs no raw rows.
+    occurrences = models.PositiveIntegerField(default=0)
+    devices = models.PositiveIntegerField(default=0)
+    first_seen_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    raised_at = models.DateTimeField(default=timezone.now)
+    state_changed_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    muted_until = models.DateTimeField(null=True, blank=True)
+    mute_occurrences = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Muted until this many more occurrences arrive."
+    )
+    mute_baseline = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Occurrence count when the flag was muted."
+    )
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "code"], name="triage_flag_unique"),
+        ]
+        indexes = [models.Index(fields=["state", "tenant"], name="triage_flag_state_idx")]
+
+    def __str__(self) -> str:
+        return f"0x{self.code:08X} at {self.tenant_id} ({self.state})"
+
+    @property
+    def hex(self) -> str:
+        return f"0x{self.code:08X}"
+
+
+class TriageEvent(models.Model):
+    """One change of a flag: who (empty for the pipeline), when, from/to state, and why."""
+
+    flag = models.ForeignKey(TriageFlag, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_state or '-'} -> {self.to_state}"

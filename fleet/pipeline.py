@@ -1,0 +1,48 @@
+"""One round of the background work, in the order each step needs: aggregate the new
+occurrences, run the triage rules over the aggregates, evaluate alert rules, send due emails.
+
+Beat runs it every minute through `fleet.tasks.run_pipeline`; `manage.py run_pipeline` runs it
+in process. Every step is idempotent and guards itself against a concurrent round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from fleet.aggregate import AggregationResult, aggregate_pending
+from fleet.alerts import DeliveryResult, EvaluationResult, deliver_pending, evaluate_alerts
+from fleet.triage import TriageResult, run_triage
+
+
+@dataclass
+class PipelineResult:
+    aggregation: AggregationResult
+    triage: TriageResult
+    alerts: EvaluationResult
+    delivery: DeliveryResult
+
+    def summary(self) -> list[str]:
+        """Human-readable lines, one per step."""
+        return [
+            f"aggregated {self.aggregation.occurrences} occurrences "
+            f"in {self.aggregation.chunks} chunks",
+            f"triage: {len(self.triage.raised)} flags raised, "
+            f"{len(self.triage.regressed)} regressed, {len(self.triage.unmuted)} unmuted",
+            f"alerts: {self.alerts.matched} over threshold, {len(self.alerts.fired)} fired, "
+            f"{len(self.alerts.deliveries)} emails queued",
+            f"emails: {self.delivery.sent} sent, {self.delivery.failed} failed"
+            + "".join(f"\n  {error}" for error in self.delivery.errors),
+        ]
+
+
+def run_round(now: datetime | None = None) -> PipelineResult:
+    """Aggregate, triage, alert and deliver once. `now` pins the rule windows (tests)."""
+    aggregation = aggregate_pending()
+    now = now or timezone.now()
+    triage = run_triage(now)
+    alerts = evaluate_alerts(now)
+    delivery = deliver_pending(now)
+    return PipelineResult(aggregation, triage, alerts, delivery)

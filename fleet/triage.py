@@ -1,0 +1,335 @@
+"""Recurrence triage: raise, re-open and un-mute flags per (tenant, code) from the aggregates.
+
+Each enabled rule is one `GROUP BY … HAVING` over the hourly per-device aggregate, giving every
+(tenant, code) pair over its threshold at once; the pair's operator severity then decides which
+rules apply. Windows count whole hours back from `now`, including the hour the window starts in.
+Operators change a flag's state with `change_state`; every change, theirs or the pipeline's,
+is written as a `TriageEvent`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Count, F, IntegerField, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from codes.models import ErrorCode, Severity
+from fleet.models import HourlyDeviceCodeStat, Occurrence, TriageEvent, TriageFlag, TriageRule
+
+log = logging.getLogger(__name__)
+
+_LOCK_KEY = 0x0F1EE7A7  # PostgreSQL advisory lock id shared by every triage run
+
+# The defaults the issue names; operators edit them in admin.
+DEFAULT_RULES: list[dict] = [
+    {
+        "name": "Warning repeats on one device (3 in 7 days)",
+        "severity": Severity.WARNING,
+        "metric": TriageRule.Metric.SAME_DEVICE,
+        "threshold": 3,
+        "window_hours": 7 * 24,
+    },
+    {
+        "name": "Warning on many devices (5 in 24 hours)",
+        "severity": Severity.WARNING,
+        "metric": TriageRule.Metric.DEVICES,
+        "threshold": 5,
+        "window_hours": 24,
+    },
+    {
+        "name": "Error on many devices (5 in 24 hours)",
+        "severity": Severity.ERROR,
+        "metric": TriageRule.Metric.DEVICES,
+        "threshold": 5,
+        "window_hours": 24,
+    },
+]
+
+
+class TransitionError(ValueError):
+    """An operator asked for a state change the flag cannot make; the message says why."""
+
+
+@dataclass
+class TriageResult:
+    raised: list[TriageFlag] = field(default_factory=list)
+    regressed: list[TriageFlag] = field(default_factory=list)
+    unmuted: list[TriageFlag] = field(default_factory=list)
+
+
+def ensure_default_rules(rule_model: type[TriageRule] = TriageRule) -> int:
+    """Create the default rules when there are none at all; return how many were created.
+
+    Takes the model so a data migration can pass its historical one.
+    """
+    if rule_model.objects.exists():
+        return 0
+    rule_model.objects.bulk_create([rule_model(**spec) for spec in DEFAULT_RULES])
+    return len(DEFAULT_RULES)
+
+
+def _fallback_severity(value: int) -> str:
+    try:
+        from codes.families import operator_severity
+    except ImportError:
+        return Severity.ERROR
+    return str(operator_severity(value) or Severity.ERROR)
+
+
+def operator_severities(codes: Iterable[int]) -> dict[int, str]:
+    """Severity an operator reads for each code: the catalog's, else the family fallback, else
+    error (an unknown code is treated as the worse case)."""
+    codes = set(codes)
+    catalog = dict(
+        ErrorCode.objects.filter(value__in=codes)
+        .exclude(severity="")
+        .values_list("value", "severity")
+    )
+    return {code: catalog.get(code) or _fallback_severity(code) for code in codes}
+
+
+def window_start(now: datetime, hours: int) -> datetime:
+    """First hour bucket inside a window of `hours` ending at `now`."""
+    return (now - timedelta(hours=hours)).replace(minute=0, second=0, microsecond=0)
+
+
+def rule_candidates(rule: TriageRule, now: datetime) -> set[tuple[int, int]]:
+    """(tenant id, code) pairs over the rule's threshold, of any severity, in one query."""
+    stats = HourlyDeviceCodeStat.objects.filter(
+        hour__gte=window_start(now, rule.window_hours), hour__lte=now
+    )
+    if rule.metric == TriageRule.Metric.DEVICES:
+        rows = (
+            stats.values("tenant_id", "code")
+            .annotate(devices=Count("device_id", distinct=True))
+            .filter(devices__gte=rule.threshold)
+            .values_list("tenant_id", "code")
+        )
+        return set(rows)
+    per_device = (
+        stats.values("tenant_id", "code", "device_id")
+        .annotate(total=Sum("occurrences"))
+        .filter(total__gte=rule.threshold)
+    )
+    # Pairs only: the database folds the per-device groups, not Python.
+    sql, params = per_device.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT tenant_id, code FROM ({sql}) AS per_device", params)
+        return set(cursor.fetchall())
+
+
+def matching_pairs(now: datetime) -> dict[tuple[int, int], TriageRule]:
+    """Every flagged (tenant id, code) pair with the first enabled rule that flags it."""
+    rules = list(TriageRule.objects.filter(enabled=True).order_by("id"))
+    candidates = [(rule, rule_candidates(rule, now)) for rule in rules]
+    severities = operator_severities(code for _, pairs in candidates for _, code in pairs)
+    matches: dict[tuple[int, int], TriageRule] = {}
+    for rule, pairs in candidates:
+        for pair in pairs:
+            if severities[pair[1]] == rule.severity:
+                matches.setdefault(pair, rule)
+    return matches
+
+
+@contextlib.contextmanager
+def _exclusive() -> Iterator[None]:
+    """One triage run at a time; SQLite's write transaction serialises runs by itself."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+        yield
+
+
+def refresh_flag_counts(flags=None) -> int:
+    """Copy all-time counts and first/last seen from the aggregates onto flags, set-based."""
+    flags = TriageFlag.objects.all() if flags is None else flags
+    same_pair = {"tenant_id": OuterRef("tenant_id"), "code": OuterRef("code")}
+    stats = HourlyDeviceCodeStat.objects.filter(**same_pair).values("code")
+    occurrences = Occurrence.objects.filter(**same_pair).values("code")
+    return flags.update(
+        occurrences=Coalesce(
+            Subquery(stats.annotate(n=Sum("occurrences")).values("n")),
+            0,
+            output_field=IntegerField(),
+        ),
+        devices=Coalesce(
+            Subquery(stats.annotate(n=Count("device_id", distinct=True)).values("n")),
+            0,
+            output_field=IntegerField(),
+        ),
+        # Exact times from the raw rows: one index seek each on (tenant, code, occurred_at).
+        first_seen_at=Subquery(occurrences.annotate(t=Min("occurred_at")).values("t")),
+        last_seen_at=Subquery(occurrences.annotate(t=Max("occurred_at")).values("t")),
+    )
+
+
+def _record(flags: list[TriageFlag], from_state: str, to_state: str, note: str, now) -> None:
+    TriageEvent.objects.bulk_create(
+        [
+            TriageEvent(flag=flag, at=now, from_state=from_state, to_state=to_state, note=note)
+            for flag in flags
+        ]
+    )
+
+
+def run_triage(now: datetime | None = None) -> TriageResult:
+    """Raise new flags, re-open resolved ones that recur, and end expired mutes."""
+    now = now or timezone.now()
+    result = TriageResult()
+    with _exclusive():
+        ensure_default_rules()
+        matches = matching_pairs(now)
+        tenant_ids = {tenant_id for tenant_id, _ in matches}
+        codes = {code for _, code in matches}
+        existing = {
+            (flag.tenant_id, flag.code): flag
+            for flag in TriageFlag.objects.filter(tenant_id__in=tenant_ids, code__in=codes)
+        }
+
+        new_flags = [
+            TriageFlag(
+                tenant_id=tenant_id, code=code, rule=rule, raised_at=now, state_changed_at=now
+            )
+            for (tenant_id, code), rule in matches.items()
+            if (tenant_id, code) not in existing
+        ]
+        result.raised = TriageFlag.objects.bulk_create(new_flags)
+        for flag in result.raised:
+            _record([flag], "", TriageFlag.State.NEW, f"Raised by rule: {flag.rule.name}", now)
+
+        refresh_flag_counts()
+
+        # A resolved flag recurs when a rule flags it again and an occurrence came after the
+        # resolution; older rows still inside the window do not count as a recurrence.
+        resolved_ids = [
+            flag.pk for pair, flag in existing.items() if flag.state == TriageFlag.State.RESOLVED
+        ]
+        recurring = TriageFlag.objects.filter(
+            pk__in=resolved_ids, state=TriageFlag.State.RESOLVED, last_seen_at__gt=F("resolved_at")
+        )
+        result.regressed = list(recurring)
+        for flag in result.regressed:
+            flag.rule = matches[(flag.tenant_id, flag.code)]
+            TriageFlag.objects.filter(pk=flag.pk).update(
+                state=TriageFlag.State.REGRESSED, state_changed_at=now, rule=flag.rule
+            )
+            _record(
+                [flag],
+                TriageFlag.State.RESOLVED,
+                TriageFlag.State.REGRESSED,
+                f"Recurred after resolution; rule: {flag.rule.name}",
+                now,
+            )
+
+        expired = TriageFlag.objects.filter(state=TriageFlag.State.MUTED).filter(
+            Q(muted_until__lte=now)
+            | Q(
+                mute_occurrences__isnull=False,
+                occurrences__gte=F("mute_baseline") + F("mute_occurrences"),
+            )
+        )
+        result.unmuted = list(expired)
+        for flag in result.unmuted:
+            note = (
+                f"Mute ended: {flag.mute_occurrences} more occurrences"
+                if flag.mute_occurrences is not None
+                else f"Mute ended: {flag.muted_until:%Y-%m-%d %H:%M} UTC passed"
+            )
+            _record([flag], TriageFlag.State.MUTED, TriageFlag.State.NEW, note, now)
+        TriageFlag.objects.filter(pk__in=[flag.pk for flag in result.unmuted]).update(
+            state=TriageFlag.State.NEW,
+            state_changed_at=now,
+            muted_until=None,
+            mute_occurrences=None,
+            mute_baseline=None,
+        )
+    if result.raised or result.regressed or result.unmuted:
+        log.info(
+            "triage: %d raised, %d regressed, %d unmuted",
+            len(result.raised),
+            len(result.regressed),
+            len(result.unmuted),
+        )
+    return result
+
+
+# action -> (states it may start from, state it leads to)
+ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "acknowledge": (
+        (TriageFlag.State.NEW, TriageFlag.State.REGRESSED, TriageFlag.State.MUTED),
+        TriageFlag.State.ACKNOWLEDGED,
+    ),
+    "resolve": (
+        (
+            TriageFlag.State.NEW,
+            TriageFlag.State.ACKNOWLEDGED,
+            TriageFlag.State.REGRESSED,
+            TriageFlag.State.MUTED,
+        ),
+        TriageFlag.State.RESOLVED,
+    ),
+    "mute": (
+        (TriageFlag.State.NEW, TriageFlag.State.ACKNOWLEDGED, TriageFlag.State.REGRESSED),
+        TriageFlag.State.MUTED,
+    ),
+}
+
+
+def change_state(
+    flag: TriageFlag,
+    action: str,
+    user,
+    note: str = "",
+    *,
+    now: datetime | None = None,
+    muted_until: datetime | None = None,
+    mute_occurrences: int | None = None,
+) -> TriageEvent:
+    """Apply an operator's action to `flag` and record it; raise TransitionError if it can't."""
+    now = now or timezone.now()
+    if action not in ACTIONS:
+        raise TransitionError(f"Unknown action {action!r}; use one of {', '.join(ACTIONS)}.")
+    sources, target = ACTIONS[action]
+    if flag.state not in sources:
+        raise TransitionError(f"A {flag.get_state_display().lower()} flag cannot be {target}.")
+    changes: dict = {"state": target, "state_changed_at": now}
+    if action == "mute":
+        if (muted_until is None) == (mute_occurrences is None):
+            raise TransitionError("Mute until a date, or until a number of more occurrences.")
+        if muted_until is not None and muted_until <= now:
+            raise TransitionError("The mute date must be in the future.")
+        if mute_occurrences is not None and mute_occurrences < 1:
+            raise TransitionError("Mute for at least one more occurrence.")
+        changes |= {
+            "muted_until": muted_until,
+            "mute_occurrences": mute_occurrences,
+            "mute_baseline": flag.occurrences,
+        }
+        detail = (
+            f"until {muted_until:%Y-%m-%d %H:%M} UTC"
+            if muted_until
+            else f"until {mute_occurrences} more occurrences"
+        )
+        note = f"Muted {detail}. {note}".strip()
+    else:
+        changes |= {"muted_until": None, "mute_occurrences": None, "mute_baseline": None}
+    if action == "resolve":
+        changes["resolved_at"] = now
+    with transaction.atomic():
+        # Conditional on the state the operator saw, so a concurrent change is not overwritten.
+        if not TriageFlag.objects.filter(pk=flag.pk, state=flag.state).update(**changes):
+            raise TransitionError("The flag changed meanwhile; reload the page and try again.")
+        event = TriageEvent.objects.create(
+            flag=flag, at=now, user=user, from_state=flag.state, to_state=target, note=note
+        )
+    for name, value in changes.items():
+        setattr(flag, name, value)
+    return event
