@@ -1,0 +1,3 @@
+"""Fixtures for tests/fleet: the real SMTP server lives in tests/fleet/smtp.py."""
+
+from tests.fleet.smtp import smtp_server  # noqa: F401 - fixture
