@@ -1,13 +1,19 @@
-"""Read error codes the way operators and exports write them.
+"""Read error codes the way operators and exports write them, and explain them.
 
 `parse_code` is the strict reader every import and the API use: it returns the unsigned 32-bit
 value and any setup extended code, or raises `CodeError` saying what was wrong.
+`decode` adds everything an operator needs to read the value: the HRESULT and NTSTATUS fields,
+the Win32 error inside 0x8007xxxx, names and message from the committed catalog, family and
+operator severity. It needs no database; `decode(..., use_db=True)` lets admin edits win.
+
+Ambiguity rule: exactly eight digits with no sign and no 0x (`80070005`) is read as hex, the
+way logs print codes; write `+80070005` to mean the decimal number.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 
 
 class CodeError(ValueError):
@@ -18,6 +24,9 @@ class CodeError(ValueError):
 class ParsedCode:
     value: int
     extension: str = ""
+    # The name written next to the code, e.g. `0x8024000B (WU_E_CALL_CANCELLED)`. Not part of
+    # equality: the same value with or without a name is the same code.
+    given_name: str = field(default="", compare=False)
 
     @property
     def hex(self) -> str:
@@ -28,21 +37,27 @@ class ParsedCode:
         return self.value - (1 << 32) if self.value & 0x80000000 else self.value
 
 
+_NAME = r"(?:\s*\((?P<name>[A-Za-z_][A-Za-z0-9_]*)\))?"
 _HEX = re.compile(
     r"^0x(?P<hex>[0-9a-f]{1,8})"
-    r"(?:\s*(?:_|\s-\s)\s*(?:0x)?(?P<ext>[0-9a-f]{1,8}))?"
-    r"(?:\s*\((?P<name>[A-Za-z_][A-Za-z0-9_]*)\))?$",
+    r"(?:\s*(?:_|\s-\s)\s*(?:0x)?(?P<ext>[0-9a-f]{1,8}))?" + _NAME + "$",
     re.IGNORECASE,
 )
-_BARE_HEX = re.compile(r"^(?P<hex>[0-9a-f]{8})(?:\s*\((?P<name>[A-Za-z_][A-Za-z0-9_]*)\))?$", re.I)
-_DECIMAL = re.compile(r"^(?P<dec>[+-]?\d{1,10})(?:\s*\((?P<name>[A-Za-z_][A-Za-z0-9_]*)\))?$")
+_BARE_HEX = re.compile(r"^(?P<hex>[0-9a-f]{8})" + _NAME + "$", re.IGNORECASE)
+_DECIMAL = re.compile(r"^(?P<dec>[+-]?\d{1,10})" + _NAME + "$")
 
 
-def parse_code(text: str) -> ParsedCode:
+def parse_code(text: str | int) -> ParsedCode:
     """Parse `0x8024000B`, `8024000B`, `-2145107957`, `2149859339`, `1603`, `0xC1900101_C3FD`,
-    `0xC1900101 - 0x30018` or `0x8024000B (WU_E_CALL_CANCELLED)`."""
+    `0xC1900101 - 0x30018` or `0x8024000B (WU_E_CALL_CANCELLED)`; ints are taken as values."""
     if text is None:
         raise CodeError("no code given")
+    if isinstance(text, bool):
+        raise CodeError(f"{text!r} is not a code")
+    if isinstance(text, int):
+        if text < -(1 << 31) or text > 0xFFFFFFFF:
+            raise CodeError(f"{text} is outside the 32-bit range")
+        return ParsedCode(text & 0xFFFFFFFF)
     raw = str(text).strip()
     if not raw:
         raise CodeError("code is blank")
@@ -50,14 +65,295 @@ def parse_code(text: str) -> ParsedCode:
         raise CodeError("code is too long to be an error code")
     if match := _HEX.match(raw):
         ext = match.group("ext") or ""
-        return ParsedCode(int(match.group("hex"), 16), ext.upper())
+        return ParsedCode(int(match.group("hex"), 16), ext.upper(), match.group("name") or "")
+    # Eight bare digits are hex (see module docstring), so try bare hex before decimal.
+    if match := _BARE_HEX.match(raw):
+        return ParsedCode(int(match.group("hex"), 16), "", match.group("name") or "")
     if match := _DECIMAL.match(raw):
         number = int(match.group("dec"))
         if number < -(1 << 31) or number > 0xFFFFFFFF:
             raise CodeError(f"{raw!r} is outside the 32-bit range")
-        return ParsedCode(number & 0xFFFFFFFF)
-    if match := _BARE_HEX.match(raw):
-        return ParsedCode(int(match.group("hex"), 16))
+        return ParsedCode(number & 0xFFFFFFFF, "", match.group("name") or "")
     if raw.lower().startswith("0x"):
         raise CodeError(f"{raw!r} is not valid hex: expected 0x and 1 to 8 hex digits")
+    if raw.lstrip("+-").isdigit():
+        raise CodeError(f"{raw!r} has too many digits for a 32-bit code")
     raise CodeError(f"{raw!r} is not a code: expected hex (0x8024000B) or a decimal number")
+
+
+NT_SEVERITIES = ("success", "informational", "warning", "error")
+
+
+@dataclass(frozen=True)
+class HresultFields:
+    severity_bit: int  # 1 = failure
+    reserved_bit: int  # the R bit; set in NTSTATUS-style 0xC... values
+    customer_bit: int
+    nt_bit: int  # set by HRESULT_FROM_NT
+    facility: int
+    facility_name: str
+    code: int
+
+
+@dataclass(frozen=True)
+class Win32Info:
+    code: int
+    name: str
+    message: str
+    hresult: str  # HRESULT_FROM_WIN32 of the code, as canonical hex
+
+
+@dataclass(frozen=True)
+class NtStatusInfo:
+    value: str  # the NTSTATUS value as canonical hex (differs from ours for HRESULT_FROM_NT)
+    name: str
+    message: str
+    severity: str  # success | informational | warning | error (top two bits)
+    customer_bit: int
+    facility: int
+    code: int
+    from_hresult: bool  # True when our value is HRESULT_FROM_NT(value)
+
+
+@dataclass(frozen=True)
+class DecodedCode:
+    value: int
+    extension: str
+    given_name: str
+    name: str
+    other_names: list[str]
+    message: str
+    message_source: str
+    title: str
+    header: str
+    component: str
+    hresult: HresultFields
+    win32: Win32Info | None
+    ntstatus: NtStatusInfo | None
+    family: str
+    family_name: str
+    severity: str
+    severity_reason: str
+    curated: bool
+    in_catalog: bool
+    sources: list[str]
+
+    @property
+    def hex(self) -> str:
+        return f"0x{self.value:08X}"
+
+    @property
+    def unsigned(self) -> int:
+        return self.value
+
+    @property
+    def signed(self) -> int:
+        return self.value - (1 << 32) if self.value & 0x80000000 else self.value
+
+    @property
+    def facility(self) -> int:
+        return self.hresult.facility
+
+    @property
+    def facility_name(self) -> str:
+        return self.hresult.facility_name
+
+    @property
+    def hresult_severity(self) -> str:
+        return "failure" if self.hresult.severity_bit else "success"
+
+    def as_dict(self) -> dict:
+        """JSON-ready form used by `manage.py decode --json` and the API."""
+        return {
+            "hex": self.hex,
+            "value": self.value,
+            "unsigned": self.unsigned,
+            "signed": self.signed,
+            "extension": self.extension,
+            "name": self.name,
+            "given_name": self.given_name,
+            "other_names": list(self.other_names),
+            "message": self.message,
+            "message_source": self.message_source,
+            "title": self.title,
+            "header": self.header,
+            "component": self.component,
+            "facility": self.facility,
+            "facility_name": self.facility_name,
+            "hresult_severity": self.hresult_severity,
+            "hresult": asdict(self.hresult),
+            "severity": self.severity,
+            "severity_reason": self.severity_reason,
+            "family": self.family,
+            "family_name": self.family_name,
+            "win32": asdict(self.win32) if self.win32 else None,
+            "ntstatus": asdict(self.ntstatus) if self.ntstatus else None,
+            "curated": self.curated,
+            "in_catalog": self.in_catalog,
+            "sources": list(self.sources),
+        }
+
+
+def hresult_fields(value: int) -> HresultFields:
+    from codes.facilities import facility_name
+
+    facility = (value >> 16) & 0x7FF
+    return HresultFields(
+        severity_bit=value >> 31,
+        reserved_bit=(value >> 30) & 1,
+        customer_bit=(value >> 29) & 1,
+        nt_bit=(value >> 28) & 1,
+        facility=facility,
+        facility_name=facility_name(facility),
+        code=value & 0xFFFF,
+    )
+
+
+def win32_code(value: int) -> int | None:
+    """The Win32 error a value stands for: 0x8007xxxx -> xxxx; small values are Win32 already."""
+    if value >> 16 == 0x8007:
+        return value & 0xFFFF
+    if value <= 0xFFFF:
+        return value
+    return None
+
+
+def hresult_from_win32(code: int) -> int:
+    return code if code == 0 else 0x80070000 | (code & 0xFFFF)
+
+
+def _win32_info(value: int) -> Win32Info | None:
+    from codes.catalog import lookup
+
+    code = win32_code(value)
+    if code is None:
+        return None
+    entry = lookup(code)
+    win32 = entry is not None and "win32" in entry.namespaces
+    return Win32Info(
+        code=code,
+        name=entry.name if win32 else "",
+        message=entry.message if win32 else "",
+        hresult=f"0x{hresult_from_win32(code):08X}",
+    )
+
+
+def _ntstatus_info(value: int) -> NtStatusInfo | None:
+    """NTSTATUS reading where it applies: NT names, HRESULT_FROM_NT, and 0xC/0xD values."""
+    from codes.catalog import lookup
+
+    from_hresult = bool(value & 0x10000000) and bool(value >> 31)
+    status = value & ~0x10000000 if from_hresult else value
+    entry = lookup(status)
+    nt_names = [n for n in entry.names if n.startswith("STATUS_")] if entry else []
+    nt_known = entry is not None and "ntstatus" in entry.namespaces and value > 0xFFFF
+    if not (nt_known or from_hresult or (value >> 28) == 0xC):
+        return None
+    return NtStatusInfo(
+        value=f"0x{status:08X}",
+        name=(nt_names[0] if nt_names else entry.name if nt_known else ""),
+        message=entry.message if nt_known else "",
+        severity=NT_SEVERITIES[status >> 30],
+        customer_bit=(status >> 29) & 1,
+        facility=(status >> 16) & 0xFFF,
+        code=status & 0xFFFF,
+        from_hresult=from_hresult,
+    )
+
+
+def decode(code: str | int, *, use_db: bool = False) -> DecodedCode:
+    """Explain a code in any accepted notation; raises CodeError for bad input.
+
+    Reads the committed catalog and curated files; with `use_db`, an `ErrorCode` row edited in
+    admin overrides name, message, title and severity.
+    """
+    from codes.catalog import load_catalog
+    from codes.families import classify, family_name, severity_and_reason
+    from codes.knowledge import load_curated_codes
+
+    parsed = parse_code(code)
+    value = parsed.value
+    catalog = load_catalog()
+    entry = catalog.get(value)
+    win32 = _win32_info(value)
+    ntstatus = _ntstatus_info(value)
+    curated = load_curated_codes().get(value)
+
+    # 0x8007xxxx reads best under its Win32 name; HRESULT aliases (E_ACCESSDENIED) stay listed.
+    names: list[str] = []
+    if win32 and win32.name and value > 0xFFFF:
+        names.append(win32.name)
+    if entry:
+        names.extend(entry.names)
+    if ntstatus and ntstatus.from_hresult and ntstatus.name:
+        names.append(ntstatus.name)
+    if curated and curated.name:
+        names.insert(0, curated.name)
+    if parsed.given_name:
+        names.append(parsed.given_name)
+    names = list(dict.fromkeys(n for n in names if n))
+    name = names[0] if names else ""
+
+    message, message_source = "", ""
+    if entry and entry.message:
+        message, message_source = entry.message, entry.message_source
+    elif win32 and win32.message:
+        message, message_source = win32.message, "MS-ERREF"
+    elif ntstatus and ntstatus.message:
+        message, message_source = ntstatus.message, "MS-ERREF"
+    if win32 and win32.message and value >> 16 == 0x8007 and entry and entry.message:
+        # Both exist (E_ACCESSDENIED): the Win32 text is what operators search for.
+        message, message_source = win32.message, "MS-ERREF"
+
+    family = curated.family if curated else classify(value)
+    severity, reason = severity_and_reason(value, family)
+    sources = [catalog.source_label(s) for s in entry.listed_in] if entry else []
+    if entry and entry.header:
+        sources.insert(0, f"{entry.header} (mingw-w64-common)")
+    if message_source == "MS-ERREF":
+        sources.append("[MS-ERREF] Windows Error Codes (via impacket)")
+    decoded = DecodedCode(
+        value=value,
+        extension=parsed.extension,
+        given_name=parsed.given_name,
+        name=name,
+        other_names=names[1:],
+        message=message,
+        message_source=message_source,
+        title=curated.title if curated else "",
+        header=entry.header if entry else "",
+        component=entry.component if entry else "",
+        hresult=hresult_fields(value),
+        win32=win32,
+        ntstatus=ntstatus,
+        family=family,
+        family_name=family_name(family),
+        severity=severity,
+        severity_reason=reason,
+        curated=curated is not None,
+        in_catalog=entry is not None or curated is not None,
+        sources=sources + (list(curated.sources) if curated else []),
+    )
+    return _with_db_edits(decoded) if use_db else decoded
+
+
+def _with_db_edits(decoded: DecodedCode) -> DecodedCode:
+    """Let an admin-edited ErrorCode row win on the fields operators may change."""
+    from dataclasses import replace
+
+    from codes.models import ErrorCode
+
+    row = ErrorCode.objects.select_related("family").filter(value=decoded.value).first()
+    if row is None:
+        return decoded
+    changes: dict = {"in_catalog": True}
+    for attr in ("name", "message", "title"):
+        if getattr(row, attr):
+            changes[attr] = getattr(row, attr)
+    if row.severity:
+        changes["severity"] = row.severity
+        changes["severity_reason"] = row.severity_reason or decoded.severity_reason
+    if row.family is not None:
+        changes["family"] = row.family.slug
+        changes["family_name"] = row.family.name
+    return replace(decoded, **changes)

@@ -43,6 +43,9 @@ class ErrorCode(models.Model):
     message = models.TextField(blank=True)
     message_source = models.CharField(max_length=200, blank=True)
     header = models.CharField(max_length=60, blank=True, help_text="SDK header defining it.")
+    component = models.CharField(
+        max_length=80, blank=True, help_text="Windows Update component of the 0x8024xxxx range."
+    )
     family = models.ForeignKey(
         CodeFamily, null=True, blank=True, on_delete=models.SET_NULL, related_name="codes"
     )

@@ -1,0 +1,70 @@
+"""HRESULT facility numbers and the names we show for them.
+
+The SDK headers name only a few facilities (and only as C macros), so this table is our own.
+Numbers come from the FACILITY_* macros in winerror.h where they exist.
+"""
+
+from __future__ import annotations
+
+FACILITIES: dict[int, str] = {
+    0: "Null (generic)",
+    1: "RPC",
+    2: "Dispatch (COM automation)",
+    3: "Storage (structured storage)",
+    4: "Interface-specific (COM ITF)",
+    7: "Win32",
+    8: "Windows",
+    9: "Security (SSPI)",
+    10: "ActiveX control",
+    11: "Certificates",
+    12: "Internet (WinINet / URL moniker)",
+    13: "Media server",
+    14: "Message queuing (MSMQ)",
+    15: "Setup API and component servicing",
+    16: "Smart card",
+    17: "COM+",
+    18: "AAF",
+    19: ".NET runtime",
+    20: "ACS",
+    21: "DirectPlay",
+    22: "UMI",
+    23: "Side-by-side (SxS)",
+    24: "Windows CE",
+    25: "HTTP",
+    26: "Common log (CLFS)",
+    27: "Windows Error Reporting",
+    31: "Filter manager",
+    32: "Background Intelligent Transfer (BITS)",
+    33: "Configuration / WIA",
+    34: "State management",
+    35: "Metadirectory",
+    36: "Windows Update",
+    37: "Directory service",
+    38: "Graphics",
+    39: "Shell",
+    40: "TPM services",
+    41: "TPM software",
+    48: "Performance logs and alerts",
+    49: "BitLocker (full-volume encryption)",
+    50: "Windows Filtering Platform",
+    51: "Windows Remote Management",
+    52: "NDIS",
+    53: "Hypervisor",
+    54: "CMI",
+    55: "Virtualization",
+    56: "Volume manager",
+    57: "Boot configuration data (BCD)",
+    58: "Virtual hard disk",
+    60: "Diagnostics (SDIAG)",
+    61: "Web services",
+    62: "Windows Defender",
+    63: "Open packaging (OPC)",
+    208: "Delivery Optimization",
+    400: "Windows Setup (upgrade)",
+    2185: "Audio client",
+}
+
+
+def facility_name(number: int) -> str:
+    """Our name for an HRESULT facility, or a neutral label when we do not know it."""
+    return FACILITIES.get(number, f"Facility {number}")

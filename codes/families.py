@@ -1,0 +1,126 @@
+"""Put every 32-bit value in exactly one family, and give it an operator severity.
+
+Operator severity is not the HRESULT severity bit: 0x8024000B is a failure HRESULT, but for an
+operator a cancelled call is a warning. Order: curated per-code override
+(codes/knowledge/codes/*.md), then success codes are informational, then the family default
+(codes/knowledge/families/*.md).
+"""
+
+from __future__ import annotations
+
+from codes.catalog import lookup
+
+FAMILY_SLUGS: tuple[str, ...] = (
+    "windows-update",
+    "windows-update-network",
+    "cbs",
+    "setup",
+    "win32",
+    "ntstatus",
+    "bits",
+    "hresult",
+)
+# Used when a family file is missing (e.g. in a bare checkout before part of the KB lands).
+FALLBACK_NAMES = {
+    "windows-update": "Windows Update agent",
+    "windows-update-network": "Windows Update transport and network",
+    "cbs": "Component-based servicing (CBS)",
+    "setup": "Setup and feature upgrade",
+    "win32": "Win32 errors",
+    "ntstatus": "NTSTATUS",
+    "bits": "Background Intelligent Transfer Service (BITS)",
+    "hresult": "COM and other HRESULT codes",
+}
+
+FACILITY_WINDOWS_UPDATE = 36
+FACILITY_BITS = 32
+NT_BIT = 0x10000000
+
+
+def _facility(value: int) -> int:
+    return (value >> 16) & 0x1FFF
+
+
+def _names(value: int) -> tuple[str, ...]:
+    entry = lookup(value)
+    return entry.names if entry else ()
+
+
+def _win32_name(code: int) -> str:
+    entry = lookup(code)
+    return entry.name if entry and "win32" in entry.namespaces else ""
+
+
+def classify(value: int) -> str:
+    """The family slug for an unsigned 32-bit value (always one of FAMILY_SLUGS)."""
+    if not 0 <= value <= 0xFFFFFFFF:
+        raise ValueError(f"{value} is not an unsigned 32-bit value")
+    high = value >> 16
+    # Network first: WinHTTP/WinINet errors wrapped as HRESULTs would otherwise read as Win32.
+    if (value >> 12) == 0x80244 or high == 0x8019 or 0x80072E00 <= value <= 0x80072FFF:
+        return "windows-update-network"
+    if _facility(value) == FACILITY_WINDOWS_UPDATE and not value & 0x40000000:
+        return "windows-update"
+    if 0x800F0800 <= value <= 0x800F09FF or any(
+        n.startswith(("CBS_E_", "CBS_S_", "PSFX_E_")) for n in _names(value)
+    ):
+        return "cbs"
+    win32 = value & 0xFFFF if high == 0x8007 else value if value <= 0xFFFF else None
+    if win32 is not None and (
+        0x80073600 <= value <= 0x800736FF or _win32_name(win32).startswith("ERROR_SXS_")
+    ):
+        return "cbs"
+    if (value >> 20) == 0xC19:
+        return "setup"
+    if win32 is not None:
+        return "win32"
+    if _facility(value) == FACILITY_BITS and not value & 0x40000000:
+        return "bits"
+    entry = lookup(value)
+    if (
+        (value >> 28) in (0xC, 0xD)
+        or value & NT_BIT
+        and value >> 31
+        or (entry is not None and entry.namespaces == ("ntstatus",))
+    ):
+        return "ntstatus"
+    return "hresult"
+
+
+def _is_success(value: int, family: str) -> bool:
+    if value == 0:
+        return True
+    if family == "win32":
+        return False  # small Win32 codes are errors whatever their top bit says
+    if family == "ntstatus":
+        return (value >> 30) in (0, 1)  # NT success and informational
+    return not value & 0x80000000
+
+
+def severity_and_reason(value: int, family: str | None = None) -> tuple[str, str]:
+    """(operator severity, why) for a value, from curated files and family defaults."""
+    from codes.knowledge import load_curated_codes, load_families
+
+    family = family or classify(value)
+    curated = load_curated_codes().get(value)
+    if curated is not None:
+        return curated.severity, curated.severity_reason
+    if _is_success(value, family):
+        return "informational", "A success or informational code: nothing failed."
+    if family == "ntstatus" and (value >> 30) == 2:
+        return "warning", "NTSTATUS warning severity: the operation went ahead with a caveat."
+    default = load_families().get(family)
+    severity = default.default_severity if default else "error"
+    return severity, f"Default for the {family_name(family)} family."
+
+
+def operator_severity(value: int) -> str:
+    """error | warning | informational, as an operator should read the code."""
+    return severity_and_reason(value)[0]
+
+
+def family_name(slug: str) -> str:
+    from codes.knowledge import load_families
+
+    family = load_families().get(slug)
+    return family.name if family else FALLBACK_NAMES.get(slug, slug)

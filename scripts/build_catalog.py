@@ -1,0 +1,324 @@
+#!/usr/bin/env python3
+"""Regenerate codes/data/catalog.json.gz from public sources.
+
+    python3 scripts/build_catalog.py            # writes codes/data/catalog.json.gz
+
+Sources (see codes/data/README.md for licences):
+- symbolic names: Windows SDK headers shipped by Debian's `mingw-w64-common`
+  (/usr/share/mingw-w64/include: winerror.h, ntstatus.h, wuerror.h, lmerr.h, bitsmsg.h,
+  winhttp.h, wininet.h, vsserror.h);
+- message texts: the [MS-ERREF] tables in the `impacket` package (system_errors,
+  hresult_errors, nt_errors). impacket is NOT a project dependency: this script installs it
+  with `pip install --no-deps` into a throwaway venv (CATALOG_VENV, default /tmp/catalog-venv)
+  and re-runs itself there;
+- facts recorded from Microsoft's "Windows Update error codes by component" and "Windows
+  Update common errors and mitigation" pages: which codes they list, the component each
+  Windows Update range belongs to, and names the headers lack (0x800F0922
+  CBS_E_INSTALLERS_FAILED). No text from those pages is copied.
+
+The output is deterministic (sorted, no timestamps) so a re-run without source changes gives
+an identical file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+OUTPUT = REPO / "codes" / "data" / "catalog.json.gz"
+INCLUDE = Path(os.environ.get("MINGW_INCLUDE", "/usr/share/mingw-w64/include"))
+VENV = Path(os.environ.get("CATALOG_VENV", "/tmp/catalog-venv"))  # noqa: S108 - throwaway
+
+# Header order is name priority: the first header that names a value gives its primary name.
+HEADERS = [
+    "wuerror.h",
+    "winerror.h",
+    "bitsmsg.h",
+    "vsserror.h",
+    "lmerr.h",
+    "winhttp.h",
+    "wininet.h",
+    "ntstatus.h",
+]
+# winhttp.h and wininet.h define hundreds of flags and options; only these are error codes.
+ERROR_NAME_FILTER = {
+    "winhttp.h": re.compile(r"^ERROR_WINHTTP_"),
+    "wininet.h": re.compile(r"^ERROR_(INTERNET|FTP|GOPHER|HTTP)_"),
+    "lmerr.h": re.compile(r"^NERR_"),
+}
+# Macros that are constants but not codes: facility numbers, ranges, bases, masks.
+NOT_A_CODE = re.compile(
+    r"^(_|FACILITY_|SEVERITY_|STATUS_SEVERITY_)|_(FIRST|LAST|INCLUDED)$|BASEERR$"
+)
+# ...and bases and masks written as plain numbers (DNS_ERROR_ZONE_BASE 9600). Typed ones such as
+# WU_E_PT_SOAPCLIENT_BASE or STATUS_IMAGE_NOT_AT_BASE are real codes.
+PLAIN_HELPER = re.compile(r"_(BASE|MASK|MIN|MAX)$")
+
+DEFINE = re.compile(r"^\s*#\s*define\s+([A-Za-z_][A-Za-z0-9_]*)\s+(.+?)\s*(?://.*|/\*.*)?$")
+NUMBER = r"(0[xX][0-9A-Fa-f]+|\d+)[uUlL]*"
+FORMS = [
+    re.compile(rf"^__MSABI_LONG\(\s*{NUMBER}\s*\)$"),
+    re.compile(rf"^_HRESULT_TYPEDEF_\(\s*{NUMBER}\s*\)$"),
+    re.compile(rf"^\(\s*\(\s*(?:NTSTATUS|HRESULT|DWORD|LONG)\s*\)\s*{NUMBER}\s*\)$"),
+    re.compile(rf"^\(?\s*{NUMBER}\s*\)?$"),
+]
+BASE_PLUS = re.compile(rf"^\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\+\s*{NUMBER}\s*\)$")
+ALIAS = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)$")
+FROM_WIN32 = re.compile(r"^HRESULT_FROM_WIN32\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)$")
+
+# Facts from "Windows Update error codes by component" (learn.microsoft.com,
+# windows/deployment/update/windows-update-error-reference): the section each range is in.
+WU_COMPONENTS = {
+    0x80240: "Windows Update Agent",
+    0x00240: "Windows Update Agent (success)",
+    0x80241: "Windows Installer minor errors",
+    0x80242: "Update Handler",
+    0x80243: "Windows Update UI",
+    0x80244: "Protocol Talker",
+    0x80245: "Redirector",
+    0x80246: "Download Manager",
+    0x80247: "Offline scan (reporter)",
+    0x80248: "Data Store",
+    0x80249: "Inventory",
+    0x8024A: "Automatic Updates",
+    0x8024C: "Driver Util",
+    0x8024D: "Windows Update Agent update and setup",
+    0x8024E: "Expression evaluator",
+    0x8024F: "Reporter",
+}
+PAGE_BY_COMPONENT = "ms-wu-error-reference"
+PAGE_COMMON = "ms-wu-common-errors"
+# Facts from "Windows Update common errors and mitigation" (learn.microsoft.com,
+# troubleshoot/windows-client/deployment/common-windows-update-errors): the codes it lists, and
+# the names it gives for codes that no header here defines.
+COMMON_ERRORS_CODES = [
+    0x8024402F, 0x80242006, 0x80070BC9, 0x80200053, 0x80072EFD, 0x80072EFE, 0x80D02002,
+    0x8007000D, 0x8024A10A, 0x80240020, 0x80242014, 0x80246017, 0x8024000B, 0x8024000E,
+    0x8024D009, 0x80244007, 0x80070422, 0x800F0821, 0x800F0825, 0x800F0920, 0x800F081F,
+    0x800F0831, 0x80070005, 0x80070570, 0x80070003, 0x80070020, 0x80073701, 0x8007371B,
+    0x80072F8F, 0x80072EE2, 0x80240022, 0x8024401B, 0x80244022, 0x80070490, 0x800F0922,
+    0x800706BE,
+]  # fmt: skip
+COMMON_ERRORS_NAMES = {
+    0x800F0922: "CBS_E_INSTALLERS_FAILED",
+    0x800F0821: "CBS_E_ABORT",
+    0x800F0825: "CBS_E_CANNOT_UNINSTALL",
+    0x800F0920: "CBS_E_HANG_DETECTED",
+    0x800F081F: "CBS_E_SOURCE_MISSING",
+    0x800F0831: "CBS_E_STORE_CORRUPTION",
+    0x8024A10A: "USO_E_SERVICE_SHUTTING_DOWN",
+    0x80072EFE: "WININET_E_CONNECTION_ABORTED",
+    0x80072F8F: "WININET_E_DECODING_FAILED",
+    0x80072EE2: "WININET_E_TIMEOUT",
+}
+
+
+def ensure_impacket() -> None:
+    """Re-run this script inside a throwaway venv that has impacket (never a project dep)."""
+    try:
+        import impacket.system_errors  # noqa: F401
+    except ImportError:
+        python = VENV / "bin" / "python"
+        if not python.exists():
+            subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "--no-deps", "impacket"], check=True
+        )
+        os.execv(str(python), [str(python), __file__, *sys.argv[1:]])  # noqa: S606
+
+
+def parse_header(path: Path) -> list[tuple[str, int, bool]]:
+    """(name, value, is_alias) for every error-code macro; aliases name another macro."""
+    raw: dict[str, str] = {}
+    order: list[str] = []
+    for line in path.read_text(encoding="latin-1").splitlines():
+        match = DEFINE.match(line)
+        if match and match.group(1) not in raw:
+            raw[match.group(1)] = match.group(2).strip()
+            order.append(match.group(1))
+
+    def evaluate(name: str, depth: int = 0) -> tuple[int | None, bool]:
+        expr = raw.get(name)
+        if expr is None or depth > 5:
+            return None, False
+        if depth == 0 and PLAIN_HELPER.search(name) and FORMS[-1].match(expr):
+            return None, False
+        for form in FORMS:
+            if m := form.match(expr):
+                return int(m.group(1), 0), False
+        if m := BASE_PLUS.match(expr):
+            base, _ = evaluate(m.group(1), depth + 1)
+            return (None if base is None else base + int(m.group(2), 0)), False
+        if m := FROM_WIN32.match(expr):
+            code, _ = evaluate(m.group(1), depth + 1)
+            return (None if code is None else 0x80070000 | (code & 0xFFFF)), False
+        if m := ALIAS.match(expr):
+            value, _ = evaluate(m.group(1), depth + 1)
+            return value, True
+        return None, False
+
+    keep = ERROR_NAME_FILTER.get(path.name)
+    found = []
+    for name in order:
+        if NOT_A_CODE.search(name) or (keep and not keep.match(name)):
+            continue
+        value, is_alias = evaluate(name)
+        if value is None:
+            continue
+        found.append((name, value & 0xFFFFFFFF, is_alias))
+    return found
+
+
+def namespace(header: str, value: int) -> str:
+    if header == "ntstatus.h":
+        return "ntstatus"
+    return "win32" if value <= 0xFFFF else "hresult"
+
+
+def build() -> dict:
+    import impacket
+    from impacket import hresult_errors, nt_errors, system_errors
+
+    entries: dict[int, dict] = {}
+
+    def add(value: int, name: str, source: str, ns: str, alias: bool = False) -> None:
+        entry = entries.setdefault(value, {"v": value, "names": []})
+        if not any(n["name"] == name for n in entry["names"]):
+            entry["names"].append({"name": name, "source": source, "ns": ns, "alias": alias})
+
+    for header in HEADERS:
+        for name, value, alias in parse_header(INCLUDE / header):
+            add(value, name, header, namespace(header, value), alias)
+
+    tables = [
+        ("win32", system_errors.ERROR_MESSAGES),
+        ("hresult", hresult_errors.ERROR_MESSAGES),
+        ("ntstatus", nt_errors.ERROR_MESSAGES),
+    ]
+    messages_by_name: dict[str, str] = {}
+    for _, table in tables:
+        for name, message in table.values():
+            messages_by_name.setdefault(name, message.strip())
+    for ns, table in tables:
+        for value, (name, _message) in table.items():
+            add(value & 0xFFFFFFFF, name, "MS-ERREF", ns)
+
+    for value, name in COMMON_ERRORS_NAMES.items():
+        add(value, name, PAGE_COMMON, "hresult")
+
+    for value, entry in entries.items():
+        names = entry.pop("names")
+        names.sort(key=lambda n: _priority(n, value))
+        entry["name"] = names[0]["name"]
+        entry["header"] = names[0]["source"] if names[0]["source"].endswith(".h") else ""
+        entry["others"] = [n["name"] for n in names[1:]]
+        entry["ns"] = sorted({n["ns"] for n in names})
+        for n in names:
+            if n["name"] in messages_by_name:
+                entry["message"] = messages_by_name[n["name"]]
+                entry["message_source"] = "MS-ERREF"
+                break
+        component = WU_COMPONENTS.get(value >> 12)
+        if component and ((value >> 16) & 0x1FFF) == 36:
+            entry["component"] = component
+        listed = []
+        if component and entry["name"].startswith(("WU_E_", "WU_S_")):
+            listed.append(PAGE_BY_COMPONENT)
+        if value in COMMON_ERRORS_CODES:
+            listed.append(PAGE_COMMON)
+        if listed:
+            entry["listed_in"] = listed
+
+    codes = [entries[v] for v in sorted(entries)]
+    return {
+        "attribution": attribution(impacket_version=getattr(impacket, "version", None)),
+        "counts": {
+            "codes": len(codes),
+            "named": sum(1 for c in codes if c["name"]),
+            "with_message": sum(1 for c in codes if c.get("message")),
+            "wu_e": sum(1 for c in codes for n in [c["name"], *c["others"]] if n[:5] == "WU_E_"),
+        },
+        "codes": codes,
+    }
+
+
+def _priority(name: dict, value: int) -> tuple:
+    """Small values read as Win32 errors; otherwise headers in HEADERS order beat MS-ERREF."""
+    sources = [*HEADERS, "MS-ERREF", PAGE_COMMON]
+    ns_rank = {"win32": 0, "hresult": 1, "ntstatus": 2} if value <= 0xFFFF else {}
+    return (
+        ns_rank.get(name["ns"], 0),
+        name["alias"],
+        sources.index(name["source"]),
+    )
+
+
+def attribution(impacket_version: object) -> dict:
+    version = getattr(impacket_version, "BANNER", None) or _impacket_version()
+    return {
+        "generated_by": "python3 scripts/build_catalog.py",
+        "sources": [
+            {
+                "id": "mingw-w64-headers",
+                "what": "symbolic names and values",
+                "from": "Debian package mingw-w64-common, /usr/share/mingw-w64/include/ "
+                + ", ".join(HEADERS),
+                "licence": "public domain / ZPL 2.1 (mingw-w64 headers, see the package "
+                "copyright file)",
+            },
+            {
+                "id": "MS-ERREF",
+                "what": "message texts",
+                "from": f"[MS-ERREF] tables in the impacket package ({version}): "
+                "impacket.system_errors, impacket.hresult_errors, impacket.nt_errors",
+                "licence": "[MS-ERREF] Open Specifications: Microsoft grants a licence to "
+                "use the documentation; impacket: Apache-style licence (modified)",
+            },
+            {
+                "id": PAGE_BY_COMPONENT,
+                "what": "which Windows Update codes are listed and the component of each range",
+                "from": "Microsoft Learn, 'Windows Update error codes by component' "
+                "(MicrosoftDocs/windows-itpro-docs, "
+                "windows/deployment/update/windows-update-error-reference.md)",
+                "licence": "CC BY 4.0 (MicrosoftDocs repositories); facts only, no text copied",
+            },
+            {
+                "id": PAGE_COMMON,
+                "what": "which codes are listed; names for CBS_E_* and USO_E_* codes",
+                "from": "Microsoft Learn, 'Windows Update common errors and mitigation' "
+                "(MicrosoftDocs/SupportArticles-docs, "
+                "support/windows-client/deployment/common-windows-update-errors.md)",
+                "licence": "CC BY 4.0 (MicrosoftDocs repositories); facts only, no text copied",
+            },
+        ],
+    }
+
+
+def _impacket_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return f"impacket {version('impacket')}"
+    except Exception:  # noqa: BLE001 - the version is informative only
+        return "impacket"
+
+
+def main() -> None:
+    ensure_impacket()
+    catalog = build()
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    payload = json.dumps(catalog, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    # mtime=0 keeps the gzip bytes identical between runs.
+    with gzip.GzipFile(OUTPUT, "wb", mtime=0) as out:
+        out.write(payload.encode("utf-8"))
+    print(f"wrote {OUTPUT.relative_to(REPO)}: {json.dumps(catalog['counts'])}")
+
+
+if __name__ == "__main__":
+    main()
