@@ -1,0 +1,146 @@
+"""The dashboards in real headless Chromium (Debian's `chromium`), driven by Playwright.
+
+Screenshots land in `test-artifacts/dashboards/` for CI to keep.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from tests.dashboards.fleet_data import catalog, fleet
+from tests.factories import UserFactory
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboards"
+PASSWORD = "correct horse battery staple"  # the UserFactory password
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
+    ),
+]
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
+    # still plain synchronous code, so Django's async-safety check does not apply to them.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def demo_fleet(tenant, other_tenant):
+    catalog()
+    return fleet(tenant, other_tenant, timezone.now())
+
+
+class Page:
+    """A logged-in browser tab that records console errors and uncaught exceptions."""
+
+    def __init__(self, browser, base_url: str):
+        self.base_url = base_url
+        self.tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+        self.errors: list[str] = []
+        self.tab.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.tab.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+    def login(self, username: str) -> None:
+        self.tab.goto(f"{self.base_url}/login/")
+        self.tab.fill("#id_username", username)
+        self.tab.fill("#id_password", PASSWORD)
+        self.tab.click("form.login button[type=submit]")
+        self.tab.wait_for_url(f"{self.base_url}/")
+
+    def screenshot(self, name: str) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_overview_draws_every_chart_and_top_code_bar_opens_its_knowledge_page(
+    browser, live_server, demo_fleet, operator
+):
+    page = Page(browser, live_server.url)
+    page.login(operator.username)
+    tab = page.tab
+
+    # Each chart is drawn by plotly.js (served from our static files) into an SVG.
+    for name in ("occurrences_over_time", "top_codes", "code_heatmap", "top_devices"):
+        tab.wait_for_selector(f"#chart-{name}[data-rendered=true] .main-svg", timeout=15_000)
+    assert tab.locator("[data-rendered=true]").count() == 4
+    page.screenshot("overview")
+    assert page.errors == []
+
+    # The top bar is 0x8024000B (largest on top); plotly hit-tests clicks by position.
+    first_bar = tab.locator("#chart-top_codes .bars .point path").first
+    box = first_bar.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    tab.mouse.move(x, y)
+    with tab.expect_navigation(url=re.compile(r"/codes/0x8024000B/\?"), timeout=10_000):
+        tab.mouse.click(x, y)
+    assert "0x8024000B" in tab.locator("h1").inner_text()
+    # The knowledge page carries the fleet trend for the same filter.
+    tab.wait_for_selector("#chart-code_trend[data-rendered=true] .main-svg", timeout=15_000)
+    page.screenshot("code_page")
+    assert page.errors == []
+
+
+def test_operator_sees_only_granted_tenant_in_browser(browser, live_server, demo_fleet, operator):
+    page = Page(browser, live_server.url)
+    page.login(operator.username)
+    tab = page.tab
+    tab.wait_for_selector("#chart-top_devices[data-rendered=true] .main-svg", timeout=15_000)
+    # Hostnames show in the drawn chart and its table: the other tenant's never do.
+    chart_text = tab.locator("#chart-top_devices").inner_text()
+    assert "ACME-000" in chart_text
+    body = tab.content()
+    assert "GLOBEX-" not in body
+    assert "Globex" not in body
+    page.screenshot("operator_overview")
+
+    other_device = demo_fleet["there"][0]
+    response = tab.goto(f"{live_server.url}/devices/{other_device.pk}/")
+    assert response.status == 404
+    response = tab.goto(f"{live_server.url}/tenants/globex/")
+    assert response.status == 404
+    # The CSV download, fetched with the browser's own session cookie.
+    download = tab.request.get(f"{live_server.url}/charts/top_devices.csv?range=7d")
+    assert download.status == 200
+    assert "ACME-000" in download.text()
+    assert "GLOBEX-" not in download.text()
+
+
+def test_superuser_sees_every_tenant_in_browser(browser, live_server, demo_fleet):
+    UserFactory(username="root", is_superuser=True, is_staff=True)
+    page = Page(browser, live_server.url)
+    page.login("root")
+    tab = page.tab
+    tab.wait_for_selector("#chart-top_devices[data-rendered=true] .main-svg", timeout=15_000)
+    chart_text = tab.locator("#chart-top_devices").inner_text()
+    assert "ACME-000" in chart_text
+    assert "GLOBEX-000" in chart_text
+    page.screenshot("superuser_overview")
+    assert page.errors == []
