@@ -113,6 +113,7 @@ COMMON_ERRORS_NAMES = {
     0x800F081F: "CBS_E_SOURCE_MISSING",
     0x800F0831: "CBS_E_STORE_CORRUPTION",
     0x8024A10A: "USO_E_SERVICE_SHUTTING_DOWN",
+    0x80200053: "BG_E_VALIDATION_FAILED",
     0x80072EFE: "WININET_E_CONNECTION_ABORTED",
     0x80072F8F: "WININET_E_DECODING_FAILED",
     0x80072EE2: "WININET_E_TIMEOUT",
@@ -290,7 +291,8 @@ def attribution(impacket_version: object) -> dict:
             },
             {
                 "id": PAGE_COMMON,
-                "what": "which codes are listed; names for CBS_E_* and USO_E_* codes",
+                "what": "which codes are listed; names for CBS_E_*, USO_E_*, "
+                "BG_E_VALIDATION_FAILED",
                 "from": "Microsoft Learn, 'Windows Update common errors and mitigation' "
                 "(MicrosoftDocs/SupportArticles-docs, "
                 "support/windows-client/deployment/common-windows-update-errors.md)",
