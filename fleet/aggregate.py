@@ -102,28 +102,21 @@ def _rollup_chunk(cursor, low: int, high: int) -> None:
         """,
         params,
     )
+    # Distinct devices are not additive, so the (tenant, code, hour) buckets this chunk touched
+    # are recomputed whole from the per-device rows just upserted: one statement, exact counts.
     cursor.execute(
         f"""
         INSERT INTO {code_stat} (tenant_id, code, hour, occurrences, devices)
-        SELECT tenant_id, code, {hour}, COUNT(*), 0
-        FROM {occ} WHERE {pending}
-        GROUP BY tenant_id, code, {hour}
+        SELECT d.tenant_id, d.code, d.hour, SUM(d.occurrences), COUNT(*)
+        FROM {dev_stat} d
+        JOIN (
+            SELECT DISTINCT tenant_id, code, {hour} AS hour FROM {occ} WHERE {pending}
+        ) touched
+          ON d.tenant_id = touched.tenant_id AND d.code = touched.code AND d.hour = touched.hour
+        WHERE 1 = 1
+        GROUP BY d.tenant_id, d.code, d.hour
         ON CONFLICT (tenant_id, code, hour)
-        DO UPDATE SET occurrences = {code_stat}.occurrences + excluded.occurrences
-        """,
-        params,
-    )
-    # Distinct devices are not additive: recount them for the buckets this chunk touched.
-    cursor.execute(
-        f"""
-        UPDATE {code_stat} SET devices = (
-            SELECT COUNT(*) FROM {dev_stat} d
-            WHERE d.tenant_id = {code_stat}.tenant_id
-              AND d.code = {code_stat}.code AND d.hour = {code_stat}.hour
-        )
-        WHERE ({code_stat}.tenant_id, {code_stat}.code, {code_stat}.hour) IN (
-            SELECT DISTINCT tenant_id, code, {hour} FROM {occ} WHERE {pending}
-        )
+        DO UPDATE SET occurrences = excluded.occurrences, devices = excluded.devices
         """,
         params,
     )

@@ -1,0 +1,88 @@
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from codes.models import ErrorCode
+from fleet.models import AlertDelivery, AlertRule, HourlyCodeStat, Occurrence, TriageFlag
+from fleet.tasks import run_pipeline
+from tests.factories import DeviceFactory, UserFactory
+from tests.fleet.streams import emit
+
+CANCELLED = 0x8024000B
+DENIED = 0x80070005
+
+
+@pytest.fixture
+def stream(tenant, other_tenant):
+    """Generated recent occurrences: a warning storm at Acme, a quiet error at Globex."""
+    ErrorCode.objects.create(value=CANCELLED, name="WU_E_CALL_CANCELLED", severity="warning")
+    ErrorCode.objects.create(value=DENIED, name="E_ACCESSDENIED", severity="error")
+    now = timezone.now()
+    for n in range(7):
+        emit(DeviceFactory(tenant=tenant), CANCELLED, [now - timedelta(minutes=10 + n)] * 2)
+    for n in range(4):  # 4 devices: under the 5-device error rule
+        emit(DeviceFactory(tenant=other_tenant), DENIED, [now - timedelta(hours=n + 1)])
+    AlertRule.objects.create(
+        name="Any storm",
+        metric=AlertRule.Metric.DEVICES,
+        threshold=5,
+        window_hours=24,
+        recipients="noc@example.test",
+    )
+    return now
+
+
+def test_run_pipeline_command_runs_one_round_and_says_what_it_did(stream, tenant, smtp_server):
+    out = StringIO()
+    call_command("run_pipeline", stdout=out)
+
+    assert out.getvalue().splitlines() == [
+        "aggregated 18 occurrences in 1 chunks",
+        "triage: 1 flags raised, 0 regressed, 0 unmuted",
+        "alerts: 1 over threshold, 1 fired, 1 emails queued",
+        "emails: 1 sent, 0 failed",
+    ]
+    assert set(TriageFlag.objects.values_list("tenant_id", "code", "state")) == {
+        (tenant.pk, CANCELLED, "new")
+    }
+    [email] = smtp_server.messages()
+    assert email.subject == (
+        "[Fleet errors] Acme Corp: 0x8024000B WU_E_CALL_CANCELLED, "
+        "14 occurrences on 7 devices in 24 h"
+    )
+
+    out = StringIO()
+    call_command("run_pipeline", stdout=out)  # nothing new, cooldown running
+    assert "aggregated 0 occurrences" in out.getvalue()
+    assert "0 fired" in out.getvalue()
+    assert len(smtp_server.messages()) == 1
+
+
+def test_pipeline_task_runs_the_same_round(stream, smtp_server):
+    assert run_pipeline() == {
+        "aggregated": 18,
+        "flags_raised": 1,
+        "alerts_fired": 1,
+        "emails_sent": 1,
+    }
+    assert AlertDelivery.objects.get().state == "sent"
+    assert HourlyCodeStat.objects.filter(code=DENIED).count() == 4
+
+
+def test_demo_fleet_storms_show_up_in_the_triage_queue(db, client):
+    """`seed_demo` then `run_pipeline`: the recurring 0x8024000B storms are flagged."""
+    call_command("seed_demo", stdout=StringIO())
+    call_command("run_pipeline", stdout=StringIO())
+
+    assert not Occurrence.objects.filter(aggregated=False).exists()
+    storm_tenants = set(
+        TriageFlag.objects.filter(code=CANCELLED).values_list("tenant__slug", flat=True)
+    )
+    assert {"contoso-health", "fabrikam-legal", "northwind-retail"} <= storm_tenants
+
+    client.force_login(UserFactory(username="admin", is_superuser=True, is_staff=True))
+    html = client.get("/triage/?code=0x8024000B").content.decode()
+    assert html.count('href="/codes/0x8024000B/"') == len(storm_tenants)

@@ -1,0 +1,144 @@
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from codes.models import ErrorCode
+from fleet.models import TriageEvent, TriageFlag
+from fleet.pipeline import run_round
+from tests.factories import DeviceFactory
+from tests.fleet.streams import emit
+
+CANCELLED = 0x8024000B
+
+
+@pytest.fixture
+def flags(tenant, other_tenant):
+    """A 0x8024000B storm flagged at each tenant, found by the real pipeline."""
+    ErrorCode.objects.create(value=CANCELLED, name="WU_E_CALL_CANCELLED", severity="warning")
+    recent = timezone.now() - timedelta(hours=2)
+    for owner in (tenant, other_tenant):
+        for _ in range(6):
+            emit(DeviceFactory(tenant=owner), CANCELLED, [recent])
+    run_round()
+    return TriageFlag.objects.get(tenant=tenant), TriageFlag.objects.get(tenant=other_tenant)
+
+
+@pytest.fixture
+def signed_in(client, operator) -> Client:
+    client.force_login(operator)
+    return client
+
+
+def test_triage_pages_need_login(client, flags):
+    mine, _ = flags
+    for url in (reverse("triage:queue"), reverse("triage:flag", args=[mine.pk])):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/login/")
+
+
+def test_queue_lists_visible_flags_with_counts_sparkline_and_knowledge_link(signed_in, flags):
+    mine, theirs = flags
+
+    response = signed_in.get("/triage/")
+
+    assert response.status_code == 200
+    assert list(response.context["flags"]) == [mine]
+    html = response.content.decode()
+    assert "Acme Corp" in html and "Globex" not in html
+    assert 'href="/codes/0x8024000B/"' in html
+    assert "WU_E_CALL_CANCELLED" in html
+    assert f'href="/triage/{mine.pk}/"' in html
+    assert '<svg class="sparkline"' in html and "6 occurrences in the last 14 days" in html
+    row = html[html.index("Acme Corp") :]
+    assert "<td>6</td>" in row  # occurrences and devices
+
+
+def test_another_tenants_flag_is_not_found(signed_in, flags):
+    _, theirs = flags
+    assert signed_in.get(f"/triage/{theirs.pk}/").status_code == 404
+    response = signed_in.post(f"/triage/{theirs.pk}/", {"action": "resolve"})
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.state == "new"
+
+
+def test_state_filter(signed_in, flags):
+    mine, _ = flags
+    mine.state = "resolved"
+    mine.save()
+    assert list(signed_in.get("/triage/").context["flags"]) == []
+    assert list(signed_in.get("/triage/?state=resolved").context["flags"]) == [mine]
+    assert list(signed_in.get("/triage/?state=all").context["flags"]) == [mine]
+    response = signed_in.get("/triage/?state=bogus&code=0xZZ")
+    assert response.status_code == 200
+    assert "Unknown state" in response.content.decode()
+    assert "code:" in response.content.decode()
+
+
+def test_acknowledge_from_the_queue_records_operator_and_note(signed_in, flags, operator):
+    mine, _ = flags
+
+    response = signed_in.post(
+        f"/triage/{mine.pk}/",
+        {"action": "acknowledge", "note": "WSUS <b>cleanup</b> running", "next": "/triage/"},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/triage/"
+    mine.refresh_from_db()
+    assert mine.state == "acknowledged"
+    event = TriageEvent.objects.filter(flag=mine).first()
+    assert (event.user, event.note) == (operator, "WSUS <b>cleanup</b> running")
+    detail = signed_in.get(f"/triage/{mine.pk}/").content.decode()
+    assert "WSUS &lt;b&gt;cleanup&lt;/b&gt; running" in detail
+    assert "olivia" in detail
+
+
+def test_mute_until_more_occurrences_from_the_detail_page(signed_in, flags):
+    mine, _ = flags
+    response = signed_in.post(
+        f"/triage/{mine.pk}/", {"action": "mute", "mute_occurrences": "10", "note": "known"}
+    )
+    assert response.status_code == 302
+    mine.refresh_from_db()
+    assert (mine.state, mine.mute_occurrences, mine.mute_baseline) == ("muted", 10, 6)
+
+
+def test_bad_mute_is_refused_with_a_message(signed_in, flags):
+    mine, _ = flags
+    response = signed_in.post(f"/triage/{mine.pk}/", {"action": "mute"})
+    assert response.status_code == 400
+    assert "Mute until a date, or until a number of more occurrences." in response.content.decode()
+    mine.refresh_from_db()
+    assert mine.state == "new"
+
+
+def test_next_pointing_off_site_is_ignored(signed_in, flags):
+    mine, _ = flags
+    response = signed_in.post(
+        f"/triage/{mine.pk}/", {"action": "resolve", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == f"/triage/{mine.pk}/"
+
+
+def test_state_changes_need_the_csrf_token(operator, flags):
+    mine, _ = flags
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(operator)
+    assert client.post(f"/triage/{mine.pk}/", {"action": "resolve"}).status_code == 403
+    mine.refresh_from_db()
+    assert mine.state == "new"
+
+
+def test_queue_query_count_does_not_grow_with_flags(
+    signed_in, flags, tenant, django_assert_max_num_queries
+):
+    for code in range(0x80070001, 0x80070011):
+        TriageFlag.objects.create(tenant=tenant, code=code, occurrences=1, devices=1)
+    with django_assert_max_num_queries(8):
+        response = signed_in.get("/triage/?state=all")
+    assert len(response.context["flags"]) == 17
