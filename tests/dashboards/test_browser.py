@@ -9,10 +9,6 @@ import re
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
-
-from tests.dashboards.fleet_data import catalog, fleet
-from tests.factories import UserFactory
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboards"
@@ -49,12 +45,6 @@ def browser(monkeypatch):
             yield launched
         finally:
             launched.close()
-
-
-@pytest.fixture
-def demo_fleet(tenant, other_tenant):
-    catalog()
-    return fleet(tenant, other_tenant, timezone.now())
 
 
 class Page:
@@ -133,8 +123,7 @@ def test_operator_sees_only_granted_tenant_in_browser(browser, live_server, demo
     assert "GLOBEX-" not in download.text()
 
 
-def test_superuser_sees_every_tenant_in_browser(browser, live_server, demo_fleet):
-    UserFactory(username="root", is_superuser=True, is_staff=True)
+def test_superuser_sees_every_tenant_in_browser(browser, live_server, demo_fleet, superuser):
     page = Page(browser, live_server.url)
     page.login("root")
     tab = page.tab

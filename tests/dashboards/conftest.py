@@ -1,0 +1,22 @@
+import pytest
+from django.utils import timezone
+
+from tests.dashboards.fleet_data import catalog, fleet
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def now():
+    return timezone.now()
+
+
+@pytest.fixture
+def demo_fleet(tenant, other_tenant, now):
+    """0x8024000B tops `tenant` (acme); `other_tenant` (globex) has its own, larger data."""
+    catalog()
+    return fleet(tenant, other_tenant, now)
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", is_superuser=True, is_staff=True)
