@@ -1,17 +1,46 @@
-"""Knowledge pages. The knowledge-base work grows these; the URLs are stable."""
+"""Knowledge pages: the searchable catalog and one page per code, with operators' runbook notes.
 
+Views parse the request and render; the page's facts come from `codes.knowledge_page`, the
+search from `codes.search`, and the fleet section from `dashboards.code_fleet`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
-from codes.decode import CodeError, parse_code
-from codes.models import ErrorCode
+from codes.decode import CodeError, ParsedCode, parse_code
+from codes.forms import CodeSearchForm, RunbookNoteForm
+from codes.knowledge_page import knowledge_page
+from codes.models import RunbookNote
+from codes.search import search_codes
+
+PAGE_SIZE = 50
+_EXTENSION = re.compile(r"^(?:0x)?([0-9A-Fa-f]{1,8})$")
 
 
 @login_required
 def code_list(request: HttpRequest) -> HttpResponse:
-    codes = ErrorCode.objects.all()[:200]
-    return render(request, "codes/code_list.html", {"codes": codes})
+    form = CodeSearchForm(request.GET or None)
+    query, curated_only = "", False
+    if form.is_valid():
+        query, curated_only = form.cleaned_data["q"], form.cleaned_data["curated"]
+    result = search_codes(query, curated_only=curated_only)
+    page = Paginator(result.codes, PAGE_SIZE).get_page(request.GET.get("page"))
+    keep = request.GET.copy()
+    keep.pop("page", None)
+    return render(
+        request,
+        "codes/code_list.html",
+        {"form": form, "result": result, "page": page, "keep_query": keep.urlencode()},
+    )
 
 
 @login_required
@@ -19,8 +48,58 @@ def code_detail(request: HttpRequest, code: str) -> HttpResponse:
     try:
         parsed = parse_code(code)
     except CodeError as exc:
-        raise Http404(str(exc)) from None
+        return _invalid_code(request, code, exc)
     if code != parsed.hex:
-        return redirect("codes:detail", code=parsed.hex)
-    entry = ErrorCode.objects.filter(value=parsed.value).first()
-    return render(request, "codes/code_detail.html", {"parsed": parsed, "entry": entry})
+        return redirect(_canonical_url(request, parsed))
+    return _render_detail(request, parsed.value, _extension(request), RunbookNoteForm())
+
+
+@login_required
+@require_POST
+def add_note(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        parsed = parse_code(code)
+    except CodeError as exc:
+        return _invalid_code(request, code, exc)
+    form = RunbookNoteForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, parsed.value, "", form, status=400)
+    note = form.save(commit=False)
+    note.code = parsed.value
+    note.author = request.user
+    note.save()
+    messages.success(request, f"Your note on {parsed.hex} was added.")
+    return redirect(reverse("codes:detail", kwargs={"code": parsed.hex}) + "#notes")
+
+
+def _render_detail(
+    request: HttpRequest, value: int, extension: str, form: RunbookNoteForm, status: int = 200
+) -> HttpResponse:
+    # Imported here: the dashboards app builds on the codes app, not the other way round.
+    from dashboards.code_fleet import code_fleet_context
+
+    page = knowledge_page(value, extension)
+    notes = RunbookNote.objects.filter(code=value).select_related("author")
+    context = {"page": page, "d": page.decoded, "notes": notes, "note_form": form}
+    context.update(code_fleet_context(request, value))
+    return render(request, "codes/code_detail.html", context, status=status)
+
+
+def _canonical_url(request: HttpRequest, parsed: ParsedCode) -> str:
+    """The canonical page URL, keeping the filter in the query string and any extended code."""
+    query = request.GET.copy()
+    if parsed.extension:
+        query["ext"] = parsed.extension
+    url = reverse("codes:detail", kwargs={"code": parsed.hex})
+    return f"{url}?{query.urlencode()}" if query else url
+
+
+def _extension(request: HttpRequest) -> str:
+    match = _EXTENSION.match(request.GET.get("ext", "").strip())
+    return match.group(1).upper() if match else ""
+
+
+def _invalid_code(request: HttpRequest, code: str, error: CodeError) -> HttpResponse:
+    return render(
+        request, "codes/code_invalid.html", {"code": code, "error": str(error)}, status=404
+    )

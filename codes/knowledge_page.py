@@ -1,0 +1,142 @@
+"""Everything the knowledge page and the JSON API show for one code, gathered in one place.
+
+The decode comes from `codes.decode.decode` (catalog, curated files, admin edits); the curated
+text and the family texts come from the database when `import_codes` has loaded them (so admin
+edits show), otherwise straight from the committed files under codes/knowledge/.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+
+from codes.decode import DecodedCode, decode
+from codes.knowledge import load_curated_codes, load_families
+from codes.models import CodeFamily, ErrorCode
+
+# The first `$code = '…'` (or `$text = '…'`) assignment of a family snippet is its example.
+_SNIPPET_EXAMPLE = re.compile(
+    r"^(?P<lead>\$(?:code|text)\s*=\s*')(?P<example>[^']*)(?P<tail>')", re.M
+)
+
+
+@dataclass(frozen=True)
+class FamilyTexts:
+    slug: str
+    name: str
+    default_severity: str
+    summary: str = ""
+    where_logged: str = ""
+    troubleshooting: str = ""
+    decode_snippet: str = ""
+
+
+@dataclass(frozen=True)
+class KnowledgePage:
+    decoded: DecodedCode
+    family: FamilyTexts
+    description: str = ""
+    causes: str = ""
+    steps: str = ""
+    faq: list[dict[str, str]] = field(default_factory=list)
+    decode_snippet: str = ""
+
+    @property
+    def curated(self) -> bool:
+        return bool(self.description or self.causes or self.steps)
+
+
+def knowledge_page(value: int, extension: str = "") -> KnowledgePage:
+    """The page for an unsigned 32-bit value (and a setup extended code, if one was given);
+    works for codes outside the catalog too.
+
+    Three queries: the admin-edited decode, the curated row, the family row.
+    """
+    decoded = decode(f"0x{value:08X}_{extension}" if extension else value, use_db=True)
+    row = ErrorCode.objects.filter(value=value, curated=True).first()
+    curated_file = load_curated_codes().get(value)
+    if row is not None:
+        text = {"description": row.description, "causes": row.causes, "steps": row.steps}
+        faq = list(row.faq or [])
+    elif curated_file is not None:
+        text = {
+            "description": curated_file.description,
+            "causes": curated_file.causes,
+            "steps": curated_file.steps,
+        }
+        faq = list(curated_file.faq)
+    else:
+        text, faq = {}, []
+    family = family_texts(decoded.family)
+    return KnowledgePage(
+        decoded=decoded,
+        family=family,
+        faq=[item for item in faq if isinstance(item, dict) and item.get("q")],
+        decode_snippet=snippet_for(family.decode_snippet, decoded),
+        **text,
+    )
+
+
+def family_texts(slug: str) -> FamilyTexts:
+    """A family's shared texts: the imported row (admin edits win), else the committed file."""
+    row = CodeFamily.objects.filter(slug=slug).first()
+    if row is not None:
+        return FamilyTexts(
+            slug=row.slug,
+            name=row.name,
+            default_severity=row.default_severity,
+            summary=row.summary,
+            where_logged=row.where_logged,
+            troubleshooting=row.troubleshooting,
+            decode_snippet=row.decode_snippet,
+        )
+    text = load_families().get(slug)
+    if text is None:
+        return FamilyTexts(slug=slug, name=slug, default_severity="error")
+    return FamilyTexts(
+        slug=text.slug,
+        name=text.name,
+        default_severity=text.default_severity,
+        summary=text.summary,
+        where_logged=text.where_logged,
+        troubleshooting=text.troubleshooting,
+        decode_snippet=text.decode_snippet,
+    )
+
+
+def snippet_for(snippet: str, decoded: DecodedCode) -> str:
+    """The family snippet with its example code replaced by this one, in the same notation
+    (signed decimal stays signed decimal; a setup example keeps room for the extended code)."""
+    match = _SNIPPET_EXAMPLE.search(snippet)
+    if not match:
+        return snippet
+    example = match.group("example")
+    if re.fullmatch(r"[+-]?\d+", example.strip()):
+        ours = str(decoded.signed)
+    elif decoded.extension and re.search(r"\s[-_]\s|_", example):
+        ours = f"{decoded.hex} - 0x{decoded.extension}"
+    else:
+        ours = decoded.hex
+    return f"{snippet[: match.start('example')]}{ours}{snippet[match.end('example') :]}"
+
+
+def page_json(page: KnowledgePage) -> dict:
+    """The JSON API answer: the decode (same keys as `manage.py decode --json`) plus the
+    curated and family texts, all Markdown left as Markdown."""
+    data = page.decoded.as_dict()
+    data.update(
+        {
+            "url": reverse("codes:detail", kwargs={"code": page.decoded.hex}),
+            "description": page.description,
+            "causes": page.causes,
+            "steps": page.steps,
+            "faq": page.faq,
+            "where_logged": page.family.where_logged,
+            "family_summary": page.family.summary,
+            "family_troubleshooting": page.family.troubleshooting,
+            "decode_snippet": page.decode_snippet,
+        }
+    )
+    return data

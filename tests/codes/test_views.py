@@ -1,0 +1,205 @@
+"""The knowledge pages: every section, canonical redirects, unknown and malformed codes,
+runbook notes, and login."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from codes.models import CodeFamily, ErrorCode, RunbookNote
+from tests.factories import UserFactory
+
+CANCELLED = "/codes/0x8024000B/"
+
+
+@pytest.fixture(scope="module")
+def catalog(django_db_setup, django_db_blocker):
+    """The real catalog and curated files, loaded once for the module."""
+    with django_db_blocker.unblock():
+        call_command("import_codes", stdout=open("/dev/null", "w"))
+    yield
+    with django_db_blocker.unblock():
+        ErrorCode.objects.all().delete()
+        CodeFamily.objects.all().delete()
+
+
+@pytest.fixture
+def client_in(client, operator):
+    client.force_login(operator)
+    return client
+
+
+def text_of(response) -> str:
+    return response.content.decode()
+
+
+def test_cancelled_page_shows_every_section(catalog, client_in):
+    response = client_in.get(CANCELLED)
+    assert response.status_code == 200
+    html = text_of(response)
+    for expected in [
+        "0x8024000B",
+        "-2145124341",  # signed decimal
+        "2149842955",  # unsigned decimal
+        "WU_E_CALL_CANCELLED",
+        "Operation was cancelled",  # title, shown as the message in our words
+        'class="sev sev-warning"',  # operator severity …
+        "1 (failure)",  # … and the HRESULT severity bit, both shown
+        "36 (Windows Update)",  # facility number and name
+        "Windows Update agent",  # family
+        'id="description"',
+        "asked it to stop",  # severity reason from the curated file
+        'id="causes"',
+        "Update Orchestrator",  # a curated cause
+        'id="steps"',
+        "UsoClient StartScan",  # a curated step
+        'id="decode-snippet"',
+        "$code = &#x27;0x8024000B&#x27;",  # the family snippet with this code filled in
+        'id="where-logged"',
+        "Microsoft-Windows-WindowsUpdateClient/Operational",
+        'id="faq"',
+        "Is 0x8024000B a failed update?",
+        'id="sources"',
+        "wuerror.h",
+        'id="notes"',
+        'action="/codes/0x8024000B/notes/"',
+        'id="code-fleet-title"',  # the dashboards' fleet section is included
+    ]:
+        assert expected in html, expected
+
+
+def test_win32_wrapped_code_shows_win32_name_and_message(catalog, client_in):
+    html = text_of(client_in.get("/codes/0x80070005/"))
+    assert "ERROR_ACCESS_DENIED" in html
+    assert "Access is denied." in html
+    assert "[MS-ERREF]" in html  # the message's source is named
+
+
+def test_ntstatus_code_shows_nt_severity(catalog, client_in):
+    html = text_of(client_in.get("/codes/0xC0000005/"))
+    assert "STATUS_ACCESS_VIOLATION" in html
+    assert "NT severity error" in html
+
+
+@pytest.mark.parametrize(
+    "notation",
+    ["-2145124341", "2149842955", "0x8024000b", "8024000B", "0X8024000B", "0x8024000B (x)"],
+)
+def test_any_notation_redirects_to_the_canonical_url(client_in, notation):
+    response = client_in.get(f"/codes/{notation}/")
+    assert response.status_code == 302
+    assert response["Location"] == CANCELLED
+
+
+def test_decimals_quoted_in_the_issue_redirect_where_the_arithmetic_says(client_in):
+    # The issue pairs -2145107957 / 2149859339 with 0x8024000B; both are 0x8024400B.
+    for notation in ["-2145107957", "2149859339"]:
+        assert client_in.get(f"/codes/{notation}/")["Location"] == "/codes/0x8024400B/"
+
+
+def test_redirect_keeps_the_fleet_filter_and_the_extended_code(client_in):
+    response = client_in.get("/codes/0xc1900101_30018/?range=7d")
+    assert response.status_code == 302
+    assert response["Location"] == "/codes/0xC1900101/?range=7d&ext=30018"
+
+
+def test_extended_code_is_shown_on_the_page(catalog, client_in):
+    html = text_of(client_in.get("/codes/0xC1900101/?ext=30018"))
+    assert "Extended code" in html and "0x30018" in html
+    assert "$text = &#x27;0xC1900101 - 0x30018&#x27;" in html
+
+
+def test_well_formed_code_outside_the_catalog_still_gets_a_page(catalog, client_in):
+    assert not ErrorCode.objects.filter(value=0x8024EEEE).exists()
+    response = client_in.get("/codes/0x8024EEEE/")
+    assert response.status_code == 200
+    html = text_of(response)
+    assert "not in our catalog" in html
+    assert "Windows Update agent" in html  # family from facility 36
+    assert "-2145063186" in html
+    assert "Get-WindowsUpdateLog" in html  # family texts stand in for curated ones
+    assert 'id="code-fleet-title"' in html
+
+
+def test_page_works_before_the_catalog_is_imported(db, client_in):
+    """Falls back to the committed files when import_codes has not run."""
+    html = text_of(client_in.get(CANCELLED))
+    assert "WU_E_CALL_CANCELLED" in html and "UsoClient StartScan" in html
+
+
+@pytest.mark.parametrize("garbage", ["zzz", "0xGGGG", "99999999999", "0x123456789"])
+def test_malformed_code_is_a_404_that_says_why(client_in, garbage):
+    response = client_in.get(f"/codes/{garbage}/")
+    assert response.status_code == 404
+    html = text_of(response)
+    assert "Not an error code" in html
+    assert "cannot be read as an error code" in html
+
+
+def test_runbook_note_is_saved_under_the_canonical_value_and_shown_escaped(catalog, client_in):
+    body = "Restart <script>alert('x')</script> the BITS service\nthen rescan"
+    response = client_in.post("/codes/-2145124341/notes/", {"body": body})
+    assert response.status_code == 302
+    assert response["Location"] == CANCELLED + "#notes"
+    note = RunbookNote.objects.get()
+    assert note.code == 0x8024000B and note.author.username == "olivia"
+    html = text_of(client_in.get(CANCELLED))
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
+    assert "<script>alert" not in html
+    assert "the BITS service<br>then rescan" in html  # line breaks kept
+    assert "olivia" in html and note.created_at.strftime("%Y-%m-%d %H:%M") in html
+
+
+def test_colleagues_see_each_others_notes(catalog, client, operator):
+    RunbookNote.objects.create(code=0x8024000B, author=operator, body="Check the WSUS pool")
+    colleague = UserFactory(username="carlos")
+    client.force_login(colleague)
+    assert "Check the WSUS pool" in text_of(client.get(CANCELLED))
+    assert "Check the WSUS pool" not in text_of(client.get("/codes/0x80070005/"))
+
+
+def test_blank_note_is_refused_with_a_message(catalog, client_in):
+    response = client_in.post("/codes/0x8024000B/notes/", {"body": "   "})
+    assert response.status_code == 400
+    assert "cannot be empty" in text_of(response) or "This field is required" in text_of(response)
+    assert not RunbookNote.objects.exists()
+
+
+def test_notes_need_post_and_csrf(catalog, operator):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(operator)
+    assert strict.get("/codes/0x8024000B/notes/").status_code == 405
+    assert strict.post("/codes/0x8024000B/notes/", {"body": "x"}).status_code == 403
+    assert not RunbookNote.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "method,url",
+    [
+        ("get", "/codes/"),
+        ("get", "/codes/?q=timeout"),
+        ("get", CANCELLED),
+        ("get", "/codes/-2145124341/"),
+        ("get", "/codes/zzz/"),
+        ("post", "/codes/0x8024000B/notes/"),
+    ],
+)
+def test_pages_require_login(db, client, method, url):
+    response = getattr(client, method)(url, {"body": "sneaky"} if method == "post" else None)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+    assert not RunbookNote.objects.exists()
+
+
+def test_detail_query_count_does_not_grow_with_notes(
+    catalog, client_in, operator, django_assert_max_num_queries
+):
+    RunbookNote.objects.bulk_create(
+        [RunbookNote(code=0x8024000B, author=operator, body=f"note {n}") for n in range(30)]
+    )
+    with django_assert_max_num_queries(20):
+        response = client_in.get(CANCELLED)
+    assert text_of(response).count("note ") >= 30
