@@ -218,3 +218,30 @@ def test_code_fleet_query_count_does_not_grow_with_data(
     fleet(tenant, other_tenant, now, size=size)
     with django_assert_num_queries(CODE_FLEET_QUERIES):
         render_code_fleet(superuser)
+
+
+def test_device_and_tenant_names_are_escaped_in_pages_and_figures(
+    client, demo_fleet, superuser, now
+):
+    hostile = DeviceFactory(
+        tenant=demo_fleet["here"][0].tenant, hostname="<script>alert(1)</script>"
+    )
+    Occurrence.objects.bulk_create(occurrences(hostile, CANCELLED, now, 30))
+    aggregate_pending()
+    client.force_login(superuser)
+    body = client.get(reverse("dashboards:overview")).content.decode()
+    assert "<script>alert(1)" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body  # the table alternative
+    assert "\\u003Cscript\\u003Ealert(1)" in body  # the figure JSON
+
+
+def test_plotly_js_is_found_in_the_installed_plotly_package():
+    from django.contrib.staticfiles import finders
+
+    found = finders.find("vendor/plotly.min.js")
+    assert found is not None
+    assert found.endswith("plotly/package_data/plotly.min.js")
+    listed = [
+        path for finder in finders.get_finders() for path, _ in finder.list([]) if "plotly" in path
+    ]
+    assert listed == ["plotly.min.js"]  # collected under the finder's "vendor" prefix

@@ -1,0 +1,129 @@
+"""Exact figures from the aggregate queries, and the links the charts carry."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import RequestFactory
+
+from dashboards import charts, queries
+from dashboards.filters import scope_from_request
+from fleet.aggregate import aggregate_pending
+from fleet.models import HourlyDeviceCodeStat, Occurrence, TriageFlag
+from tests.dashboards.fleet_data import CANCELLED, NOT_FOUND, PROXY, occurrences
+
+pytestmark = pytest.mark.django_db
+
+
+def scope_for(user, query: str = "", now=None):
+    request = RequestFactory().get(f"/?{query}")
+    request.user = user
+    return scope_from_request(request, now=now)
+
+
+def test_overview_figures_count_only_the_granted_tenant(demo_fleet, operator):
+    data = queries.overview(scope_for(operator))
+    assert data.occurrences == 15  # 3 devices x (4 x 0x8024000B + 1 x 0x80070002)
+    assert data.devices_affected == 3
+    assert data.new_codes == 2
+    assert data.code_totals() == [(CANCELLED, 12), (NOT_FOUND, 3)]
+    assert [(d["device__hostname"], d["occurrences"], d["codes"]) for d in data.top_devices] == [
+        ("ACME-000", 5, 2),
+        ("ACME-001", 5, 2),
+        ("ACME-002", 5, 2),
+    ]
+
+
+def test_longer_range_includes_older_occurrences(demo_fleet, operator):
+    data = queries.overview(scope_for(operator, "range=30d"))
+    assert data.occurrences == 17
+    assert data.new_codes == 3
+    assert data.code_totals()[-1] == (PROXY, 2)
+
+
+def test_a_code_seen_before_the_range_is_not_new(demo_fleet, operator, now):
+    device = demo_fleet["here"][1]
+    Occurrence.objects.bulk_create(occurrences(device, NOT_FOUND, now - timedelta(days=60)))
+    aggregate_pending()
+    assert queries.overview(scope_for(operator)).new_codes == 1
+
+
+def test_open_flags_count_open_states_of_granted_tenants_only(
+    demo_fleet, operator, tenant, other_tenant
+):
+    TriageFlag.objects.create(tenant=tenant, code=CANCELLED, state="new")
+    TriageFlag.objects.create(tenant=tenant, code=PROXY, state="regressed")
+    TriageFlag.objects.create(tenant=tenant, code=NOT_FOUND, state="resolved")
+    TriageFlag.objects.create(tenant=other_tenant, code=PROXY, state="new")
+    assert queries.overview(scope_for(operator)).open_flags == 2
+
+
+def test_daily_and_hourly_device_tables_agree_on_distinct_devices(demo_fleet, superuser):
+    scope = scope_for(superuser)
+    hourly = (
+        HourlyDeviceCodeStat.objects.filter(hour__gte=scope.start, hour__lt=scope.end)
+        .values("device_id")
+        .distinct()
+        .count()
+    )
+    assert queries.overview(scope).devices_affected == hourly == 5
+
+
+def test_code_fleet_trend_tenants_devices_updates_and_cooccurring_codes(demo_fleet, superuser):
+    data = queries.code_fleet(scope_for(superuser, "range=30d"), CANCELLED)
+    assert data.occurrences == 12
+    assert [(n, devices) for _, n, devices in data.trend] == [(12, 3)]
+    assert [(t["tenant__slug"], t["occurrences"], t["devices"]) for t in data.tenants] == [
+        ("acme", 12, 3)
+    ]
+    assert [d["device__hostname"] for d in data.devices] == ["ACME-000", "ACME-001", "ACME-002"]
+    assert [(u["update_title"], u["kb"], u["occurrences"]) for u in data.updates] == [
+        ("2026-11 Cumulative Update", "KB5070001", 12)
+    ]
+    # Globex's 0x8024402C devices never reported 0x8024000B, so they do not count here.
+    assert [(c["code"], c["devices"], c["occurrences"]) for c in data.cooccurring] == [
+        (NOT_FOUND, 3, 3),
+        (PROXY, 1, 2),
+    ]
+    assert data.codes[NOT_FOUND].name == "ERROR_FILE_NOT_FOUND"
+
+
+def test_device_timeline_lists_each_code_of_the_device(demo_fleet, operator):
+    device = demo_fleet["here"][0]
+    scope = scope_for(operator, "range=30d")
+    timeline = queries.device_timeline(scope, device)
+    summary = [(r["code"], r["occurrences"]) for r in timeline.per_code()]
+    assert summary == [(CANCELLED, 4), (PROXY, 2), (NOT_FOUND, 1)]
+
+
+def test_another_tenants_device_is_not_visible(demo_fleet, operator):
+    scope = scope_for(operator)
+    assert queries.visible_device(scope, demo_fleet["there"][0].pk) is None
+    assert queries.visible_device(scope, demo_fleet["here"][0].pk) is not None
+    assert queries.visible_device(scope, 10**30) is None
+
+
+def test_uncatalogued_code_gets_a_placeholder_label(db):
+    info = queries.catalog({0x80AB0001})[0x80AB0001]
+    assert (info.hex, info.name, info.family) == ("0x80AB0001", "", queries.UNCATALOGUED_FAMILY)
+
+
+def test_top_code_bars_and_heatmap_cells_link_to_knowledge_pages(demo_fleet, operator):
+    scope = scope_for(operator, "tenant=acme&range=30d")
+    data = queries.overview(scope)
+    bars = charts.top_codes(data, scope).figure["data"][0]
+    assert bars["y"][0] == "0x8024000B"
+    assert bars["customdata"][0] == "/codes/0x8024000B/?tenant=acme&range=30d"
+    heatmap = charts.code_heatmap(data, scope).figure["data"][0]
+    assert heatmap["customdata"][0][0] == "/codes/0x8024000B/?tenant=acme&range=30d"
+    assert len(heatmap["z"][0]) == 30  # one cell per day of the range
+
+
+def test_device_timeline_points_link_to_code_pages(demo_fleet, operator):
+    scope = scope_for(operator, "range=30d")
+    timeline = queries.device_timeline(scope, demo_fleet["here"][0])
+    points = charts.device_timeline(timeline, scope).figure["data"][0]
+    assert set(points["customdata"]) == {
+        f"/codes/0x{code:08X}/?range=30d" for code in (CANCELLED, NOT_FOUND, PROXY)
+    }
