@@ -68,7 +68,7 @@ def import_codes(
         now = timezone.now()
         rows = []
         for value in sorted({entry.value for entry in catalog} | set(curated)):
-            rows.append(_row(value, catalog, curated.get(value), family_ids, now))
+            rows.append(_row(value, catalog, curated, families, family_ids, now))
         # Catalog-owned fields for every code, then the curated fields only for curated codes.
         ErrorCode.objects.bulk_create(
             rows,
@@ -129,11 +129,14 @@ def _upsert_families(families: dict[str, FamilyText]) -> dict[str, int]:
 def _row(
     value: int,
     catalog: Catalog,
-    curated: CuratedCode | None,
+    curated_codes: dict[int, CuratedCode],
+    families: dict[str, FamilyText],
     family_ids: dict[str, int],
     now,
 ) -> ErrorCode:
-    decoded = decode(value)  # in memory: catalog file + curated files, no database
+    # In memory (catalog file + the knowledge being imported), no database.
+    decoded = decode(value, curated_codes=curated_codes, families=families)
+    curated = curated_codes.get(value)
     entry = catalog.get(value)
     return ErrorCode(
         value=value,

@@ -14,6 +14,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from codes.knowledge import CuratedCode, FamilyText
 
 
 class CodeError(ValueError):
@@ -261,11 +265,18 @@ def _ntstatus_info(value: int) -> NtStatusInfo | None:
     )
 
 
-def decode(code: str | int, *, use_db: bool = False) -> DecodedCode:
+def decode(
+    code: str | int,
+    *,
+    use_db: bool = False,
+    curated_codes: dict[int, CuratedCode] | None = None,
+    families: dict[str, FamilyText] | None = None,
+) -> DecodedCode:
     """Explain a code in any accepted notation; raises CodeError for bad input.
 
-    Reads the committed catalog and curated files; with `use_db`, an `ErrorCode` row edited in
-    admin overrides name, message, title and severity.
+    Reads the committed catalog and curated files (or the given ones: `import_codes` passes
+    what it imports); with `use_db`, an `ErrorCode` row edited in admin overrides name,
+    message, title, severity and family.
     """
     from codes.catalog import load_catalog
     from codes.families import classify, family_name, severity_and_reason
@@ -277,7 +288,8 @@ def decode(code: str | int, *, use_db: bool = False) -> DecodedCode:
     entry = catalog.get(value)
     win32 = _win32_info(value)
     ntstatus = _ntstatus_info(value)
-    curated = load_curated_codes().get(value)
+    curated_codes = load_curated_codes() if curated_codes is None else curated_codes
+    curated = curated_codes.get(value)
 
     # 0x8007xxxx reads best under its Win32 name; HRESULT aliases (E_ACCESSDENIED) stay listed.
     names: list[str] = []
@@ -306,7 +318,7 @@ def decode(code: str | int, *, use_db: bool = False) -> DecodedCode:
         message, message_source = win32.message, "MS-ERREF"
 
     family = curated.family if curated else classify(value)
-    severity, reason = severity_and_reason(value, family)
+    severity, reason = severity_and_reason(value, family, curated_codes, families)
     sources = [catalog.source_label(s) for s in entry.listed_in] if entry else []
     if entry and entry.header:
         sources.insert(0, f"{entry.header} (mingw-w64-common)")
@@ -327,7 +339,7 @@ def decode(code: str | int, *, use_db: bool = False) -> DecodedCode:
         win32=win32,
         ntstatus=ntstatus,
         family=family,
-        family_name=family_name(family),
+        family_name=family_name(family, families),
         severity=severity,
         severity_reason=reason,
         curated=curated is not None,

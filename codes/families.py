@@ -8,7 +8,12 @@ operator a cancelled call is a warning. Order: curated per-code override
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from codes.catalog import lookup
+
+if TYPE_CHECKING:
+    from codes.knowledge import CuratedCode, FamilyText
 
 FAMILY_SLUGS: tuple[str, ...] = (
     "windows-update",
@@ -97,21 +102,31 @@ def _is_success(value: int, family: str) -> bool:
     return not value & 0x80000000
 
 
-def severity_and_reason(value: int, family: str | None = None) -> tuple[str, str]:
-    """(operator severity, why) for a value, from curated files and family defaults."""
+def severity_and_reason(
+    value: int,
+    family: str | None = None,
+    curated_codes: dict[int, CuratedCode] | None = None,
+    families: dict[str, FamilyText] | None = None,
+) -> tuple[str, str]:
+    """(operator severity, why) for a value, from curated files and family defaults.
+
+    The committed knowledge files are used unless `curated_codes` / `families` are given.
+    """
     from codes.knowledge import load_curated_codes, load_families
 
     family = family or classify(value)
-    curated = load_curated_codes().get(value)
+    curated_codes = load_curated_codes() if curated_codes is None else curated_codes
+    curated = curated_codes.get(value)
     if curated is not None:
         return curated.severity, curated.severity_reason
     if _is_success(value, family):
         return "informational", "A success or informational code: nothing failed."
     if family == "ntstatus" and (value >> 30) == 2:
         return "warning", "NTSTATUS warning severity: the operation went ahead with a caveat."
-    default = load_families().get(family)
+    families = load_families() if families is None else families
+    default = families.get(family)
     severity = default.default_severity if default else "error"
-    return severity, f"Default for the {family_name(family)} family."
+    return severity, f"Default for the {family_name(family, families)} family."
 
 
 def operator_severity(value: int) -> str:
@@ -119,8 +134,9 @@ def operator_severity(value: int) -> str:
     return severity_and_reason(value)[0]
 
 
-def family_name(slug: str) -> str:
+def family_name(slug: str, families: dict[str, FamilyText] | None = None) -> str:
     from codes.knowledge import load_families
 
-    family = load_families().get(slug)
+    families = load_families() if families is None else families
+    family = families.get(slug)
     return family.name if family else FALLBACK_NAMES.get(slug, slug)

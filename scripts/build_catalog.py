@@ -22,6 +22,7 @@ an identical file.
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
 import os
@@ -312,14 +313,17 @@ def _impacket_version() -> str:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path, default=OUTPUT, help=f"default: {OUTPUT}")
+    args = parser.parse_args()
     ensure_impacket()
     catalog = build()
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
     payload = json.dumps(catalog, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     # mtime=0 keeps the gzip bytes identical between runs.
-    with gzip.GzipFile(OUTPUT, "wb", mtime=0) as out:
+    with gzip.GzipFile(args.output, "wb", mtime=0) as out:
         out.write(payload.encode("utf-8"))
-    print(f"wrote {OUTPUT.relative_to(REPO)}: {json.dumps(catalog['counts'])}")
+    print(f"wrote {args.output}: {json.dumps(catalog['counts'])}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,123 @@
+"""The committed catalog file and the script that regenerates it from the SDK headers."""
+
+import gzip
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from codes.catalog import DATA_FILE, load_catalog, read_catalog
+
+REPO = Path(__file__).resolve().parents[2]
+WUERROR = Path("/usr/share/mingw-w64/include/wuerror.h")
+
+
+def load_build_script():
+    spec = importlib.util.spec_from_file_location(
+        "build_catalog", REPO / "scripts/build_catalog.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_catalog_has_enough_named_codes_and_messages():
+    catalog = load_catalog()
+    named = [entry for entry in catalog if entry.name]
+    assert len({entry.value for entry in named}) >= 6500
+    assert sum(1 for entry in catalog if entry.message) >= 5000
+
+
+def test_catalog_holds_every_wu_e_name_of_wuerror_h():
+    names = {name for entry in load_catalog() for name in entry.names}
+    catalog_wu_e = {name for name in names if name.startswith("WU_E_")}
+    assert len(catalog_wu_e) == 447
+    if WUERROR.exists():  # the build machine has mingw-w64-common; compare name by name
+        header_wu_e = set(re.findall(r"#define\s+(WU_E_\w+)", WUERROR.read_text()))
+        assert header_wu_e - catalog_wu_e == set()
+
+
+def test_catalog_file_carries_attribution_with_licences():
+    data = json.loads(gzip.decompress(DATA_FILE.read_bytes()))
+    ids = {source["id"] for source in data["attribution"]["sources"]}
+    assert ids == {"mingw-w64-headers", "MS-ERREF", "ms-wu-error-reference", "ms-wu-common-errors"}
+    assert all(source["licence"] for source in data["attribution"]["sources"])
+    assert data["attribution"]["generated_by"] == "python3 scripts/build_catalog.py"
+
+
+def test_value_with_several_names_keeps_one_primary_and_lists_the_others():
+    entry = load_catalog().get(0)
+    assert entry.name == "ERROR_SUCCESS"
+    assert {"S_OK", "NO_ERROR", "STATUS_SUCCESS"} <= set(entry.other_names)
+    assert load_catalog().by_name("S_OK") is entry
+
+
+def test_win32_codes_are_stored_with_names_and_messages():
+    entry = load_catalog().get(2)
+    assert (entry.name, entry.message) == (
+        "ERROR_FILE_NOT_FOUND",
+        "The system cannot find the file specified.",
+    )
+    assert "win32" in entry.namespaces
+    assert load_catalog().get(0x8024000B).component == "Windows Update Agent"
+
+
+def test_unreadable_catalog_file_names_the_path(tmp_path):
+    bad = tmp_path / "catalog.json.gz"
+    bad.write_bytes(b"not gzip")
+    with pytest.raises(ValueError, match=str(bad)):
+        read_catalog(bad)
+
+
+def test_header_parser_understands_every_macro_form(tmp_path):
+    build = load_build_script()
+    header = tmp_path / "winerror.h"
+    header.write_text(
+        "#define FACILITY_WINDOWSUPDATE 36\n"
+        "#define DNS_ERROR_ZONE_BASE 9600\n"
+        "#define OLE_E_FIRST ((HRESULT)0x80040000)\n"
+        "#define ERROR_FILE_NOT_FOUND __MSABI_LONG(2)\n"
+        "#define ERROR_ACCESS_DENIED 5L\n"
+        "#define WU_E_CALL_CANCELLED _HRESULT_TYPEDEF_(0x8024000BL)\n"
+        "#define STATUS_ACCESS_VIOLATION ((NTSTATUS)0xC0000005L)\n"
+        "#define WSABASEERR 10000\n"
+        "#define WSAEINTR (WSABASEERR + 4)\n"
+        "#define DNS_ERROR_ZONE_DOES_NOT_EXIST (DNS_ERROR_ZONE_BASE + 1)\n"
+        "#define E_ACCESSDENIED_ALIAS ERROR_ACCESS_DENIED\n"
+        "#define E_FROM_WIN32 HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND)\n"
+        "#define WU_E_PT_SOAPCLIENT_BASE _HRESULT_TYPEDEF_(0x80244000)\n"
+        "#define SOME_FUNCTION(x) ((x) + 1)\n"
+    )
+    found = {name: (value, alias) for name, value, alias in build.parse_header(header)}
+    assert found == {
+        "ERROR_FILE_NOT_FOUND": (2, False),
+        "ERROR_ACCESS_DENIED": (5, False),
+        "WU_E_CALL_CANCELLED": (0x8024000B, False),
+        "STATUS_ACCESS_VIOLATION": (0xC0000005, False),
+        "WSAEINTR": (10004, False),
+        "DNS_ERROR_ZONE_DOES_NOT_EXIST": (9601, False),
+        "E_ACCESSDENIED_ALIAS": (5, True),
+        "E_FROM_WIN32": (0x80070002, False),
+        "WU_E_PT_SOAPCLIENT_BASE": (0x80244000, False),
+    }
+
+
+@pytest.mark.skipif(not WUERROR.exists(), reason="needs Debian's mingw-w64-common headers")
+def test_build_script_regenerates_the_committed_file_byte_for_byte(tmp_path):
+    # Runs the real script (it re-executes itself in the throwaway impacket venv).
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "catalog.json.gz"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts/build_catalog.py"), "--output", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ},
+    )
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes() == DATA_FILE.read_bytes()
