@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Sum
-from django.db.models.functions import TruncDay
+from django.db.models import Count, DateField, Exists, F, Func, Max, Min, OuterRef, Sum
 
 from codes.models import ErrorCode
 from dashboards.filters import Scope
@@ -76,9 +75,24 @@ def catalog(values: set[int]) -> dict[int, CodeInfo]:
     }
 
 
+class UTCDay(Func):
+    """The UTC calendar day of a timestamp column. Django's TruncDay calls a Python function
+    per row on SQLite; the built-in `date()` does the same in C, which matters at a million rows.
+    """
+
+    output_field = DateField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="date(%(expressions)s)", **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "((%(expressions)s) AT TIME ZONE 'UTC')::date"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
 def _bucket(scope: Scope):
     """The time bucket of `HourlyCodeStat`: the stored hour for 24 h, else the UTC day."""
-    return F("hour") if scope.hourly else TruncDay("hour", tzinfo=UTC)
+    return F("hour") if scope.hourly else UTCDay("hour")
 
 
 def _device_bucket(scope: Scope) -> str:

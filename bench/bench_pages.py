@@ -1,0 +1,362 @@
+"""Benchmark: server time and query count of the overview and a code page on a large fleet.
+
+    python bench/bench_pages.py [--scale 1.0] [--requests 20] [--database-url URL]
+
+At scale 1 the dataset is equivalent to 5,000,000 occurrences from 20,000 devices of 100 tenants
+over one year. It is built deterministically and directly in the aggregate tables with
+set-based SQL (the pages never read raw occurrences), plus the matching devices and, for the
+code page's bounded update-title query, raw rows of the measured code in the measured range.
+
+Each page is requested N times through Django's test Client as a superuser (who sees every
+tenant: the largest scope). Printed beside them, measured in the same run: a trivial page
+(`/healthz`) and a plain SQL SUM over the same aggregates and window. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+FULL_OCCURRENCES = 5_000_000
+FULL_DEVICES = 20_000
+TENANTS = 100
+HOURS = 365 * 24
+MEASURED_CODE = 0x8024000B
+# Relative weights of the codes (a long tail, as real fleets have); 0x8024000B leads.
+CODE_WEIGHTS = [
+    (0x8024000B, 90),
+    (0x8024402C, 80),
+    (0x80240022, 70),
+    (0x80244022, 60),
+    (0x800F0922, 55),
+    (0x80070002, 50),
+    (0x8024A105, 45),
+    (0x80073712, 40),
+    (0xC1900101, 35),
+    (0x800705B4, 30),
+    (0x800F081F, 30),
+    (0x80072EE2, 25),
+    (0x80070005, 25),
+    (0x80240017, 20),
+    (0x8024200D, 20),
+    (0xC1900208, 15),
+    *[(0x80070000 + n, 10) for n in range(20, 50)],
+    *[(0xC0000000 + n, 5) for n in range(1, 30)],
+]
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="fraction of the full dataset (devices, rows)"
+    )
+    parser.add_argument("--requests", type=int, default=20, help="requests per page")
+    parser.add_argument(
+        "--database-url", default="", help="postgres://… to run on PostgreSQL (default: SQLite)"
+    )
+    parser.add_argument("--quick", action="store_true", help="scale 0.02, 5 requests")
+    args = parser.parse_args()
+    if args.quick:
+        args.scale, args.requests = 0.02, 5
+    if not 0 < args.scale <= 10:
+        parser.error("--scale must be in (0, 10]")
+    if args.requests < 1:
+        parser.error("--requests must be at least 1")
+    return args
+
+
+def setup_django(database_url: str, workdir: str) -> str:
+    """Point Django at a fresh throwaway database with every table created from the models."""
+    os.environ["DATABASE_URL"] = database_url or f"sqlite:///{workdir}/bench.sqlite3"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fleet.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+    from django.conf import settings
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()  # lets the test Client's "testserver" host through
+    test = settings.DATABASES["default"].setdefault("TEST", {})
+    test["MIGRATE"] = False  # tables straight from the models, as the test suite does
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    return old_name
+
+
+def _table(model) -> str:
+    from django.db import connection
+
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def build(scale: float, end: datetime) -> dict[str, int]:
+    """Tenants, devices and aggregates equivalent to `scale` x 5,000,000 occurrences."""
+    from django.db import connection, transaction
+
+    from fleet.aggregate import day_sql
+    from fleet.models import (
+        DailyDeviceCodeStat,
+        Device,
+        HourlyCodeStat,
+        HourlyDeviceCodeStat,
+        Tenant,
+    )
+
+    devices = max(TENANTS, round(FULL_DEVICES * scale))
+    per_tenant = devices // TENANTS
+    devices = per_tenant * TENANTS
+    # One row in four counts two occurrences: 1.25 occurrences per per-device hourly row.
+    rows = round(FULL_OCCURRENCES * scale / 1.25)
+    start = end - timedelta(hours=HOURS)
+    postgres = connection.vendor == "postgresql"
+
+    Tenant.objects.bulk_create(
+        [Tenant(slug=f"tenant-{n:03d}", name=f"Tenant {n:03d}") for n in range(TENANTS)]
+    )
+    Device.objects.bulk_create(
+        [
+            Device(
+                tenant_id=1 + n // per_tenant,
+                hostname=f"T{n // per_tenant:03d}-PC-{n % per_tenant:05d}",
+                name_key=f"t{n // per_tenant:03d}-pc-{n % per_tenant:05d}",
+                first_seen_at=start,
+                last_seen_at=end - timedelta(hours=1 + n % 200),
+            )
+            for n in range(devices)
+        ],
+        batch_size=5000,
+    )
+    ids = Device.objects.values_list("id", flat=True)
+    if (min(ids), max(ids), Tenant.objects.order_by("-id").first().id) != (1, devices, TENANTS):
+        raise SystemExit("expected a fresh database with ids from 1; run on an empty one")
+
+    hourly_dev, daily_dev, hourly_code = (
+        _table(HourlyDeviceCodeStat),
+        _table(DailyDeviceCodeStat),
+        _table(HourlyCodeStat),
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A 1,000-slot lookup: slot k holds a code, each code as many slots as its weight.
+        cursor.execute(
+            "CREATE TEMPORARY TABLE bench_code_pick (k INTEGER PRIMARY KEY, code BIGINT)"
+        )
+        total = sum(w for _, w in CODE_WEIGHTS)
+        slots: list[tuple[int, int]] = []
+        for code, weight in CODE_WEIGHTS:
+            slots += [(len(slots) + i, code) for i in range(round(1000 * weight / total))]
+        slots = [(k, code) for k, code in slots if k < 1000]
+        slots += [(k, CODE_WEIGHTS[-1][0]) for k in range(len(slots), 1000)]
+        cursor.executemany("INSERT INTO bench_code_pick (k, code) VALUES (%s, %s)", slots)
+
+        if postgres:
+            hour = "%s::timestamptz + (({h}) * interval '1 hour')"
+        else:
+            hour = "datetime(%s, '+' || ({h}) || ' hours')"
+        # Row n: a device (a stride coprime with the device count visits all), a weighted code,
+        # an hour spread over the year by a multiplicative hash. All plain integer arithmetic.
+        device = f"(n * 7919) %% {devices}"
+        hour_offset = f"(n * 40503 + (n / 97) * 7) %% {HOURS}"
+        chunk = 500_000
+        for low in range(0, rows, chunk):
+            high = min(rows, low + chunk) - 1
+            if postgres:
+                seq = "SELECT generate_series(%s::bigint, %s::bigint) AS n"
+            else:
+                seq = (
+                    "WITH RECURSIVE s(n) AS (SELECT %s UNION ALL SELECT n + 1 FROM s WHERE n < %s)"
+                    " SELECT n FROM s"
+                )
+            cursor.execute(
+                f"""
+                INSERT INTO {hourly_dev} (tenant_id, device_id, code, hour, occurrences)
+                SELECT 1 + ({device}) / {per_tenant}, 1 + {device}, p.code,
+                       {hour.format(h=hour_offset)}, CASE WHEN n %% 4 = 0 THEN 2 ELSE 1 END
+                FROM ({seq}) AS seq
+                JOIN bench_code_pick p ON p.k = (n * 2654435761) %% 1000
+                WHERE 1 = 1
+                ON CONFLICT (device_id, code, hour)
+                DO UPDATE SET occurrences = {hourly_dev}.occurrences + excluded.occurrences
+                """,
+                [start, low, high],
+            )
+            print(f"  aggregate rows generated: {high + 1:,} of {rows:,}", flush=True)
+        day = day_sql("hour")
+        cursor.execute(
+            f"""
+            INSERT INTO {daily_dev} (tenant_id, device_id, code, day, occurrences)
+            SELECT tenant_id, device_id, code, {day}, SUM(occurrences)
+            FROM {hourly_dev} GROUP BY tenant_id, device_id, code, {day}
+            """,
+            [],
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO {hourly_code} (tenant_id, code, hour, occurrences, devices)
+            SELECT tenant_id, code, hour, SUM(occurrences), COUNT(*)
+            FROM {hourly_dev} GROUP BY tenant_id, code, hour
+            """
+        )
+        cursor.execute("DROP TABLE bench_code_pick")
+    return {"devices": devices, "rows": rows}
+
+
+def add_raw_sample(since: datetime) -> int:
+    """Raw occurrences of the measured code since `since`, one per aggregate row, so the code
+    page's bounded update-title query reads real rows."""
+    from django.db import connection, transaction
+
+    from fleet.models import HourlyDeviceCodeStat, Occurrence
+
+    occ, hourly_dev = _table(Occurrence), _table(HourlyDeviceCodeStat)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {occ} (tenant_id, device_id, code, code_extension, occurred_at, source,
+                dedupe_key, update_title, kb, message, extra, received_at, aggregated)
+            SELECT tenant_id, device_id, code, '', hour, 'bench', 'bench-' || id,
+                CASE WHEN id %% 3 = 0 THEN 'Feature update to Windows 11, version 25H2'
+                     ELSE 'Cumulative Update for Windows 11 (KB50' || (id %% 5) || '1234)' END,
+                CASE WHEN id %% 3 = 0 THEN '' ELSE 'KB50' || (id %% 5) || '1234' END,
+                '', '{{}}', hour, %s
+            FROM {hourly_dev} WHERE code = %s AND hour >= %s
+            """,
+            [True, MEASURED_CODE, since],
+        )
+        return cursor.rowcount
+
+
+def measure(client, url: str, requests: int) -> tuple[list[float], list[int], bytes]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # warm caches (templates, plotly validators) before timing
+    times, queries = [], []
+    body = b""
+    for _ in range(requests):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append(time.perf_counter() - started)
+        if response.status_code != 200:
+            raise SystemExit(f"{url} answered {response.status_code}")
+        queries.append(len(captured))
+        body = response.content
+    return times, queries, body
+
+
+def time_sql(sql: str, params: list, requests: int) -> list[float]:
+    from django.db import connection
+
+    times = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        cursor.fetchall()
+        for _ in range(requests):
+            started = time.perf_counter()
+            cursor.execute(sql, params)
+            cursor.fetchall()
+            times.append(time.perf_counter() - started)
+    return times
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def report(label: str, times: list[float], queries: list[int] | None = None) -> None:
+    p50, p95 = statistics.median(times) * 1000, percentile(times, 0.95) * 1000
+    counted = ""
+    if queries is not None:
+        spread = sorted(set(queries))
+        counted = f"  queries {spread[0]}" if len(spread) == 1 else f"  queries {spread}"
+    print(f"{label:<44} p50 {p50:8.1f} ms  p95 {p95:8.1f} ms{counted}")
+
+
+def main() -> None:
+    args = parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-pages-") as workdir:
+        old_name = setup_django(args.database_url, workdir)
+        from django.contrib.auth import get_user_model
+        from django.db import connection
+        from django.test import Client
+        from django.utils import timezone
+
+        from dashboards.filters import scope_from_request
+        from fleet.models import (
+            DailyDeviceCodeStat,
+            HourlyCodeStat,
+            HourlyDeviceCodeStat,
+            Occurrence,
+        )
+
+        try:
+            now = timezone.now()
+            # The year of data ends with today, so the default 7-day window is full.
+            end = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
+            print(f"backend: {connection.vendor}; scale {args.scale}; {args.requests} requests")
+            started = time.perf_counter()
+            built = build(args.scale, end)
+            sampled = add_raw_sample(end - timedelta(days=7))
+            occurrences = sum(HourlyCodeStat.objects.values_list("occurrences", flat=True))
+            print(
+                f"dataset: {occurrences:,} occurrences, {built['devices']:,} devices, "
+                f"{TENANTS} tenants, 365 days; aggregate rows: hourly code "
+                f"{HourlyCodeStat.objects.count():,}, hourly device "
+                f"{HourlyDeviceCodeStat.objects.count():,}, daily device "
+                f"{DailyDeviceCodeStat.objects.count():,}; raw sample {sampled:,} "
+                f"({Occurrence.objects.count():,} rows); built in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("ANALYZE")
+
+            user = get_user_model().objects.create_superuser("bench-root", "", None)
+            client = Client()
+            client.force_login(user)
+            code_url = f"/codes/0x{MEASURED_CODE:08X}/"
+
+            report("baseline: /healthz", measure(client, "/healthz", args.requests)[0])
+            window = scope_from_request(_request(user, "range=7d"))
+            sum_sql = (
+                f"SELECT SUM(occurrences) FROM {_table(HourlyCodeStat)} "
+                "WHERE hour >= %s AND hour < %s"
+            )
+            report(
+                "baseline: SQL SUM over hourly code, 7 d",
+                time_sql(sum_sql, [window.start, window.end], args.requests),
+            )
+            for query in ("range=7d", "range=90d"):
+                times, queries, _ = measure(client, f"/?{query}", args.requests)
+                report(f"overview /?{query}", times, queries)
+            for query in ("range=7d", "range=90d"):
+                times, queries, body = measure(client, f"{code_url}?{query}", args.requests)
+                report(f"code page {code_url}?{query}", times, queries)
+            if b'id="chart-code_trend"' not in body:
+                print("note: the code page does not include the fleet section yet")
+        finally:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def _request(user, query: str):
+    from django.test import RequestFactory
+
+    request = RequestFactory().get(f"/?{query}")
+    request.user = user
+    return request
+
+
+if __name__ == "__main__":
+    main()
