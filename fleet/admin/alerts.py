@@ -1,10 +1,49 @@
+from django import forms
 from django.contrib import admin
 
+from codes.decode import CodeError, parse_code
 from fleet.models import AlertDelivery, AlertFiring, AlertRule, AlertRuleState
+
+
+class CodeField(forms.CharField):
+    """An error code in any notation operators paste (0x8024000B, -2145124341, 8024000B)."""
+
+    def prepare_value(self, value):
+        return f"0x{value:08X}" if isinstance(value, int) else value
+
+    def to_python(self, value):
+        value = super().to_python(value).strip()
+        if not value:
+            return None
+        try:
+            return parse_code(value).value
+        except CodeError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class AlertRuleForm(forms.ModelForm):
+    code = CodeField(required=False, help_text="Empty: any code (narrow by family or severity).")
+
+    class Meta:
+        model = AlertRule
+        fields = [
+            "name",
+            "enabled",
+            "tenant",
+            "code",
+            "family",
+            "severity",
+            "metric",
+            "threshold",
+            "window_hours",
+            "recipients",
+            "cooldown_minutes",
+        ]
 
 
 @admin.register(AlertRule)
 class AlertRuleAdmin(admin.ModelAdmin):
+    form = AlertRuleForm
     list_display = [
         "name",
         "tenant",

@@ -142,3 +142,20 @@ def test_queue_query_count_does_not_grow_with_flags(
     with django_assert_max_num_queries(8):
         response = signed_in.get("/triage/?state=all")
     assert len(response.context["flags"]) == 17
+
+
+def test_mute_until_a_day_from_the_queue(signed_in, flags):
+    mine, _ = flags
+    day = (timezone.now() + timedelta(days=3)).date()
+    queue = signed_in.get("/triage/").content.decode()
+    assert 'name="muted_until"' in queue and 'value="mute"' in queue
+
+    response = signed_in.post(
+        f"/triage/{mine.pk}/",
+        {"action": "mute", "muted_until": day.isoformat(), "note": "", "next": "/triage/"},
+    )
+
+    assert response["Location"] == "/triage/"
+    mine.refresh_from_db()
+    assert mine.state == "muted"
+    assert mine.muted_until.date() == day and mine.muted_until.hour == 0

@@ -1,0 +1,31 @@
+import pytest
+
+from fleet.admin.alerts import AlertRuleForm
+from fleet.models import AlertRule
+
+BASE = {
+    "name": "Storms",
+    "metric": "occurrences",
+    "threshold": "10",
+    "window_hours": "24",
+    "recipients": "noc@example.test; lead@example.test",
+    "cooldown_minutes": "60",
+    "enabled": "on",
+}
+
+
+@pytest.mark.parametrize("text", ["0x8024000B", "-2145124341", "8024000B"])
+def test_admin_accepts_a_code_in_any_notation(db, text):
+    form = AlertRuleForm(data=BASE | {"code": text})
+    assert form.is_valid(), form.errors
+    rule = form.save()
+    assert rule.code == 0x8024000B
+    assert rule.recipient_list == ["noc@example.test", "lead@example.test"]
+
+
+def test_admin_names_the_bad_field(db):
+    form = AlertRuleForm(data=BASE | {"code": "0xNOPE", "recipients": "noc@, ok@example.test"})
+    assert not form.is_valid()
+    assert set(form.errors) == {"code", "recipients"}
+    assert "'noc@' is not an email address." in form.errors["recipients"]
+    assert not AlertRule.objects.exists()
