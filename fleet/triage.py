@@ -171,11 +171,12 @@ def refresh_flag_counts(flags=None) -> int:
     )
 
 
-def _record(flags: list[TriageFlag], from_state: str, to_state: str, note: str, now) -> None:
+def _record(changes: list[tuple[TriageFlag, str, str, str]], now: datetime) -> None:
+    """Write one pipeline event per (flag, from state, to state, note), in one insert."""
     TriageEvent.objects.bulk_create(
         [
-            TriageEvent(flag=flag, at=now, from_state=from_state, to_state=to_state, note=note)
-            for flag in flags
+            TriageEvent(flag=flag, at=now, from_state=old, to_state=new, note=note)
+            for flag, old, new, note in changes
         ]
     )
 
@@ -184,72 +185,73 @@ def run_triage(now: datetime | None = None) -> TriageResult:
     """Raise new flags, re-open resolved ones that recur, and end expired mutes."""
     now = now or timezone.now()
     result = TriageResult()
+    State = TriageFlag.State
     with _exclusive():
         ensure_default_rules()
         matches = matching_pairs(now)
-        tenant_ids = {tenant_id for tenant_id, _ in matches}
-        codes = {code for _, code in matches}
+        candidates = TriageFlag.objects.filter(
+            tenant_id__in={tenant_id for tenant_id, _ in matches},
+            code__in={code for _, code in matches},
+        )
         existing = {
             (flag.tenant_id, flag.code): flag
-            for flag in TriageFlag.objects.filter(tenant_id__in=tenant_ids, code__in=codes)
+            for flag in candidates
+            if (flag.tenant_id, flag.code) in matches
         }
 
-        new_flags = [
-            TriageFlag(
-                tenant_id=tenant_id, code=code, rule=rule, raised_at=now, state_changed_at=now
-            )
-            for (tenant_id, code), rule in matches.items()
-            if (tenant_id, code) not in existing
-        ]
-        result.raised = TriageFlag.objects.bulk_create(new_flags)
-        for flag in result.raised:
-            _record([flag], "", TriageFlag.State.NEW, f"Raised by rule: {flag.rule.name}", now)
-
+        result.raised = TriageFlag.objects.bulk_create(
+            [
+                TriageFlag(tenant_id=t, code=c, rule=rule, raised_at=now, state_changed_at=now)
+                for (t, c), rule in matches.items()
+                if (t, c) not in existing
+            ]
+        )
         refresh_flag_counts()
 
         # A resolved flag recurs when a rule flags it again and an occurrence came after the
         # resolution; older rows still inside the window do not count as a recurrence.
-        resolved_ids = [
-            flag.pk for pair, flag in existing.items() if flag.state == TriageFlag.State.RESOLVED
-        ]
-        recurring = TriageFlag.objects.filter(
-            pk__in=resolved_ids, state=TriageFlag.State.RESOLVED, last_seen_at__gt=F("resolved_at")
+        result.regressed = list(
+            TriageFlag.objects.filter(
+                pk__in=[f.pk for f in existing.values() if f.state == State.RESOLVED],
+                state=State.RESOLVED,
+                last_seen_at__gt=F("resolved_at"),
+            )
         )
-        result.regressed = list(recurring)
         for flag in result.regressed:
             flag.rule = matches[(flag.tenant_id, flag.code)]
-            TriageFlag.objects.filter(pk=flag.pk).update(
-                state=TriageFlag.State.REGRESSED, state_changed_at=now, rule=flag.rule
-            )
-            _record(
-                [flag],
-                TriageFlag.State.RESOLVED,
-                TriageFlag.State.REGRESSED,
-                f"Recurred after resolution; rule: {flag.rule.name}",
-                now,
-            )
+            flag.state, flag.state_changed_at = State.REGRESSED, now
+        TriageFlag.objects.bulk_update(result.regressed, ["state", "state_changed_at", "rule"])
 
-        expired = TriageFlag.objects.filter(state=TriageFlag.State.MUTED).filter(
-            Q(muted_until__lte=now)
-            | Q(
-                mute_occurrences__isnull=False,
-                occurrences__gte=F("mute_baseline") + F("mute_occurrences"),
+        result.unmuted = list(
+            TriageFlag.objects.filter(state=State.MUTED).filter(
+                Q(muted_until__lte=now)
+                | Q(
+                    mute_occurrences__isnull=False,
+                    occurrences__gte=F("mute_baseline") + F("mute_occurrences"),
+                )
             )
         )
-        result.unmuted = list(expired)
-        for flag in result.unmuted:
-            note = (
-                f"Mute ended: {flag.mute_occurrences} more occurrences"
-                if flag.mute_occurrences is not None
-                else f"Mute ended: {flag.muted_until:%Y-%m-%d %H:%M} UTC passed"
-            )
-            _record([flag], TriageFlag.State.MUTED, TriageFlag.State.NEW, note, now)
         TriageFlag.objects.filter(pk__in=[flag.pk for flag in result.unmuted]).update(
-            state=TriageFlag.State.NEW,
+            state=State.NEW,
             state_changed_at=now,
             muted_until=None,
             mute_occurrences=None,
             mute_baseline=None,
+        )
+
+        _record(
+            [(f, "", State.NEW, f"Raised by rule: {f.rule.name}") for f in result.raised]
+            + [
+                (
+                    f,
+                    State.RESOLVED,
+                    State.REGRESSED,
+                    f"Recurred after resolution; rule: {f.rule.name}",
+                )
+                for f in result.regressed
+            ]
+            + [(f, State.MUTED, State.NEW, _mute_ended(f)) for f in result.unmuted],
+            now,
         )
     if result.raised or result.regressed or result.unmuted:
         log.info(
@@ -259,6 +261,12 @@ def run_triage(now: datetime | None = None) -> TriageResult:
             len(result.unmuted),
         )
     return result
+
+
+def _mute_ended(flag: TriageFlag) -> str:
+    if flag.mute_occurrences is not None:
+        return f"Mute ended: {flag.mute_occurrences} more occurrences arrived"
+    return f"Mute ended: {flag.muted_until:%Y-%m-%d %H:%M} UTC passed"
 
 
 # action -> (states it may start from, state it leads to)

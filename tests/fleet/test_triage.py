@@ -242,3 +242,25 @@ def test_impossible_and_stale_transitions_are_refused(storm):
     stale.state = "new"  # what a second browser tab still shows
     with pytest.raises(TransitionError, match="changed meanwhile"):
         change_state(stale, "acknowledge", None, now=NOW)
+
+
+def test_resolved_flag_stays_resolved_when_only_its_code_recurs_at_another_tenant(
+    storm, tenant, other_tenant
+):
+    flag, devices = storm
+    change_state(flag, "resolve", None, now=NOW)
+    later = NOW + timedelta(days=2)
+    emit(devices[0], WARNING, [later - timedelta(hours=1)])  # one more here: no rule fires
+    for _ in range(5):  # the same code storms at the other tenant,
+        emit(DeviceFactory(tenant=other_tenant), WARNING, [later - timedelta(hours=1)])
+    for _ in range(5):  # and another code storms at this tenant
+        emit(DeviceFactory(tenant=tenant), ERROR, [later - timedelta(hours=1)])
+
+    result = triage(later)
+
+    assert result.regressed == []
+    assert flagged() == {
+        (tenant.pk, WARNING, "resolved"),
+        (other_tenant.pk, WARNING, "new"),
+        (tenant.pk, ERROR, "new"),
+    }
