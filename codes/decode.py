@@ -52,7 +52,7 @@ _DECIMAL = re.compile(r"^(?P<dec>[+-]?\d{1,10})" + _NAME + "$")
 
 
 def parse_code(text: str | int) -> ParsedCode:
-    """Parse `0x8024000B`, `8024000B`, `-2145107957`, `2149859339`, `1603`, `0xC1900101_C3FD`,
+    """Parse `0x8024000B`, `8024000B`, `-2145124341`, `2149842955`, `1603`, `0xC1900101_C3FD`,
     `0xC1900101 - 0x30018` or `0x8024000B (WU_E_CALL_CANCELLED)`; ints are taken as values."""
     if text is None:
         raise CodeError("no code given")
