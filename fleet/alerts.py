@@ -5,7 +5,10 @@ with a conditional UPDATE on its cooldown row, so concurrent evaluations fire it
 firings are rendered into one email per recipient (a digest when several fire together) and
 stored as pending deliveries in the same transaction as the claim. Sending is separate: each
 delivery is claimed pending -> sending -> sent with conditional UPDATEs, a failed send goes back
-to pending with a back-off, and a sent one is never claimed again.
+to pending with a back-off, and a sent one is never claimed again. The one gap no database can
+close: a worker that dies after the SMTP server accepted a message but before it recorded
+"sent"; its claim goes stale after STALE_CLAIM and the message is sent again (at least once
+beats never).
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
 import random
+import threading
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
+from django.db import connection, transaction
 
 from fleet.aggregate import STAT_MODELS, aggregate_pending, rebuild_all
 from fleet.models import DailyDeviceCodeStat, HourlyCodeStat, HourlyDeviceCodeStat, Occurrence
@@ -155,3 +158,38 @@ def test_rebuild_replaces_numbers_that_drifted(tenant):
 
     stat = HourlyCodeStat.objects.get()
     assert (stat.occurrences, stat.devices) == (2, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_committed_while_aggregation_runs_are_counted_exactly_once():
+    tenant = TenantFactory(slug="acme")
+    devices = [DeviceFactory(tenant=tenant) for _ in range(5)]
+    batches, per_batch = 40, 25
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def ingest() -> None:
+        try:
+            for batch in range(batches):
+                with transaction.atomic():
+                    for n in range(per_batch):
+                        emit(devices[n % 5], 0x8024000B, [at(batch % 24, n)])
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            done.set()
+            connection.close()
+
+    writer = threading.Thread(target=ingest)
+    writer.start()
+    while not done.is_set():
+        aggregate_pending(chunk_size=30)
+    writer.join(30)
+    aggregate_pending()
+
+    assert errors == []
+    assert sum(HourlyCodeStat.objects.values_list("occurrences", flat=True)) == batches * per_batch
+    assert sum(DailyDeviceCodeStat.objects.values_list("occurrences", flat=True)) == (
+        batches * per_batch
+    )
+    assert set(HourlyCodeStat.objects.values_list("devices", flat=True)) == {5}
