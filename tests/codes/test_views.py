@@ -3,6 +3,8 @@ runbook notes, and login."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -17,7 +19,7 @@ CANCELLED = "/codes/0x8024000B/"
 def catalog(django_db_setup, django_db_blocker):
     """The real catalog and curated files, loaded once for the module."""
     with django_db_blocker.unblock():
-        call_command("import_codes", stdout=open("/dev/null", "w"))
+        call_command("import_codes", stdout=io.StringIO())
     yield
     with django_db_blocker.unblock():
         ErrorCode.objects.all().delete()
