@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, TextField, Value, When
+from django.db.models.functions import Cast
 
 from codes.decode import CodeError, ParsedCode, parse_code
 from codes.models import ErrorCode
@@ -55,14 +56,18 @@ def _text_matches(codes: QuerySet[ErrorCode], query: str) -> QuerySet[ErrorCode]
     # Symbolic names have no spaces; "call cancelled" should still find WU_E_CALL_CANCELLED.
     name = "_".join(words)
     return (
-        codes.filter(Q(name__icontains=name) | in_message | in_title)
+        # Aliases (E_ACCESSDENIED for ERROR_ACCESS_DENIED) live in a JSON list; its text form
+        # is searchable the same way on SQLite and PostgreSQL.
+        codes.annotate(aliases=Cast("other_names", TextField()))
+        .filter(Q(name__icontains=name) | Q(aliases__icontains=name) | in_message | in_title)
         .annotate(
             rank=Case(
                 When(name__iexact=name, then=Value(0)),
                 When(name__istartswith=name, then=Value(1)),
                 When(name__icontains=name, then=Value(2)),
-                When(curated=True, then=Value(3)),
-                default=Value(4),
+                When(aliases__icontains=name, then=Value(3)),
+                When(curated=True, then=Value(4)),
+                default=Value(5),
                 output_field=IntegerField(),
             )
         )

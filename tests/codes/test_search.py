@@ -25,7 +25,12 @@ def entries(db):
         ErrorCode(
             value=0x643, name="ERROR_INSTALL_FAILURE", message="Fatal error during installation."
         ),
-        ErrorCode(value=0x80070005, name="ERROR_ACCESS_DENIED", message="Access is denied."),
+        ErrorCode(
+            value=0x80070005,
+            name="ERROR_ACCESS_DENIED",
+            other_names=["E_ACCESSDENIED"],
+            message="Access is denied.",
+        ),
     ]
     ErrorCode.objects.bulk_create(rows)
     return rows
@@ -63,6 +68,11 @@ def test_exact_name_comes_before_longer_names_with_the_same_prefix(entries):
 def test_name_prefix_and_fragment(entries):
     assert hexes(search_codes("WU_E_PT")) == ["0x8024400B"]
     assert set(hexes(search_codes("TIMEOUT"))) == {"0x800705B4", "0x80072EE2"}
+
+
+def test_other_names_are_searched_after_primary_names(entries):
+    assert hexes(search_codes("E_ACCESSDENIED")) == ["0x80070005"]
+    assert hexes(search_codes("ACCESS")) == ["0x80070005"]
 
 
 def test_words_match_the_name_as_well(entries):
