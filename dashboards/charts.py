@@ -307,6 +307,7 @@ def code_trend(data: CodeFleet, scope: Scope) -> Chart:
         ]
         chart.figure = _figure(
             traces,
+            margin={"l": 60, "r": 70, "t": 10, "b": 40},  # room for the devices axis
             yaxis={"title": {"text": "Occurrences"}, "rangemode": "tozero"},
             yaxis2={
                 "title": {"text": "Devices"},

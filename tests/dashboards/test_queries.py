@@ -127,3 +127,10 @@ def test_device_timeline_points_link_to_code_pages(demo_fleet, operator):
     assert set(points["customdata"]) == {
         f"/codes/0x{code:08X}/?range=30d" for code in (CANCELLED, NOT_FOUND, PROXY)
     }
+
+
+def test_a_code_seen_before_only_by_another_tenant_is_still_new_here(demo_fleet, operator, now):
+    theirs = demo_fleet["there"][0]
+    Occurrence.objects.bulk_create(occurrences(theirs, NOT_FOUND, now - timedelta(days=60)))
+    aggregate_pending()
+    assert queries.overview(scope_for(operator)).new_codes == 2
