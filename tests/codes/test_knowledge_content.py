@@ -69,14 +69,16 @@ def header_names() -> tuple[dict[int, set[str]], dict[int, set[str]]]:
         r"^#define\s+(?P<name>[A-Z][A-Z0-9_]+)\s+(?:"
         r"_HRESULT_TYPEDEF_\((?P<hr>0x[0-9A-Fa-f]+)L?\)"
         r"|\(\(NTSTATUS\)\s*(?P<nt>0x[0-9A-Fa-f]+)L?\)"
-        r"|__MSABI_LONG\((?P<w32>\d+)\)"
+        r"|__MSABI_LONG\((?P<w32>0x[0-9A-Fa-f]+|\d+)L?\)"
         r"|\((?P<base>[A-Z_]+_BASE)\s*\+\s*(?P<off>\d+)\))",
         re.MULTILINE,
     )
-    for header in ("wuerror.h", "winerror.h", "ntstatus.h", "winhttp.h", "wininet.h"):
+    for header in ("wuerror.h", "winerror.h", "ntstatus.h", "bitsmsg.h", "winhttp.h", "wininet.h"):
         for m in define.finditer((HEADERS / header).read_text(encoding="latin-1")):
             if m["hr"] or m["nt"]:
                 values.setdefault(int(m["hr"] or m["nt"], 16), set()).add(m["name"])
+            elif m["w32"] and m["w32"].lower().startswith("0x"):
+                values.setdefault(int(m["w32"], 16), set()).add(m["name"])  # bitsmsg.h
             elif m["w32"]:
                 win32.setdefault(int(m["w32"]), set()).add(m["name"])
             elif m["base"] in bases:
