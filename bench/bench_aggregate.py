@@ -90,13 +90,19 @@ def generate(rows: int):
         when = start + timedelta(seconds=rng.randrange(DAYS * 86_400))
         if not postgres:
             when = when.strftime("%Y-%m-%d %H:%M:%S")
-        yield (tenant_id, device_id, rng.choice(CODES), when, f"bench-{n}", received)
+        yield (tenant_id, device_id, rng.choice(CODES), when, f"bench-{n:09d}", received)
 
 
 def bulk_insert(rows: int) -> float:
+    """Load the rows with the occurrence indexes dropped, then build them once (a sort each);
+    the unique dedupe constraint stays, and sequential keys keep it cheap."""
     from django.db import connection, transaction
 
     from fleet.models import Occurrence
+
+    with connection.schema_editor() as editor:
+        for index in Occurrence._meta.indexes:
+            editor.remove_index(Occurrence, index)
 
     table = connection.ops.quote_name(Occurrence._meta.db_table)
     columns = (
@@ -115,6 +121,9 @@ def bulk_insert(rows: int) -> float:
                 "VALUES (%s, %s, %s, %s, %s, %s, 'bench', '', '', '', '', '{}', 0)",
                 generate(rows),
             )
+    with connection.schema_editor() as editor:
+        for index in Occurrence._meta.indexes:
+            editor.add_index(Occurrence, index)
     return time.perf_counter() - started
 
 

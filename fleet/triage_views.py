@@ -8,8 +8,8 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, Max, Sum, Value, When
-from django.db.models.functions import TruncDate
+from django.db.models import Case, IntegerField, Max, OuterRef, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce, TruncDate
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -100,7 +100,19 @@ def queue(request: HttpRequest) -> HttpResponse:
             flags = flags.filter(code=parse_code(code_text).value)
         except CodeError as exc:
             errors.append(f"code: {exc}")
-    flags = flags.order_by(_STATE_ORDER, "-last_seen_at", "pk")
+    # Busiest first within a state, so today's storm is above a steady trickle.
+    day_ago = timezone.now() - timedelta(hours=24)
+    recent = (
+        HourlyCodeStat.objects.filter(
+            tenant_id=OuterRef("tenant_id"), code=OuterRef("code"), hour__gte=day_ago
+        )
+        .values("code")
+        .annotate(n=Sum("occurrences"))
+        .values("n")
+    )
+    flags = flags.annotate(
+        recent=Coalesce(Subquery(recent), 0, output_field=IntegerField())
+    ).order_by(_STATE_ORDER, "-recent", "-last_seen_at", "pk")
     page = Paginator(flags, 50).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     names = dict(

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from codes.models import ErrorCode
+from fleet.aggregate import aggregate_pending
 from fleet.models import TriageEvent, TriageFlag
 from fleet.pipeline import run_round
 from tests.factories import DeviceFactory
@@ -159,3 +160,18 @@ def test_mute_until_a_day_from_the_queue(signed_in, flags):
     mine.refresh_from_db()
     assert mine.state == "muted"
     assert mine.muted_until.date() == day and mine.muted_until.hour == 0
+
+
+def test_queue_puts_regressions_first_then_the_busiest_last_day(signed_in, flags, tenant):
+    mine, _ = flags  # 6 occurrences two hours ago
+    quiet = TriageFlag.objects.create(tenant=tenant, code=0x80070002, occurrences=900)
+    busy_device = DeviceFactory(tenant=tenant)
+    emit(busy_device, 0x800F0922, [timezone.now() - timedelta(hours=1)] * 9)
+    aggregate_pending()
+    busy = TriageFlag.objects.create(tenant=tenant, code=0x800F0922)
+    regressed = TriageFlag.objects.create(tenant=tenant, code=0x80240022, state="regressed")
+
+    flags_shown = list(signed_in.get("/triage/").context["flags"])
+
+    assert flags_shown == [regressed, busy, mine, quiet]
+    assert [f.recent for f in flags_shown] == [0, 9, 6, 0]
