@@ -111,6 +111,19 @@ def test_operator_sees_only_granted_tenant_in_browser(browser, live_server, demo
     assert "Globex" not in body
     page.screenshot("operator_overview")
 
+    # A top-device bar opens that device's page, whose timeline is drawn too.
+    first_bar = tab.locator("#chart-top_devices .bars .point path").first
+    box = first_bar.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    tab.mouse.move(x, y)
+    with tab.expect_navigation(url=re.compile(r"/devices/\d+/\?"), timeout=10_000):
+        tab.mouse.click(x, y)
+    tab.wait_for_selector("#chart-device_timeline[data-rendered=true] .main-svg", timeout=15_000)
+    assert tab.locator("h1").inner_text() == "ACME-000"
+    page.screenshot("device_page")
+    assert page.errors == []
+
     other_device = demo_fleet["there"][0]
     response = tab.goto(f"{live_server.url}/devices/{other_device.pk}/")
     assert response.status == 404

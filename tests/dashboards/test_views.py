@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime
 
 import pytest
 from django.template.loader import render_to_string
@@ -15,7 +16,7 @@ from dashboards.code_fleet import code_fleet_context
 from fleet.aggregate import aggregate_pending
 from fleet.models import Occurrence
 from tests.dashboards.fleet_data import CANCELLED, catalog, fleet, occurrences
-from tests.factories import DeviceFactory
+from tests.factories import DeviceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -245,3 +246,23 @@ def test_plotly_js_is_found_in_the_installed_plotly_package():
         path for finder in finders.get_finders() for path, _ in finder.list([]) if "plotly" in path
     ]
     assert listed == ["plotly.min.js"]  # collected under the finder's "vendor" prefix
+
+
+def test_operator_without_tenants_gets_empty_pages(client, demo_fleet):
+    client.force_login(UserFactory(username="newcomer"))
+    response = client.get(reverse("dashboards:overview"))
+    assert response.status_code == 200
+    assert response.context["figures"].occurrences == 0
+    assert "ACME-" not in response.content.decode()
+
+
+def test_device_page_shows_identifiers_and_last_seen(client, demo_fleet, operator):
+    device = demo_fleet["here"][0]
+    device.intune_device_id = "5b1c2d3e-0000-4000-8000-000000000001"
+    device.last_seen_at = datetime(2026, 11, 24, 8, 15, tzinfo=UTC)
+    device.save()
+    client.force_login(operator)
+    body = client.get(reverse("dashboards:device", args=[device.pk])).content.decode()
+    assert "5b1c2d3e-0000-4000-8000-000000000001" in body
+    assert "2026-11-24 08:15 UTC" in body
+    assert 'id="chart-device_timeline"' in body
