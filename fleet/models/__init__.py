@@ -2,6 +2,7 @@
 
 from fleet.models.alerts import AlertDelivery, AlertFiring, AlertRule, AlertRuleState
 from fleet.models.core import Device, Occurrence, Tenant, device_name_key
+from fleet.models.ingest import ImportRecord, IngestKey
 from fleet.models.stats import DailyDeviceCodeStat, HourlyCodeStat, HourlyDeviceCodeStat
 from fleet.models.triage import TriageEvent, TriageFlag, TriageRule
 
@@ -14,6 +15,8 @@ __all__ = [
     "Device",
     "HourlyCodeStat",
     "HourlyDeviceCodeStat",
+    "ImportRecord",
+    "IngestKey",
     "Occurrence",
     "Tenant",
     "TriageEvent",

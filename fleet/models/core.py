@@ -102,6 +102,13 @@ class Occurrence(models.Model):
     extra = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
     aggregated = models.BooleanField(default=False)
+    import_record = models.ForeignKey(
+        "fleet.ImportRecord",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="occurrences",
+    )
 
     class Meta:
         constraints = [

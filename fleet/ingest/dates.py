@@ -1,0 +1,112 @@
+"""Read the timestamps exports write, all as UTC.
+
+Accepted: ISO 8601 (`2025-03-04 09:26:03.0000000`, `2025-03-04T09:26:03+01:00`, `2025-03-11`),
+`2020/05/14 09:26:03.478 AM`, slash or dot dates with a 12- or 24-hour time
+(`2/18/2025, 9:06:43.009 AM`, `18.02.2025 09:06`) and Excel serial days (`43965.3930958102`).
+
+The rule for ambiguous dates such as `03/04/2025`: the day/month order is decided once per file
+(see `decide_day_first`). A file in which some date can only be day-first (`18/02/2025`) is read
+day-first throughout, one in which some date can only be month-first (`2/18/2025`) month-first.
+If no date settles it, dot dates (`04.03.2025`, the German style) and files using `;` as
+delimiter (the continental Excel style) are day-first; plain slash dates are US month-first.
+A file that has both kinds of unambiguous dates is refused row by row: the rows that contradict
+the file's order are rejected with a reason rather than silently misread.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+EXCEL_EPOCH = datetime(1899, 12, 30, tzinfo=UTC)  # Excel's day 0, leap-year bug included
+
+_TIME = (
+    r"(?:[ T,]+(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<frac>\d{1,9}))?)?"
+    r"\s*(?P<ampm>[AaPp][Mm])?)?"
+    r"\s*(?P<tz>Z|UTC|GMT|[+-]\d{2}:?\d{2})?"
+)
+_ISO = re.compile(r"^(?P<y>\d{4})[-/](?P<mo>\d{1,2})[-/](?P<d>\d{1,2})" + _TIME + "$")
+_NUMERIC = re.compile(
+    r"^(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4})\.?" + _TIME + "$"
+)
+_SERIAL = re.compile(r"^\d{4,5}(?:\.\d+)?$")
+
+
+class DateError(ValueError):
+    """The text is not a timestamp we can read."""
+
+
+def date_order_hint(text: str) -> str | None:
+    """`"dmy"` or `"mdy"` when this value can only be read one way, else None."""
+    match = _NUMERIC.match(text.strip())
+    if not match:
+        return None
+    a, b = int(match["a"]), int(match["b"])
+    if a > 12 >= b:
+        return "dmy"
+    if b > 12 >= a:
+        return "mdy"
+    return None
+
+
+def numeric_date_kind(text: str) -> str | None:
+    """None for ISO, serial or unreadable values; else "dmy", "mdy", or the separator of an
+    ambiguous date ("dot" or "slash")."""
+    match = _NUMERIC.match(text.strip())
+    if not match:
+        return None
+    return date_order_hint(text) or ("dot" if match["sep"] == "." else "slash")
+
+
+def decide_day_first(samples: Iterable[str], delimiter: str = ",") -> bool:
+    """Decide the day/month order of a file's dates (see module docstring)."""
+    saw_dot = False
+    for text in samples:
+        hint = date_order_hint(text)
+        if hint:
+            return hint == "dmy"
+        match = _NUMERIC.match(text.strip())
+        if match and match["sep"] == ".":
+            saw_dot = True
+    return saw_dot or delimiter == ";"
+
+
+def parse_datetime(text: str, *, day_first: bool = False) -> datetime:
+    """Parse one timestamp as UTC; a value without zone is taken as UTC, as exports write them."""
+    raw = text.strip()
+    if not raw:
+        raise DateError("time is blank")
+    if match := _ISO.match(raw):
+        year, month, day = int(match["y"]), int(match["mo"]), int(match["d"])
+    elif match := _NUMERIC.match(raw):
+        a, b, year = int(match["a"]), int(match["b"]), int(match["y"])
+        day, month = (a, b) if day_first else (b, a)
+        if month > 12:
+            order = "day-first" if day_first else "month-first (US)"
+            raise DateError(f"{raw!r} contradicts this file's {order} dates")
+    elif _SERIAL.match(raw):
+        serial = float(raw)
+        if not 1 <= serial < 2958466:
+            raise DateError(f"{raw!r} is not an Excel date serial")
+        return EXCEL_EPOCH + timedelta(days=serial)
+    else:
+        raise DateError(f"{raw!r} is not a date and time we can read")
+    hour = int(match["h"] or 0)
+    minute = int(match["mi"] or 0)
+    second = int(match["s"] or 0)
+    micro = int((match["frac"] or "0")[:6].ljust(6, "0"))
+    if ampm := match["ampm"]:
+        if not 1 <= hour <= 12:
+            raise DateError(f"{raw!r} has an hour that does not fit AM/PM")
+        hour = hour % 12 + (12 if ampm.lower() == "pm" else 0)
+    try:
+        value = datetime(year, month, day, hour, minute, second, micro, tzinfo=UTC)
+    except ValueError as exc:
+        raise DateError(f"{raw!r} is not a valid date: {exc}") from None
+    zone = match["tz"]
+    if zone and zone[0] in "+-":
+        digits = zone[1:].replace(":", "")
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        value -= offset if zone[0] == "+" else -offset
+    return value

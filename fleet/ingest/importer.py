@@ -1,0 +1,402 @@
+"""Import one export file: detect its format, read it row by row, store failures in batches.
+
+Each batch (BATCH_ROWS rows) resolves its devices in a few queries, inserts its occurrences
+with ON CONFLICT DO NOTHING and commits. The ImportRecord says `running` until the last batch is
+in and `done` only then; a crash leaves `failed` (or `running` if the process died) and running
+the same file again completes it, because every row's dedupe key is derived from the row itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from codes.decode import CodeError, ParsedCode, parse_code
+from fleet.ingest import dates
+from fleet.ingest.csv_formats import FormatError, ReportFormat, detect_format, normalize_header
+from fleet.ingest.devices import DeviceRef, resolve_devices
+from fleet.ingest.reader import RowReader, UnreadableFile, inspect_file, is_null
+from fleet.ingest.store import NewOccurrence, insert_occurrences
+from fleet.models import ImportRecord, Tenant, device_name_key
+
+log = logging.getLogger(__name__)
+
+BATCH_ROWS = 5000
+MAX_STORED_REJECTS = 10_000
+_KB = re.compile(r"\bKB\s?(\d{6,8})\b", re.IGNORECASE)
+# Windows computer names, FQDNs, DOMAIN\NAME and IP addresses; no spaces or punctuation.
+_HOSTNAME = re.compile(r"^[\w][\w.\-\\$]*$")
+
+
+class ImportFailed(Exception):
+    """The file cannot be imported at all (unreadable, empty, unknown format)."""
+
+
+@dataclass
+class ImportSummary:
+    format: str = ""
+    encoding: str = ""
+    rows: int = 0
+    created: int = 0
+    duplicates: int = 0
+    success_rows: int = 0
+    rejected: list[dict] = field(default_factory=list)
+    rejected_count: int = 0
+    devices: int = 0
+    devices_created: int = 0
+    by_code: Counter = field(default_factory=Counter)
+
+    def reject(self, line: int, reason: str) -> None:
+        self.rejected_count += 1
+        if len(self.rejected) < MAX_STORED_REJECTS:
+            self.rejected.append({"line": line, "reason": reason})
+
+    def as_dict(self) -> dict:
+        return {
+            "format": self.format,
+            "encoding": self.encoding,
+            "rows": self.rows,
+            "created": self.created,
+            "duplicates": self.duplicates,
+            "success_rows": self.success_rows,
+            "rejected": self.rejected,
+            "rejected_count": self.rejected_count,
+            "devices": self.devices,
+            "devices_created": self.devices_created,
+            "by_code": {f"0x{code:08X}": n for code, n in sorted(self.by_code.items())},
+        }
+
+    @classmethod
+    def from_record(cls, record: ImportRecord) -> ImportSummary:
+        return cls(
+            format=record.format,
+            encoding=record.encoding,
+            rows=record.rows,
+            created=record.created,
+            duplicates=record.duplicates,
+            success_rows=record.success_rows,
+            rejected=list(record.rejected),
+            rejected_count=record.rejected_count,
+            devices=record.devices,
+            devices_created=record.devices_created,
+            by_code=Counter({int(k, 16): v for k, v in record.by_code.items()}),
+        )
+
+
+@dataclass
+class _Row:
+    line: int
+    device_key: str
+    hostname: str
+    code: ParsedCode
+    occurred_at: datetime | None
+    dedupe_key: str
+    intune_id: str = ""
+    entra_id: str = ""
+    wsus_id: str = ""
+    title: str = ""
+    message: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+class _Columns:
+    """Column positions of one format in one header, and the per-row field reading."""
+
+    def __init__(self, fmt: ReportFormat, header: list[str]) -> None:
+        self.fmt = fmt
+        positions: dict[str, int] = {}
+        for index, name in enumerate(header):
+            positions.setdefault(normalize_header(name), index)
+        self.names = {index: name for index, name in enumerate(header)}
+
+        def find(keys: tuple[str, ...]) -> list[int]:
+            return [positions[key] for key in keys if key in positions]
+
+        self.device = find(fmt.device)
+        self.code = find(fmt.code)
+        self.time = find(fmt.time)
+        self.event_id = find(fmt.event_id)
+        self.intune_id = find(fmt.intune_id)
+        self.entra_id = find(fmt.entra_id)
+        self.wsus_id = find(fmt.wsus_id)
+        self.title = find(fmt.title)
+        self.message = find(fmt.message)
+        self.extra = [(key, positions[key]) for key in fmt.extra if key in positions]
+        # A row's identity when it has no event id: every column but the localized twins, in
+        # a fixed order so a later export with reordered columns gives the same key.
+        self.identity = sorted(
+            (normalize_header(name), index)
+            for index, name in enumerate(header)
+            if not normalize_header(name).endswith("_loc")
+        )
+        if not (self.device and self.code and self.time):
+            raise FormatError(f"the file lacks the device, code or time column of {fmt.name}")
+
+    def label(self, indices: list[int]) -> str:
+        return " / ".join(self.names[i] for i in indices)
+
+    @staticmethod
+    def first(fields: list[str], indices: list[int]) -> str:
+        for index in indices:
+            if index < len(fields) and not is_null(fields[index]):
+                return fields[index].strip()
+        return ""
+
+
+def import_file(
+    path: Path,
+    tenant: Tenant,
+    *,
+    requested_format: str = "auto",
+    column_map: dict[str, str] | None = None,
+    user=None,
+    file_name: str = "",
+    batch_size: int = BATCH_ROWS,
+) -> tuple[ImportRecord, ImportSummary]:
+    """Record and run an import of `path` for `tenant` (the command-line entry point)."""
+    record = ImportRecord.objects.create(
+        tenant=tenant,
+        user=user,
+        file_name=(file_name or Path(path).name)[:255],
+        requested_format=requested_format,
+        column_map=column_map or {},
+    )
+    return record, run_import(record, Path(path), batch_size=batch_size)
+
+
+def run_import(record: ImportRecord, path: Path, *, batch_size: int = BATCH_ROWS) -> ImportSummary:
+    """Run the import `record` describes, keeping the record's status and counts current."""
+    record.status = ImportRecord.Status.RUNNING
+    record.started_at = timezone.now()
+    record.error = ""
+    record.save(update_fields=["status", "started_at", "error"])
+    try:
+        summary = _run(record, path, batch_size)
+    except (UnreadableFile, FormatError) as exc:
+        _fail(record, str(exc))
+        raise ImportFailed(str(exc)) from None
+    except Exception as exc:
+        _fail(record, f"import stopped: {exc}")
+        raise
+    record.status = ImportRecord.Status.DONE
+    record.finished_at = timezone.now()
+    record.bytes_read = record.size
+    _copy_counts(summary, record)
+    record.save()
+    return summary
+
+
+def _fail(record: ImportRecord, message: str) -> None:
+    ImportRecord.objects.filter(pk=record.pk).update(
+        status=ImportRecord.Status.FAILED, error=message, finished_at=timezone.now()
+    )
+    record.refresh_from_db()
+
+
+def _copy_counts(summary: ImportSummary, record: ImportRecord) -> None:
+    data = summary.as_dict()
+    for key in ("format", "encoding", "rows", "created", "duplicates", "success_rows",
+                "rejected", "rejected_count", "devices", "devices_created", "by_code"):  # fmt: skip
+        setattr(record, key, data[key])
+
+
+def _run(record: ImportRecord, path: Path, batch_size: int) -> ImportSummary:
+    facts = inspect_file(path)
+    record.sha256, record.size, record.encoding = facts.sha256, facts.size, facts.encoding
+    record.save(update_fields=["sha256", "size", "encoding"])
+    summary = ImportSummary(encoding=facts.encoding)
+    tenant = record.tenant
+    with RowReader(path, facts.encoding) as reader:
+        fmt = detect_format(reader.header, record.requested_format, record.column_map or None)
+        columns = _Columns(fmt, reader.header)
+        summary.format = fmt.name
+        ImportRecord.objects.filter(pk=record.pk).update(format=fmt.name)
+        day_first = _decide_day_first(path, facts.encoding, columns.time, reader.delimiter)
+        seen_success: set[int] = set()
+        device_ids: set[int] = set()
+        batch: list[_Row] = []
+        for line, fields, error in reader.rows():
+            summary.rows += 1
+            if fields is None:
+                summary.reject(line, error)
+                continue
+            row = _parse_row(line, fields, columns, day_first, summary)
+            if row is None:
+                continue
+            if row.code.value == 0:
+                summary.success_rows += 1
+                marker = int(row.dedupe_key[:16], 16)
+                if marker in seen_success:
+                    summary.success_rows -= 1
+                    summary.duplicates += 1
+                    continue
+                seen_success.add(marker)
+            batch.append(row)
+            if len(batch) >= batch_size:
+                _store_batch(tenant, record, fmt, batch, summary, device_ids)
+                batch = []
+                _save_progress(record, summary, reader.bytes_read, device_ids)
+        _store_batch(tenant, record, fmt, batch, summary, device_ids)
+        summary.devices = len(device_ids)
+    return summary
+
+
+def _save_progress(record, summary, bytes_read: int, device_ids: set[int]) -> None:
+    ImportRecord.objects.filter(pk=record.pk).update(
+        bytes_read=bytes_read,
+        rows=summary.rows,
+        created=summary.created,
+        duplicates=summary.duplicates,
+        success_rows=summary.success_rows,
+        rejected_count=summary.rejected_count,
+        devices=len(device_ids),
+        devices_created=summary.devices_created,
+    )
+
+
+def _decide_day_first(path: Path, encoding: str, time_indices: list[int], delimiter: str) -> bool:
+    """Apply the file-wide day/month rule of `fleet.ingest.dates` to this file's time column.
+
+    Reads on only while every date seen is ambiguous; ISO dates end the scan at once.
+    """
+    saw_dot = False
+    with RowReader(path, encoding) as reader:
+        for _line, fields, _error in reader.rows():
+            if fields is None:
+                continue
+            value = _Columns.first(fields, time_indices)
+            if not value:
+                continue
+            kind = dates.numeric_date_kind(value)
+            if kind is None:
+                return False  # ISO or serial dates: the order question does not arise
+            if kind in ("dmy", "mdy"):
+                return kind == "dmy"
+            saw_dot = saw_dot or kind == "dot"
+    return saw_dot or delimiter == ";"
+
+
+def _parse_row(
+    line: int, fields: list[str], cols: _Columns, day_first: bool, summary: ImportSummary
+) -> _Row | None:
+    """A valid row, or None after recording why the row was rejected."""
+    hostname = cols.first(fields, cols.device)
+    if not hostname:
+        summary.reject(line, f"{cols.label(cols.device)} is blank")
+        return None
+    if len(hostname) > 255 or not _HOSTNAME.match(hostname):
+        summary.reject(line, f"{cols.label(cols.device)} {hostname[:80]!r} is not a device name")
+        return None
+    code_text = cols.first(fields, cols.code)
+    if not code_text:
+        summary.reject(line, f"{cols.label(cols.code)} is blank")
+        return None
+    code = None
+    problems = []
+    for index in cols.code:
+        text = fields[index].strip() if index < len(fields) else ""
+        if is_null(text):
+            continue
+        try:
+            code = parse_code(text)
+            break
+        except CodeError as exc:
+            problems.append(f"{cols.names[index]}: {exc}")
+    if code is None:
+        summary.reject(line, "; ".join(problems))
+        return None
+    occurred_at = None
+    if code.value != 0:
+        time_text = cols.first(fields, cols.time)
+        if not time_text:
+            summary.reject(line, f"{cols.label(cols.time)} is blank")
+            return None
+        try:
+            occurred_at = dates.parse_datetime(time_text, day_first=day_first)
+        except dates.DateError as exc:
+            summary.reject(line, f"{cols.label(cols.time)}: {exc}")
+            return None
+    key = device_name_key(hostname)
+    event_id = cols.first(fields, cols.event_id)
+    if event_id:
+        identity = f"id\x1f{event_id}\x1f{key}\x1f{code.value}\x1f{code.extension}"
+    else:
+        identity = "row\x1f" + "\x1f".join(
+            f"{name}={fields[index].strip() if index < len(fields) else ''}"
+            for name, index in cols.identity
+        )
+    title = cols.first(fields, cols.title)
+    extra = {name: fields[index] for name, index in cols.extra if index < len(fields)}
+    if code.extension:
+        extra.setdefault("code_text", code_text)
+    return _Row(
+        line=line,
+        device_key=key,
+        hostname=hostname,
+        code=code,
+        occurred_at=occurred_at,
+        dedupe_key=hashlib.sha256(identity.encode("utf-8")).hexdigest(),
+        intune_id=cols.first(fields, cols.intune_id),
+        entra_id=cols.first(fields, cols.entra_id),
+        wsus_id=cols.first(fields, cols.wsus_id),
+        title=title,
+        message=cols.first(fields, cols.message),
+        extra={k: v for k, v in extra.items() if not is_null(v)},
+    )
+
+
+def _store_batch(
+    tenant: Tenant,
+    record: ImportRecord,
+    fmt: ReportFormat,
+    batch: list[_Row],
+    summary: ImportSummary,
+    device_ids: set[int],
+) -> None:
+    if not batch:
+        return
+    refs: dict[str, DeviceRef] = {}
+    for row in batch:
+        ref = refs.setdefault(row.device_key, DeviceRef(hostname=row.hostname))
+        ref.intune_id = ref.intune_id or row.intune_id
+        ref.entra_id = ref.entra_id or row.entra_id
+        ref.wsus_id = ref.wsus_id or row.wsus_id
+        if fmt.name == "configmgr_deployment_errors":
+            ref.configmgr_name = ref.configmgr_name or row.hostname
+        ref.seen(row.occurred_at)
+    new: dict[str, NewOccurrence] = {}
+    with transaction.atomic():
+        mapping, created_devices = resolve_devices(tenant, refs)
+        for row in batch:
+            device_ids.add(mapping[row.device_key])
+            if row.code.value == 0:
+                continue
+            if row.dedupe_key in new:
+                summary.duplicates += 1
+                continue
+            match = _KB.search(row.title)
+            new[row.dedupe_key] = NewOccurrence(
+                device_id=mapping[row.device_key],
+                code=row.code.value,
+                code_extension=row.code.extension,
+                occurred_at=row.occurred_at,
+                source=fmt.name,
+                dedupe_key=row.dedupe_key,
+                update_title=row.title,
+                kb=f"KB{match.group(1)}" if match else "",
+                message=row.message,
+                extra=row.extra,
+            )
+        codes = insert_occurrences(tenant.pk, list(new.values()), record.pk)
+    summary.devices_created += created_devices
+    summary.created += len(codes)
+    summary.duplicates += len(new) - len(codes)
+    summary.by_code.update(codes)

@@ -1,0 +1,19 @@
+"""Helpers for the ingest tests: sample paths and small generated exports."""
+
+from pathlib import Path
+
+import pytest
+
+SAMPLES = Path(__file__).resolve().parents[3] / ".." / "shared" / "samples"
+
+
+@pytest.fixture
+def write_file(tmp_path):
+    """Write `text` in `encoding` to a temp file and return its path."""
+
+    def write(text: str, name: str = "export.csv", encoding: str = "utf-8") -> Path:
+        path = tmp_path / name
+        path.write_bytes(text.encode(encoding))
+        return path
+
+    return write
