@@ -86,3 +86,9 @@ def test_login_is_required(db, client):
 
 def test_only_get(api):
     assert api.post("/api/v1/codes/0x8024000B").status_code == 405
+
+
+def test_query_count_is_fixed(api, django_assert_max_num_queries):
+    # Session, user, decode with admin edits, curated row, family row.
+    with django_assert_max_num_queries(5):
+        assert api.get("/api/v1/codes/0x8024000B").status_code == 200
