@@ -86,3 +86,6 @@ def test_demo_fleet_storms_show_up_in_the_triage_queue(db, client):
     client.force_login(UserFactory(username="admin", is_superuser=True, is_staff=True))
     html = client.get("/triage/?code=0x8024000B").content.decode()
     assert html.count('href="/codes/0x8024000B/"') == len(storm_tenants)
+    # Today's storms are the busiest flags, so they head the unfiltered queue.
+    queue = client.get("/triage/").context["flags"]
+    assert [flag.code for flag in queue[:3]] == [CANCELLED] * 3
