@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -66,33 +66,81 @@ def import_codes(
         family_ids = _upsert_families(families)
         result.families = len(family_ids)
         now = timezone.now()
-        rows = []
-        for value in sorted({entry.value for entry in catalog} | set(curated)):
-            rows.append(_row(value, catalog, curated, families, family_ids, now))
-        # Catalog-owned fields for every code, then the curated fields only for curated codes.
-        ErrorCode.objects.bulk_create(
-            rows,
-            batch_size=500,
-            update_conflicts=True,
-            unique_fields=["value"],
-            update_fields=CATALOG_FIELDS,
-        )
-        curated_rows = [row for row in rows if row.curated]
-        ErrorCode.objects.bulk_create(
-            curated_rows,
-            batch_size=500,
-            update_conflicts=True,
-            unique_fields=["value"],
-            update_fields=CATALOG_FIELDS + CURATED_FIELDS,
-        )
+        rows = [
+            _row(value, catalog, curated, families, family_ids, now)
+            for value in sorted({entry.value for entry in catalog} | set(curated))
+        ]
+        # Catalog-owned fields for every code; curated fields too, but only for curated codes.
+        _upsert([row for row in rows if not row["curated"]], CATALOG_FIELDS)
+        curated_rows = [row for row in rows if row["curated"]]
+        _upsert(curated_rows, CATALOG_FIELDS + CURATED_FIELDS)
         # An override set in admin wins over the default the catalog just wrote.
         ErrorCode.objects.exclude(severity_override="").update(severity=F("severity_override"))
 
     result.codes = len(rows)
-    result.named = sum(1 for row in rows if row.name)
-    result.with_message = sum(1 for row in rows if row.message)
+    result.named = sum(1 for row in rows if row["name"])
+    result.with_message = sum(1 for row in rows if row["message"])
     result.curated = len(curated_rows)
     return result
+
+
+def _upsert(rows: list[dict], update_fields: list[str]) -> None:
+    """INSERT … ON CONFLICT (value) DO UPDATE in bulk: COPY through a temporary table on
+    PostgreSQL, multi-row VALUES batches elsewhere (SQLite).
+
+    Raw SQL because the ORM's bulk_create spends most of its time building model instances and
+    compiling per-field SQL, and psycopg is slow to split statements with thousands of
+    placeholders; COPY avoids both.
+    """
+    if not rows:
+        return
+    opts = ErrorCode._meta
+    fields = [opts.get_field(name) for name in rows[0]]
+    quote = connection.ops.quote_name
+    table = quote(opts.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
+    on_conflict = (
+        f"ON CONFLICT ({quote(opts.get_field('value').column)}) DO UPDATE SET "
+        + ", ".join(
+            f"{quote(opts.get_field(n).column)} = excluded.{quote(opts.get_field(n).column)}"
+            for n in update_fields
+        )
+    )
+    json_fields = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
+
+    def values(row: dict) -> list:
+        return [
+            connection.ops.adapt_json_value(row[f.attname], f.encoder)
+            if f.attname in json_fields
+            else row[f.attname]
+            for f in fields
+        ]
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            staging = quote("codes_import_staging")
+            cursor.execute(f"DROP TABLE IF EXISTS {staging}")
+            cursor.execute(
+                f"CREATE TEMP TABLE {staging} AS SELECT {columns} FROM {table} WITH NO DATA"
+            )
+            with cursor.cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(values(row))
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} {on_conflict}"
+            )
+            cursor.execute(f"DROP TABLE {staging}")
+            return
+        placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        limit = connection.features.max_query_params or 30_000
+        batch = max(1, min(1000, limit // len(fields)))
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) "
+                f"VALUES {', '.join([placeholder] * len(chunk))} {on_conflict}",
+                [value for row in chunk for value in values(row)],
+            )
 
 
 def _upsert_families(families: dict[str, FamilyText]) -> dict[str, int]:
@@ -133,12 +181,12 @@ def _row(
     families: dict[str, FamilyText],
     family_ids: dict[str, int],
     now,
-) -> ErrorCode:
+) -> dict:
     # In memory (catalog file + the knowledge being imported), no database.
     decoded = decode(value, curated_codes=curated_codes, families=families)
     curated = curated_codes.get(value)
     entry = catalog.get(value)
-    return ErrorCode(
+    return dict(
         value=value,
         name=decoded.name[:120],
         other_names=decoded.other_names,
@@ -150,7 +198,7 @@ def _row(
         severity=decoded.severity,
         severity_reason=decoded.severity_reason,
         curated=curated is not None,
-        updated_at=now,
+        updated_at=connection.ops.adapt_datetimefield_value(now),
         title=curated.title if curated else "",
         description=curated.description if curated else "",
         causes=curated.causes if curated else "",
