@@ -43,3 +43,6 @@ def request_aggregation() -> bool:
         log.warning("could not queue aggregation (will catch up on next beat tick): %s", exc)
         return False
     return True
+
+
+from fleet.ingest.tasks import run_import  # noqa: E402, F401 - registers the import task

@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("codes.urls")),
     path("", include("dashboards.urls")),
     path("", include("fleet.triage_urls")),
+    path("", include("fleet.ingest.urls")),
 ]

@@ -17,3 +17,12 @@ def write_file(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture
+def dead_broker(tmp_path):
+    """Point Celery at a port nothing listens on: queueing fails fast, as when Redis is down."""
+    from tests.services import RedisServer, broker
+
+    with broker(RedisServer(tmp_path).url):
+        yield

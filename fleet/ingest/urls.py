@@ -1,0 +1,14 @@
+from django.urls import path
+
+from fleet.ingest import api_views, views
+
+app_name = "ingest"
+urlpatterns = [
+    path("api/v1/occurrences", api_views.post_occurrences, name="api-occurrences"),
+    path("api/v1/openapi.json", api_views.openapi_json, name="api-openapi"),
+    path("imports/", views.import_list, name="list"),
+    path("imports/new/", views.import_new, name="new"),
+    path("imports/<int:pk>/", views.import_detail, name="detail"),
+    path("imports/<int:pk>/status.json", views.import_status, name="status"),
+    path("imports/<int:pk>/rejected.csv", views.import_rejected_csv, name="rejected-csv"),
+]

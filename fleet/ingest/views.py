@@ -1,0 +1,164 @@
+"""Import pages: list, upload form, result with progress, rejected rows as CSV."""
+
+from __future__ import annotations
+
+import csv
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from fleet.access import visible_tenants
+from fleet.ingest.csv_formats import FORMATS, GENERIC, FormatError, parse_column_map
+from fleet.ingest.uploads import save_upload, start_import
+from fleet.models import ImportRecord
+
+REJECTS_SHOWN = 500
+
+
+class UploadForm(forms.Form):
+    tenant = forms.ModelChoiceField(queryset=None, empty_label=None)
+    file = forms.FileField(help_text="CSV or Excel 'Unicode text' export.")
+    format = forms.ChoiceField(
+        choices=[("auto", "Detect from the header")]
+        + [(fmt.name, fmt.label) for fmt in FORMATS.values()]
+        + [(GENERIC, "Generic: name the columns below")],
+        initial="auto",
+    )
+    column_map = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Columns (generic format)",
+        help_text="device=Computer,code=Error,time=When",
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["tenant"].queryset = visible_tenants(user)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.MAX_UPLOAD_MB * 1024 * 1024:
+            raise forms.ValidationError(f"The file is over the {settings.MAX_UPLOAD_MB} MB limit.")
+        return upload
+
+    def clean_column_map(self) -> dict[str, str]:
+        try:
+            return parse_column_map(self.cleaned_data["column_map"])
+        except FormatError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean(self):
+        data = super().clean()
+        if data.get("format") == GENERIC and not data.get("column_map"):
+            self.add_error("column_map", "The generic format needs device=, code= and time=.")
+        return data
+
+
+def _record_for(request: HttpRequest, pk: int) -> ImportRecord:
+    """The import, if the operator may see its tenant; 404 otherwise (not 403: no hint)."""
+    return get_object_or_404(
+        ImportRecord.objects.select_related("tenant", "user"),
+        pk=pk,
+        tenant__in=visible_tenants(request.user),
+    )
+
+
+@login_required
+@require_GET
+def import_list(request: HttpRequest) -> HttpResponse:
+    records = ImportRecord.objects.filter(tenant__in=visible_tenants(request.user)).select_related(
+        "tenant", "user"
+    )
+    page = Paginator(records, 50).get_page(request.GET.get("page"))
+    return render(request, "fleet/imports/list.html", {"page": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_new(request: HttpRequest) -> HttpResponse:
+    limit = settings.MAX_UPLOAD_MB * 1024 * 1024
+    if request.method == "POST":
+        # Refuse an oversized upload from its Content-Length, before Django spools the body.
+        try:
+            declared = int(request.headers.get("Content-Length") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit + 64 * 1024:
+            form = UploadForm(user=request.user)
+            form.add_error(None, f"The file is over the {settings.MAX_UPLOAD_MB} MB limit.")
+            return render(request, "fleet/imports/new.html", {"form": form}, status=413)
+        form = UploadForm(request.POST, request.FILES, user=request.user)
+        if form.is_valid():
+            record = save_upload(
+                form.cleaned_data["file"],
+                form.cleaned_data["tenant"],
+                request.user,
+                form.cleaned_data["format"] if not form.cleaned_data["column_map"] else GENERIC,
+                form.cleaned_data["column_map"],
+            )
+            start_import(record)
+            return redirect("ingest:detail", pk=record.pk)
+    else:
+        form = UploadForm(user=request.user)
+    return render(
+        request, "fleet/imports/new.html", {"form": form, "max_mb": settings.MAX_UPLOAD_MB}
+    )
+
+
+@login_required
+@require_GET
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    record = _record_for(request, pk)
+    by_code = sorted(record.by_code.items(), key=lambda item: (-item[1], item[0]))
+    return render(
+        request,
+        "fleet/imports/detail.html",
+        {
+            "record": record,
+            "by_code": by_code,
+            "rejects": record.rejected[:REJECTS_SHOWN],
+            "rejects_hidden": max(0, record.rejected_count - REJECTS_SHOWN),
+            "in_progress": record.status
+            in (ImportRecord.Status.QUEUED, ImportRecord.Status.RUNNING),
+        },
+    )
+
+
+@login_required
+@require_GET
+def import_status(request: HttpRequest, pk: int) -> JsonResponse:
+    record = _record_for(request, pk)
+    return JsonResponse(
+        {
+            "status": record.status,
+            "progress": record.progress_percent,
+            "rows": record.rows,
+            "created": record.created,
+            "rejected_count": record.rejected_count,
+            "error": record.error,
+        }
+    )
+
+
+def _csv_cell(value: object) -> str:
+    """Neutralise spreadsheet formulas: a cell starting with = + - @ is prefixed with '."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@login_required
+@require_GET
+def import_rejected_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    record = _record_for(request, pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{record.pk}-rejected.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["line", "reason"])
+    for reject in record.rejected:
+        writer.writerow([_csv_cell(reject.get("line", "")), _csv_cell(reject.get("reason", ""))])
+    return response

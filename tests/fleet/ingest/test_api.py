@@ -1,0 +1,182 @@
+"""POST /api/v1/occurrences: authentication, limits, validation, idempotent storage."""
+
+import json
+
+import pytest
+from django.test import Client
+
+from fleet.ingest.keys import create_ingest_key, revoke
+from fleet.models import Device, IngestKey, Occurrence
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("dead_broker")]
+URL = "/api/v1/occurrences"
+
+
+@pytest.fixture
+def key(tenant):
+    _record, secret = create_ingest_key(tenant, "agents")
+    return secret
+
+
+def post(body, key: str | None, client: Client | None = None, raw: bool = False):
+    client = client or Client(enforce_csrf_checks=True)
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    data = body if raw else json.dumps(body)
+    return client.post(URL, data=data, content_type="application/json", headers=headers)
+
+
+def item(n: int = 1, **overrides) -> dict:
+    data = {
+        "device": {"hostname": f"PC-{n:04d}.acme.local", "entra_device_id": f"entra-{n}"},
+        "code": "0x8024000B",
+        "occurred_at": f"2026-11-02T09:{n % 60:02d}:00+01:00",
+        "source": "agent",
+        "update_title": "2026-10 Cumulative Update for Windows 11 (KB5044284)",
+        "event_id": f"{1000 + n}@PC-{n:04d}",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_good_batch_is_stored_and_counted(tenant, key):
+    batch = [item(1), item(2, code="-2145124341", event_id=None), item(3, code=2149842955)]
+    response = post(batch, key)
+
+    assert response.status_code == 202
+    assert response.json() == {
+        "accepted": 3, "duplicates": 0, "rejected": 0, "success": 0, "errors": [],
+    }  # fmt: skip
+    stored = Occurrence.objects.filter(tenant=tenant).order_by("device__name_key")
+    assert [o.code for o in stored] == [0x8024000B] * 3
+    first = stored[0]
+    assert first.source == "agent"
+    assert first.kb == "KB5044284"
+    assert first.dedupe_key == "1001@PC-0001"
+    assert first.occurred_at.isoformat() == "2026-11-02T08:01:00+00:00"  # stored as UTC
+    assert first.device.entra_device_id == "entra-1"
+    assert Device.objects.filter(tenant=tenant).count() == 3
+    assert IngestKey.objects.get(tenant=tenant).last_used_at is not None
+
+
+def test_retried_batch_adds_nothing(tenant, key):
+    batch = [item(1), item(2, event_id=None)]
+    assert post(batch, key).json()["accepted"] == 2
+
+    again = post(batch, key)
+
+    assert again.status_code == 202
+    assert again.json()["accepted"] == 0
+    assert again.json()["duplicates"] == 2
+    assert Occurrence.objects.filter(tenant=tenant).count() == 2
+
+
+def test_mixed_batch_stores_good_items_and_names_bad_ones(tenant, key):
+    batch = [
+        item(1),
+        item(2, code="0x8024G00B"),
+        item(3, occurred_at="2026-11-02 09:00:00"),
+        item(4, device=""),
+        item(5),
+        "not an object",
+        item(6, code="0"),
+        item(1),  # repeats the first item in the same batch
+    ]
+    response = post(batch, key)
+
+    body = response.json()
+    assert response.status_code == 202
+    assert (body["accepted"], body["duplicates"], body["rejected"], body["success"]) == (2, 1, 4, 1)
+    errors = {e["index"]: e for e in body["errors"]}
+    assert sorted(errors) == [1, 2, 3, 5]
+    assert errors[1]["field"] == "code" and "0x8024G00B" in errors[1]["message"]
+    assert errors[2]["field"] == "occurred_at" and "time zone" in errors[2]["message"]
+    assert errors[3]["field"] == "device"
+    assert errors[5]["field"] == ""
+    hosts = set(Occurrence.objects.filter(tenant=tenant).values_list("device__name_key", flat=True))
+    assert hosts == {"pc-0001", "pc-0005"}
+    # Rejected items create no devices either.
+    assert set(Device.objects.filter(tenant=tenant).values_list("name_key", flat=True)) == hosts
+
+
+def test_bad_json_is_400_and_stores_nothing(key):
+    response = post('[{"device": "PC-1", ', key, raw=True)
+
+    assert response.status_code == 400
+    assert "JSON" in response.json()["error"]
+    assert not Occurrence.objects.exists()
+
+
+def test_json_that_is_not_a_list_is_400(key):
+    response = post({"device": "PC-1"}, key)
+
+    assert response.status_code == 400
+    assert not Occurrence.objects.exists()
+
+
+def test_wrong_key_is_401(tenant, key):
+    response = post([item(1)], key[:-2] + "xx")
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert post([item(1)], None).status_code == 401
+    assert not Occurrence.objects.exists()
+
+
+def test_revoked_key_is_401(tenant, key):
+    revoke(IngestKey.objects.get(tenant=tenant))
+
+    response = post([item(1)], key)
+
+    assert response.status_code == 401
+    assert not Occurrence.objects.exists()
+
+
+def test_oversized_body_is_413_before_parsing(settings, key):
+    settings.INGEST_MAX_BODY_MB = 1
+    batch = [item(n, message="x" * 3000) for n in range(400)]  # about 1.3 MB
+
+    response = post(batch, key)
+
+    assert response.status_code == 413
+    assert not Occurrence.objects.exists()
+    assert not Device.objects.exists()
+
+
+def test_too_many_items_is_413(settings, key):
+    settings.INGEST_MAX_BATCH = 3
+
+    response = post([item(n) for n in range(4)], key)
+
+    assert response.status_code == 413
+    assert not Occurrence.objects.exists()
+
+
+def test_keys_are_per_tenant(tenant, other_tenant, key):
+    _record, other_key = create_ingest_key(other_tenant)
+    post([item(1)], key)
+    post([item(1)], other_key)
+
+    assert Occurrence.objects.filter(tenant=tenant).count() == 1
+    assert Occurrence.objects.filter(tenant=other_tenant).count() == 1
+
+
+def test_key_is_stored_hashed(tenant, key):
+    record = IngestKey.objects.get(tenant=tenant)
+
+    assert key not in (record.key_hash, record.prefix)
+    assert key.startswith(record.prefix)
+
+
+def test_get_is_not_allowed(key):
+    assert Client().get(URL, headers={"Authorization": f"Bearer {key}"}).status_code == 405
+
+
+def test_openapi_schema_is_served():
+    response = Client().get("/api/v1/openapi.json")
+
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    post_op = schema["paths"]["/api/v1/occurrences"]["post"]
+    assert set(post_op["responses"]) == {"202", "400", "401", "413"}
+    assert schema["components"]["securitySchemes"]["ingestKey"]["scheme"] == "bearer"
