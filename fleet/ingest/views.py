@@ -89,9 +89,12 @@ def import_new(request: HttpRequest) -> HttpResponse:
         except ValueError:
             declared = 0
         if declared > limit + 64 * 1024:
-            form = UploadForm(user=request.user)
-            form.add_error(None, f"The file is over the {settings.MAX_UPLOAD_MB} MB limit.")
-            return render(request, "fleet/imports/new.html", {"form": form}, status=413)
+            context = {
+                "form": UploadForm(user=request.user),
+                "max_mb": settings.MAX_UPLOAD_MB,
+                "upload_error": f"The file is over the {settings.MAX_UPLOAD_MB} MB limit.",
+            }
+            return render(request, "fleet/imports/new.html", context, status=413)
         form = UploadForm(request.POST, request.FILES, user=request.user)
         if form.is_valid():
             record = save_upload(

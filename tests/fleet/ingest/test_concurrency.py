@@ -1,0 +1,65 @@
+"""Two imports of the same file at the same time store it once, with exact counts."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from fleet.ingest.importer import import_file
+from fleet.models import Device, Occurrence
+from tests.fleet.ingest.conftest import SAMPLES
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_imports_of_the_same_file_add_it_once(tenant, tmp_path):
+    # A bigger file than the samples, in small batches, so the two imports interleave.
+    path = tmp_path / "big.csv"
+    lines = ["MachineName,LastEnforcementTime,ErrorCode"]
+    lines += [f"PC-{n % 40},2025-02-12 10:{n % 60:02d}:00,0x8024{n:04X}" for n in range(600)]
+    path.write_text("\n".join(lines) + "\n")
+    summaries, errors = [], []
+    start = threading.Barrier(2)
+
+    def worker() -> None:
+        try:
+            start.wait()
+            summaries.append(import_file(path, tenant, batch_size=50)[1])
+        except Exception as exc:  # noqa: BLE001 - reported by the assert below
+            errors.append(exc)
+        finally:
+            connection.close()  # each thread has its own connection
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    assert errors == []
+    assert Occurrence.objects.filter(tenant=tenant).count() == 600
+    assert Device.objects.filter(tenant=tenant).count() == 40
+    assert sum(s.created for s in summaries) == 600
+    assert sum(s.duplicates for s in summaries) == 600
+    assert sum(s.devices_created for s in summaries) == 40
+    assert sum(sum(s.by_code.values()) for s in summaries) == 600
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_imports_of_a_sample(tenant):
+    path = SAMPLES / "wsus_susdb_event_errors.csv"
+    results = []
+
+    def worker() -> None:
+        try:
+            results.append(import_file(path, tenant)[1].created)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert sum(results) == 30 and len(results) == 3
+    assert Occurrence.objects.filter(tenant=tenant).count() == 30
