@@ -59,16 +59,21 @@ def numeric_date_kind(text: str) -> str | None:
     return date_order_hint(text) or ("dot" if match["sep"] == "." else "slash")
 
 
-def decide_day_first(samples: Iterable[str], delimiter: str = ",") -> bool:
-    """Decide the day/month order of a file's dates (see module docstring)."""
+def decide_day_first(values: Iterable[str], delimiter: str = ",") -> bool:
+    """Decide the day/month order of a file's dates (see module docstring).
+
+    Consumes `values` only while every date is ambiguous: the first unambiguous numeric date
+    decides, and an ISO or serial date ends the question (those files have no order to guess).
+    """
     saw_dot = False
-    for text in samples:
-        hint = date_order_hint(text)
-        if hint:
-            return hint == "dmy"
-        match = _NUMERIC.match(text.strip())
-        if match and match["sep"] == ".":
-            saw_dot = True
+    for text in values:
+        raw = text.strip()
+        if _ISO.match(raw) or _SERIAL.match(raw):
+            return False
+        kind = numeric_date_kind(raw)
+        if kind in ("dmy", "mdy"):
+            return kind == "dmy"
+        saw_dot = saw_dot or kind == "dot"
     return saw_dot or delimiter == ";"
 
 

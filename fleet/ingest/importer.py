@@ -263,25 +263,15 @@ def _save_progress(record, summary, bytes_read: int, device_ids: set[int]) -> No
 
 
 def _decide_day_first(path: Path, encoding: str, time_indices: list[int], delimiter: str) -> bool:
-    """Apply the file-wide day/month rule of `fleet.ingest.dates` to this file's time column.
-
-    Reads on only while every date seen is ambiguous; ISO dates end the scan at once.
-    """
-    saw_dot = False
+    """Apply the file-wide day/month rule of `fleet.ingest.dates` to this file's time column,
+    reading a second time only as far as the dates stay ambiguous."""
     with RowReader(path, encoding) as reader:
-        for _line, fields, _error in reader.rows():
-            if fields is None:
-                continue
-            value = _Columns.first(fields, time_indices)
-            if not value:
-                continue
-            kind = dates.numeric_date_kind(value)
-            if kind is None:
-                return False  # ISO or serial dates: the order question does not arise
-            if kind in ("dmy", "mdy"):
-                return kind == "dmy"
-            saw_dot = saw_dot or kind == "dot"
-    return saw_dot or delimiter == ";"
+        values = (
+            value
+            for _line, fields, _error in reader.rows()
+            if fields is not None and (value := _Columns.first(fields, time_indices))
+        )
+        return dates.decide_day_first(values, delimiter)
 
 
 def _parse_row(

@@ -1,0 +1,55 @@
+"""Large uploads go to a real Celery worker, which imports them and reports progress."""
+
+import shutil
+
+import pytest
+
+from fleet.ingest.tasks import run_import
+from fleet.ingest.uploads import start_import
+from fleet.models import ImportRecord, Occurrence
+from tests.fleet.ingest.conftest import SAMPLES
+from tests.services import wait_until
+
+
+def queued_record(tenant, tmp_path, name="wufb_ucupdatealert.csv") -> ImportRecord:
+    path = tmp_path / name
+    shutil.copy(SAMPLES / name, path)
+    return ImportRecord.objects.create(
+        tenant=tenant, file_name=name, stored_path=str(path), size=path.stat().st_size
+    )
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_worker_runs_a_queued_import(tenant, tmp_path, celery_worker):
+    record = queued_record(tenant, tmp_path)
+
+    assert start_import(record, inline_max=0) == "queued"
+
+    def finished() -> bool:
+        record.refresh_from_db()
+        return record.status in (ImportRecord.Status.DONE, ImportRecord.Status.FAILED)
+
+    wait_until(finished, 60, f"the worker to import; its log:\n{celery_worker.log()}")
+    assert record.status == ImportRecord.Status.DONE
+    assert (record.created, record.rejected_count, record.progress_percent) == (29, 3, 100)
+    assert "fleet.ingest.tasks.run_import" in celery_worker.log()
+
+
+@pytest.mark.django_db
+def test_task_is_safe_to_run_twice(tenant, tmp_path, dead_broker):
+    record = queued_record(tenant, tmp_path)
+
+    assert run_import(record.pk) == "done"
+    assert run_import(record.pk) == "skipped"
+    assert Occurrence.objects.filter(tenant=tenant).count() == 29
+
+
+@pytest.mark.django_db
+def test_rerunning_a_failed_import_completes_it(tenant, tmp_path, dead_broker):
+    record = queued_record(tenant, tmp_path)
+    ImportRecord.objects.filter(pk=record.pk).update(status=ImportRecord.Status.FAILED)
+
+    assert run_import(record.pk) == "done"
+    record.refresh_from_db()
+    assert (record.status, record.created, record.error) == (ImportRecord.Status.DONE, 29, "")
