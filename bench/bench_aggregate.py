@@ -6,6 +6,10 @@ Runs on a throwaway database (a temporary SQLite file by default; with a postgre
 `test_<name>` database that is dropped afterwards). The rows are generated deterministically and
 bulk inserted (executemany on SQLite, COPY on PostgreSQL); only the aggregation and the plain
 GROUP BY are timed. Prints seconds and their ratio; asserts nothing about speed.
+
+The rows are spread thin on purpose (5,000 devices, 40 codes, 60 days): almost every occurrence
+opens its own device-hour bucket, the worst case for the aggregation, which writes about as many
+aggregate rows as it reads occurrences while the GROUP BY only reads.
 """
 
 from __future__ import annotations
