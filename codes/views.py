@@ -11,7 +11,7 @@ import re
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -69,6 +69,24 @@ def add_note(request: HttpRequest, code: str) -> HttpResponse:
     note.author = request.user
     note.save()
     messages.success(request, f"Your note on {parsed.hex} was added.")
+    return redirect(reverse("codes:detail", kwargs={"code": parsed.hex}) + "#notes")
+
+
+@login_required
+@require_POST
+def delete_note(request: HttpRequest, code: str, note_id: int) -> HttpResponse:
+    """Authors remove their own notes (a superuser any note); someone else's note is a 404."""
+    try:
+        parsed = parse_code(code)
+    except CodeError as exc:
+        return _invalid_code(request, code, exc)
+    notes = RunbookNote.objects.filter(pk=note_id, code=parsed.value)
+    if not request.user.is_superuser:
+        notes = notes.filter(author=request.user)
+    deleted, _ = notes.delete()
+    if not deleted:
+        raise Http404("No such note of yours on this code.")
+    messages.success(request, f"Your note on {parsed.hex} was deleted.")
     return redirect(reverse("codes:detail", kwargs={"code": parsed.hex}) + "#notes")
 
 

@@ -161,6 +161,30 @@ def test_colleagues_see_each_others_notes(catalog, client, operator):
     assert "Check the WSUS pool" not in text_of(client.get("/codes/0x80070005/"))
 
 
+def test_authors_delete_their_own_notes_only(catalog, client_in, operator):
+    mine = RunbookNote.objects.create(code=0x8024000B, author=operator, body="mine")
+    theirs = RunbookNote.objects.create(
+        code=0x8024000B, author=UserFactory(username="carlos"), body="theirs"
+    )
+    html = text_of(client_in.get(CANCELLED))
+    assert f"/codes/0x8024000B/notes/{mine.pk}/delete/" in html
+    assert f"/codes/0x8024000B/notes/{theirs.pk}/delete/" not in html
+
+    assert client_in.post(f"/codes/0x8024000B/notes/{theirs.pk}/delete/").status_code == 404
+    assert client_in.post(f"/codes/0x80070005/notes/{mine.pk}/delete/").status_code == 404
+    assert client_in.get(f"/codes/0x8024000B/notes/{mine.pk}/delete/").status_code == 405
+    response = client_in.post(f"/codes/-2145124341/notes/{mine.pk}/delete/")
+    assert response.status_code == 302 and response["Location"] == CANCELLED + "#notes"
+    assert list(RunbookNote.objects.values_list("body", flat=True)) == ["theirs"]
+
+
+def test_superuser_may_delete_any_note(catalog, client, operator):
+    note = RunbookNote.objects.create(code=0x8024000B, author=operator, body="outdated")
+    client.force_login(UserFactory(username="root", is_superuser=True))
+    assert client.post(f"/codes/0x8024000B/notes/{note.pk}/delete/").status_code == 302
+    assert not RunbookNote.objects.exists()
+
+
 def test_blank_note_is_refused_with_a_message(catalog, client_in):
     response = client_in.post("/codes/0x8024000B/notes/", {"body": "   "})
     assert response.status_code == 400
@@ -187,6 +211,7 @@ def test_notes_need_post_and_csrf(catalog, operator):
         ("get", "/codes/-2145124341/"),
         ("get", "/codes/zzz/"),
         ("post", "/codes/0x8024000B/notes/"),
+        ("post", "/codes/0x8024000B/notes/1/delete/"),
     ],
 )
 def test_pages_require_login(db, client, method, url):
