@@ -81,9 +81,7 @@ def resolve_devices(tenant: Tenant, refs: dict[str, DeviceRef]) -> tuple[dict[st
         if later and (pk not in newer or ref.last_seen > newer[pk]):
             newer[pk] = ref.last_seen
     if newer:
-        Device.objects.bulk_update(
-            [Device(pk=pk, last_seen_at=when) for pk, when in newer.items()], ["last_seen_at"]
-        )
+        _raise_last_seen(newer)
     created = 0
     if missing:
         created_ids = _insert_devices(tenant, [(key, refs[key]) for key in missing])
@@ -98,6 +96,30 @@ def resolve_devices(tenant: Tenant, refs: dict[str, DeviceRef]) -> tuple[dict[st
                 )
             )
     return resolved, created
+
+
+def _raise_last_seen(newer: dict[int, datetime]) -> None:
+    """Move `last_seen_at` forward, never back, in one UPDATE … FROM (VALUES …) per chunk.
+
+    Both SQLite (3.33+) and PostgreSQL name VALUES columns column1, column2.
+    """
+    quote = connection.ops.quote_name
+    table = quote(Device._meta.db_table)
+    items = list(newer.items())
+    for start in range(0, len(items), 500):
+        chunk = items[start : start + 500]
+        params: list = []
+        for pk, when in chunk:
+            params += [pk, connection.ops.adapt_datetimefield_value(when)]
+        values = ", ".join(["(%s, %s)"] * len(chunk))
+        seen = quote("last_seen_at")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {seen} = v.column2 FROM (VALUES {values}) AS v "
+                f"WHERE {table}.{quote('id')} = v.column1 "
+                f"AND ({table}.{seen} IS NULL OR {table}.{seen} < v.column2)",
+                params,
+            )
 
 
 def _insert_devices(tenant: Tenant, rows: list[tuple[str, DeviceRef]]) -> dict[str, int]:
