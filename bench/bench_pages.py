@@ -64,6 +64,13 @@ def parse_args() -> argparse.Namespace:
         "--database-url", default="", help="postgres://… to run on PostgreSQL (default: SQLite)"
     )
     parser.add_argument("--quick", action="store_true", help="scale 0.02, 5 requests")
+    parser.add_argument(
+        "--keep",
+        metavar="SQLITE_FILE",
+        default="",
+        help="build into (or, if it already holds a dataset, reuse) this SQLite file and keep "
+        "it, to measure again without rebuilding",
+    )
     args = parser.parse_args()
     if args.quick:
         args.scale, args.requests = 0.02, 5
@@ -74,21 +81,34 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def setup_django(database_url: str, workdir: str) -> str:
-    """Point Django at a fresh throwaway database with every table created from the models."""
-    os.environ["DATABASE_URL"] = database_url or f"sqlite:///{workdir}/bench.sqlite3"
+def setup_django(database_url: str, workdir: str, keep: str = "") -> str | None:
+    """Point Django at a fresh throwaway database with every table created from the models.
+
+    With `keep`, use that SQLite file as it is if it exists (returns None: nothing to drop).
+    """
+    if keep:
+        os.environ["DATABASE_URL"] = f"sqlite:///{Path(keep).resolve()}"
+    else:
+        os.environ["DATABASE_URL"] = database_url or f"sqlite:///{workdir}/bench.sqlite3"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fleet.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     import django
     from django.conf import settings
 
     django.setup()
+    from django.apps import apps
     from django.db import connection
     from django.test.utils import setup_test_environment
 
     setup_test_environment()  # lets the test Client's "testserver" host through
     test = settings.DATABASES["default"].setdefault("TEST", {})
     test["MIGRATE"] = False  # tables straight from the models, as the test suite does
+    if keep:
+        if not Path(keep).exists():
+            with connection.schema_editor() as editor:
+                for model in apps.get_models():
+                    editor.create_model(model)
+        return None
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     return old_name
@@ -167,9 +187,9 @@ def build(scale: float, end: datetime) -> dict[str, int]:
         else:
             hour = "datetime(%s, '+' || ({h}) || ' hours')"
         # Row n: a device (a stride coprime with the device count visits all), a weighted code,
-        # an hour spread over the year by a multiplicative hash. All plain integer arithmetic.
+        # and an hour rising with n: rows arrive in time order, as aggregation writes them.
         device = f"(n * 7919) %% {devices}"
-        hour_offset = f"(n * 40503 + (n / 97) * 7) %% {HOURS}"
+        hour_offset = f"(n * {HOURS}) / {rows}"
         chunk = 500_000
         for low in range(0, rows, chunk):
             high = min(rows, low + chunk) - 1
@@ -290,7 +310,7 @@ def report(label: str, times: list[float], queries: list[int] | None = None) -> 
 def main() -> None:
     args = parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as workdir:
-        old_name = setup_django(args.database_url, workdir)
+        old_name = setup_django(args.database_url, workdir, args.keep)
         from django.contrib.auth import get_user_model
         from django.db import connection
         from django.test import Client
@@ -299,9 +319,11 @@ def main() -> None:
         from dashboards.filters import scope_from_request
         from fleet.models import (
             DailyDeviceCodeStat,
+            Device,
             HourlyCodeStat,
             HourlyDeviceCodeStat,
             Occurrence,
+            Tenant,
         )
 
         try:
@@ -310,11 +332,15 @@ def main() -> None:
             end = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
             print(f"backend: {connection.vendor}; scale {args.scale}; {args.requests} requests")
             started = time.perf_counter()
-            built = build(args.scale, end)
-            sampled = add_raw_sample(end - timedelta(days=7))
+            if Tenant.objects.exists():
+                print(f"reusing the dataset in {args.keep}")
+                sampled = Occurrence.objects.count()
+            else:
+                build(args.scale, end)
+                sampled = add_raw_sample(end - timedelta(days=7))
             occurrences = sum(HourlyCodeStat.objects.values_list("occurrences", flat=True))
             print(
-                f"dataset: {occurrences:,} occurrences, {built['devices']:,} devices, "
+                f"dataset: {occurrences:,} occurrences, {Device.objects.count():,} devices, "
                 f"{TENANTS} tenants, 365 days; aggregate rows: hourly code "
                 f"{HourlyCodeStat.objects.count():,}, hourly device "
                 f"{HourlyDeviceCodeStat.objects.count():,}, daily device "
@@ -326,7 +352,9 @@ def main() -> None:
                 with connection.cursor() as cursor:
                     cursor.execute("ANALYZE")
 
-            user = get_user_model().objects.create_superuser("bench-root", "", None)
+            user, _ = get_user_model().objects.get_or_create(
+                username="bench-root", defaults={"is_superuser": True, "is_staff": True}
+            )
             client = Client()
             client.force_login(user)
             code_url = f"/codes/0x{MEASURED_CODE:08X}/"
@@ -350,7 +378,8 @@ def main() -> None:
             if b'id="chart-code_trend"' not in body:
                 print("note: the code page does not include the fleet section yet")
         finally:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
+            if old_name is not None:
+                connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def _request(user, query: str):

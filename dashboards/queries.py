@@ -155,32 +155,86 @@ def open_flag_count(scope: Scope) -> int:
     ).count()
 
 
-def new_code_count(scope: Scope) -> int:
-    """Codes seen in the window that these tenants never reported before it.
+def new_code_count(scope: Scope, codes: set[int]) -> int:
+    """How many of `codes` (those seen in the window) these tenants never reported before it.
 
-    The distinct codes of the window come first, then one existence probe per code on the
-    (tenant, code, hour) index: the cost follows the number of codes, not of rows before.
+    One existence probe per code on the (tenant, code, hour) index of the hourly device table:
+    the cost follows the number of codes in the window, not the rows before it.
     """
-    if not scope.tenant_ids:
+    if not codes or not scope.tenant_ids:
         return 0
-    tenants = ", ".join(["%s"] * len(scope.tenant_ids))
-    code_stat = connection.ops.quote_name(HourlyCodeStat._meta.db_table)
-    device_stat = connection.ops.quote_name(HourlyDeviceCodeStat._meta.db_table)
+    seen = " UNION ALL ".join(["SELECT CAST(%s AS BIGINT) AS code"] * len(codes))
     sql = f"""
-        SELECT COUNT(*) FROM (
-            SELECT DISTINCT code FROM {code_stat}
-            WHERE tenant_id IN ({tenants}) AND hour >= %s AND hour < %s
-        ) seen
+        SELECT COUNT(*) FROM ({seen}) seen
         WHERE NOT EXISTS (
-            SELECT 1 FROM {device_stat} earlier
-            WHERE earlier.tenant_id IN ({tenants}) AND earlier.code = seen.code
-              AND earlier.hour < %s
+            SELECT 1 FROM {_table(HourlyDeviceCodeStat)} earlier
+            WHERE earlier.tenant_id IN ({_placeholders(scope.tenant_ids)})
+              AND earlier.code = seen.code AND earlier.hour < %s
         )
     """
-    start, end = _db_datetime(scope.start), _db_datetime(scope.end)
+    params = [*sorted(codes), *scope.tenant_ids, _db_datetime(scope.start)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*scope.tenant_ids, start, end, *scope.tenant_ids, start])
+        cursor.execute(sql, params)
         return cursor.fetchone()[0]
+
+
+def top_devices(scope: Scope, limit: int = TOP_DEVICES) -> tuple[int, list[dict]]:
+    """(devices affected, the `limit` devices with most occurrences) in one pass over the window.
+
+    The window function counts the groups, so the distinct-device figure needs no second scan.
+    Devices are named after ranking: joining names before grouping would carry them through
+    every row of the window. Two queries whatever the data size.
+    """
+    if not scope.tenant_ids:
+        return 0, []
+    if scope.hourly:
+        table, column = _table(HourlyDeviceCodeStat), "hour"
+        bounds = [_db_datetime(scope.start), _db_datetime(scope.end)]
+    else:
+        table, column = _table(DailyDeviceCodeStat), "day"
+        adapt = connection.ops.adapt_datefield_value
+        bounds = [adapt(scope.start.date()), adapt(scope.end.date())]
+    sql = f"""
+        SELECT device_id, SUM(occurrences) AS occurrences, COUNT(DISTINCT code) AS codes,
+               COUNT(*) OVER () AS devices
+        FROM {table}
+        WHERE tenant_id IN ({_placeholders(scope.tenant_ids)})
+          AND {column} >= %s AND {column} < %s
+        GROUP BY device_id
+        ORDER BY occurrences DESC, device_id
+        LIMIT %s
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*scope.tenant_ids, *bounds, limit])
+        ranked = cursor.fetchall()
+    if not ranked:
+        return 0, []
+    names = {
+        row["pk"]: row
+        for row in Device.objects.filter(pk__in=[r[0] for r in ranked]).values(
+            "pk", "hostname", "tenant__slug", "tenant__name"
+        )
+    }
+    rows = [
+        {
+            "device_id": device_id,
+            "occurrences": occurrences,
+            "codes": codes,
+            "device__hostname": names[device_id]["hostname"],
+            "tenant__slug": names[device_id]["tenant__slug"],
+            "tenant__name": names[device_id]["tenant__name"],
+        }
+        for device_id, occurrences, codes, _ in ranked
+    ]
+    return ranked[0][3], rows
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _placeholders(values: list) -> str:
+    return ", ".join(["%s"] * len(values))
 
 
 def _db_datetime(moment: datetime):
@@ -189,7 +243,7 @@ def _db_datetime(moment: datetime):
 
 
 def overview(scope: Scope) -> Overview:
-    """Everything the overview and tenant pages show. Seven queries whatever the data size."""
+    """Everything the overview and tenant pages show. Six queries whatever the data size."""
     buckets = [
         (row["code"], _as_utc(row["bucket"]), row["n"])
         for row in _code_stats(scope)
@@ -198,36 +252,16 @@ def overview(scope: Scope) -> Overview:
         .annotate(n=Sum("occurrences"))
         .order_by()
     ]
-    devices = _device_stats(scope).aggregate(n=Count("device_id", distinct=True))["n"] or 0
-    # Rank on the stats table alone, then name only the winners: joining devices and tenants
-    # before grouping would carry names through every row of the window.
-    top_devices = list(
-        _device_stats(scope)
-        .values("device_id")
-        .annotate(occurrences=Sum("occurrences"), codes=Count("code", distinct=True))
-        .order_by("-occurrences", "device_id")[:TOP_DEVICES]
-    )
-    names = {
-        row["pk"]: row
-        for row in Device.objects.filter(pk__in=[r["device_id"] for r in top_devices]).values(
-            "pk", "hostname", "tenant__slug", "tenant__name"
-        )
-    }
-    for row in top_devices:
-        name = names[row["device_id"]]
-        row.update(
-            device__hostname=name["hostname"],
-            tenant__slug=name["tenant__slug"],
-            tenant__name=name["tenant__name"],
-        )
+    codes = {code for code, _, _ in buckets}
+    devices_affected, ranked = top_devices(scope)
     return Overview(
         occurrences=sum(n for _, _, n in buckets),
-        devices_affected=devices,
+        devices_affected=devices_affected,
         open_flags=open_flag_count(scope),
-        new_codes=new_code_count(scope),
+        new_codes=new_code_count(scope, codes),
         code_buckets=buckets,
-        codes=catalog({code for code, _, _ in buckets}),
-        top_devices=top_devices,
+        codes=catalog(codes),
+        top_devices=ranked,
     )
 
 
