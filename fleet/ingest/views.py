@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from fleet.access import visible_tenants
@@ -80,29 +81,35 @@ def import_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@csrf_exempt  # CSRF is checked by `_import_new`, after the size check below
 def import_new(request: HttpRequest) -> HttpResponse:
-    limit = settings.MAX_UPLOAD_MB * 1024 * 1024
+    """Refuse an oversized upload from its Content-Length, before anything reads the body
+    (the CSRF check would otherwise spool the whole upload to disk first)."""
     if request.method == "POST":
-        # Refuse an oversized upload from its Content-Length, before Django spools the body.
         try:
             declared = int(request.headers.get("Content-Length") or 0)
         except ValueError:
             declared = 0
-        if declared > limit + 64 * 1024:
+        # A little room for the multipart envelope and the other form fields.
+        if declared > settings.MAX_UPLOAD_MB * 1024 * 1024 + 64 * 1024:
             context = {
                 "form": UploadForm(user=request.user),
                 "max_mb": settings.MAX_UPLOAD_MB,
                 "upload_error": f"The file is over the {settings.MAX_UPLOAD_MB} MB limit.",
             }
             return render(request, "fleet/imports/new.html", context, status=413)
+    return _import_new(request)
+
+
+@csrf_protect
+def _import_new(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
         form = UploadForm(request.POST, request.FILES, user=request.user)
         if form.is_valid():
+            data = form.cleaned_data
+            requested = GENERIC if data["column_map"] else data["format"]
             record = save_upload(
-                form.cleaned_data["file"],
-                form.cleaned_data["tenant"],
-                request.user,
-                form.cleaned_data["format"] if not form.cleaned_data["column_map"] else GENERIC,
-                form.cleaned_data["column_map"],
+                data["file"], data["tenant"], request.user, requested, data["column_map"]
             )
             start_import(record)
             return redirect("ingest:detail", pk=record.pk)

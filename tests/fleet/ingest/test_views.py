@@ -187,3 +187,13 @@ def test_superuser_sees_every_tenant(tenant, other_tenant):
     record = ImportRecord.objects.create(tenant=other_tenant, file_name="globex.csv")
 
     assert client.get(f"/imports/{record.pk}/").status_code == 200
+
+
+def test_upload_needs_the_csrf_token(operator, tenant):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(operator)
+
+    response = upload(client, tenant, SAMPLES / "wsus_susdb_event_errors.csv")
+
+    assert response.status_code == 403
+    assert not ImportRecord.objects.exists()
