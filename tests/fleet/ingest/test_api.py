@@ -3,7 +3,9 @@
 import json
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from fleet.ingest.keys import create_ingest_key, revoke
 from fleet.models import Device, IngestKey, Occurrence
@@ -180,3 +182,24 @@ def test_openapi_schema_is_served():
     post_op = schema["paths"]["/api/v1/occurrences"]["post"]
     assert set(post_op["responses"]) == {"202", "400", "401", "413"}
     assert schema["components"]["securitySchemes"]["ingestKey"]["scheme"] == "bearer"
+
+
+def test_last_used_is_written_at_most_once_a_minute(tenant, key):
+    post([item(1)], key)
+    first = IngestKey.objects.get(tenant=tenant).last_used_at
+    IngestKey.objects.filter(tenant=tenant).update(last_used_at=first)
+
+    with CaptureQueriesContext(connection) as captured:
+        post([item(2)], key)
+
+    assert IngestKey.objects.get(tenant=tenant).last_used_at == first
+    assert not any("UPDATE" in q["sql"] and "ingestkey" in q["sql"] for q in captured)
+
+
+def test_stored_rows_are_exactly_the_accepted_items(tenant, key):
+    batch = [item(n) for n in range(1, 6)] + [item(9, code="junk")]
+    body = post(batch, key).json()
+
+    stored = set(Occurrence.objects.filter(tenant=tenant).values_list("dedupe_key", flat=True))
+    assert body["accepted"] == len(stored) == 5
+    assert stored == {f"{1000 + n}@PC-{n:04d}" for n in range(1, 6)}
