@@ -1,10 +1,10 @@
 """Aggregate queries behind the dashboard pages.
 
-Pages read the hourly aggregates (`HourlyCodeStat`, `HourlyDeviceCodeStat`), never raw
-occurrences, and every function here issues a fixed number of queries whatever the data size:
-grouping happens in SQL, and results come back already bounded (top N, or one row per bucket).
-The two exceptions are marked where they are: a device's own row, and the bounded sample of
-recent occurrences behind a code's update titles and KBs.
+Pages read the aggregates (`HourlyCodeStat`, `HourlyDeviceCodeStat`, `DailyDeviceCodeStat`),
+and every function here issues a fixed number of queries whatever the data size: grouping
+happens in SQL, and results come back already bounded (top N, or one row per bucket). Outside
+the aggregates only bounded, indexed reads: a device's own row by primary key, and a capped
+sample of a code's recent occurrences for its update titles and KBs (see `code_fleet`).
 """
 
 from __future__ import annotations
@@ -47,10 +47,6 @@ class CodeInfo:
     @property
     def hex(self) -> str:
         return f"0x{self.value:08X}"
-
-    @property
-    def label(self) -> str:
-        return f"{self.hex} {self.name}".strip()
 
 
 UNCATALOGUED_FAMILY = "Not in catalog"
