@@ -38,10 +38,16 @@ class DeviceRef:
             self.last_seen = when
 
 
-def resolve_devices(tenant: Tenant, refs: dict[str, DeviceRef]) -> tuple[dict[str, int], int]:
+def resolve_devices(
+    tenant: Tenant,
+    refs: dict[str, DeviceRef],
+    collect_last_seen: dict[int, datetime] | None = None,
+) -> tuple[dict[str, int], int]:
     """Map each name key of `refs` to a device id, creating what is missing.
 
-    Returns the mapping and how many devices this call created.
+    Returns the mapping and how many devices this call created. Existing devices' last-seen
+    times are raised at once, or, if the caller passes `collect_last_seen`, collected there for one
+    `raise_last_seen` at the end (an import does that rather than once per batch).
     """
     if not refs:
         return {}, 0
@@ -80,8 +86,12 @@ def resolve_devices(tenant: Tenant, refs: dict[str, DeviceRef]) -> tuple[dict[st
         later = ref.last_seen and (last_seen is None or ref.last_seen > last_seen)
         if later and (pk not in newer or ref.last_seen > newer[pk]):
             newer[pk] = ref.last_seen
-    if newer:
-        _raise_last_seen(newer)
+    if collect_last_seen is not None:
+        for pk, when in newer.items():
+            if pk not in collect_last_seen or when > collect_last_seen[pk]:
+                collect_last_seen[pk] = when
+    elif newer:
+        raise_last_seen(newer)
     created = 0
     if missing:
         created_ids = _insert_devices(tenant, [(key, refs[key]) for key in missing])
@@ -98,7 +108,7 @@ def resolve_devices(tenant: Tenant, refs: dict[str, DeviceRef]) -> tuple[dict[st
     return resolved, created
 
 
-def _raise_last_seen(newer: dict[int, datetime]) -> None:
+def raise_last_seen(newer: dict[int, datetime]) -> None:
     """Move `last_seen_at` forward, never back, in one UPDATE … FROM (VALUES …) per chunk.
 
     Both SQLite (3.33+) and PostgreSQL name VALUES columns column1, column2.

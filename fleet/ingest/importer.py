@@ -8,6 +8,7 @@ the same file again completes it, because every row's dedupe key is derived from
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -22,7 +23,7 @@ from django.utils import timezone
 from codes.decode import CodeError, ParsedCode, parse_code
 from fleet.ingest import dates
 from fleet.ingest.csv_formats import FormatError, ReportFormat, detect_format, normalize_header
-from fleet.ingest.devices import DeviceRef, resolve_devices
+from fleet.ingest.devices import DeviceRef, raise_last_seen, resolve_devices
 from fleet.ingest.reader import RowReader, UnreadableFile, inspect_file, is_null
 from fleet.ingest.store import NewOccurrence, insert_occurrences
 from fleet.models import ImportRecord, Tenant, device_name_key
@@ -34,6 +35,9 @@ MAX_STORED_REJECTS = 10_000
 _KB = re.compile(r"\bKB\s?(\d{6,8})\b", re.IGNORECASE)
 # Windows computer names, FQDNs, DOMAIN\NAME and IP addresses; no spaces or punctuation.
 _HOSTNAME = re.compile(r"^[\w][\w.\-\\$]*$")
+# Exports repeat the same few codes and devices on every row: parse each spelling once.
+_parse_code = functools.lru_cache(maxsize=4096)(parse_code)
+_name_key = functools.lru_cache(maxsize=65536)(device_name_key)
 
 
 class ImportFailed(Exception):
@@ -222,6 +226,7 @@ def _run(record: ImportRecord, path: Path, batch_size: int) -> ImportSummary:
         day_first = _decide_day_first(path, facts.encoding, columns.time, reader.delimiter)
         seen_success: set[int] = set()
         device_ids: set[int] = set()
+        last_seen: dict[int, datetime] = {}
         batch: list[_Row] = []
         for line, fields, error in reader.rows():
             summary.rows += 1
@@ -241,11 +246,12 @@ def _run(record: ImportRecord, path: Path, batch_size: int) -> ImportSummary:
                 seen_success.add(marker)
             batch.append(row)
             if len(batch) >= batch_size:
-                _store_batch(tenant, record, fmt, batch, summary, device_ids)
+                _store_batch(tenant, record, fmt, batch, summary, device_ids, last_seen)
                 batch = []
                 _save_progress(record, summary, reader.bytes_read, device_ids)
-        _store_batch(tenant, record, fmt, batch, summary, device_ids)
+        _store_batch(tenant, record, fmt, batch, summary, device_ids, last_seen)
         summary.devices = len(device_ids)
+    raise_last_seen(last_seen)
     return summary
 
 
@@ -296,7 +302,7 @@ def _parse_row(
         if is_null(text):
             continue
         try:
-            code = parse_code(text)
+            code = _parse_code(text)
             break
         except CodeError as exc:
             problems.append(f"{cols.names[index]}: {exc}")
@@ -314,7 +320,7 @@ def _parse_row(
         except dates.DateError as exc:
             summary.reject(line, f"{cols.label(cols.time)}: {exc}")
             return None
-    key = device_name_key(hostname)
+    key = _name_key(hostname)
     event_id = cols.first(fields, cols.event_id)
     if event_id:
         identity = f"id\x1f{event_id}\x1f{key}\x1f{code.value}\x1f{code.extension}"
@@ -350,6 +356,7 @@ def _store_batch(
     batch: list[_Row],
     summary: ImportSummary,
     device_ids: set[int],
+    last_seen: dict[int, datetime],
 ) -> None:
     if not batch:
         return
@@ -364,7 +371,7 @@ def _store_batch(
         ref.seen(row.occurred_at)
     new: dict[str, NewOccurrence] = {}
     with transaction.atomic():
-        mapping, created_devices = resolve_devices(tenant, refs)
+        mapping, created_devices = resolve_devices(tenant, refs, last_seen)
         for row in batch:
             device_ids.add(mapping[row.device_key])
             if row.code.value == 0:
