@@ -11,10 +11,12 @@ Sources (see codes/data/README.md for licences):
   hresult_errors, nt_errors). impacket is NOT a project dependency: this script installs it
   with `pip install --no-deps` into a throwaway venv (CATALOG_VENV, default /tmp/catalog-venv)
   and re-runs itself there;
-- facts recorded from Microsoft's "Windows Update error codes by component" and "Windows
-  Update common errors and mitigation" pages: which codes they list, the component each
-  Windows Update range belongs to, and names the headers lack (0x800F0922
-  CBS_E_INSTALLERS_FAILED). No text from those pages is copied.
+- Microsoft's "Windows Update error codes by component" and "Windows Update common errors and
+  mitigation" pages (CC BY 4.0): which codes they list, the component each Windows Update range
+  belongs to, names the headers lack (0x800F0922 CBS_E_INSTALLERS_FAILED), and the one-line
+  message texts of Windows Update codes, which [MS-ERREF] lacks. The messages are read from
+  extracts committed under scripts/sources/ (each names its commit and licence), so the build
+  needs no network; they fill only codes that [MS-ERREF] gives no message.
 
 The output is deterministic (sorted, no timestamps) so a re-run without source changes gives
 an identical file.
@@ -35,6 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 OUTPUT = REPO / "codes" / "data" / "catalog.json.gz"
 INCLUDE = Path(os.environ.get("MINGW_INCLUDE", "/usr/share/mingw-w64/include"))
 VENV = Path(os.environ.get("CATALOG_VENV", "/tmp/catalog-venv"))  # noqa: S108 - throwaway
+SOURCES = Path(os.environ.get("CATALOG_SOURCES", REPO / "scripts" / "sources"))  # extracts
 
 # Header order is name priority: the first header that names a value gives its primary name.
 HEADERS = [
@@ -95,6 +98,20 @@ WU_COMPONENTS = {
 }
 PAGE_BY_COMPONENT = "ms-wu-error-reference"
 PAGE_COMMON = "ms-wu-common-errors"
+# Message extracts of those pages, in priority order, with the label stored as message_source
+# (the knowledge page shows it beside the message).
+MESSAGE_EXTRACTS = [
+    (
+        PAGE_BY_COMPONENT,
+        SOURCES / "windows-update-error-reference.tsv",
+        "Microsoft, Windows Update error codes by component (CC BY 4.0)",
+    ),
+    (
+        PAGE_COMMON,
+        SOURCES / "windows-update-common-errors.tsv",
+        "Microsoft, Windows Update common errors and mitigation (CC BY 4.0)",
+    ),
+]
 # Facts from "Windows Update common errors and mitigation" (learn.microsoft.com,
 # troubleshoot/windows-client/deployment/common-windows-update-errors): the codes it lists, and
 # the names it gives for codes that no header here defines.
@@ -177,6 +194,27 @@ def parse_header(path: Path) -> list[tuple[str, int, bool]]:
     return found
 
 
+def read_message_extract(path: Path) -> list[tuple[int, str, str]]:
+    """(value, name, message) rows of a tab-separated extract; `#` lines are its provenance."""
+    rows = []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    body = [(n, line) for n, line in enumerate(lines, 1) if line and not line.startswith("#")]
+    if not body or body[0][1].split("\t") != ["hex", "name", "message"]:
+        raise ValueError(
+            f"{path}: the first row after the comments must be hex<TAB>name<TAB>message"
+        )
+    for number, line in body[1:]:
+        cells = line.split("\t")
+        if len(cells) != 3 or not all(cell.strip() for cell in cells):
+            raise ValueError(f"{path}:{number}: expected 3 non-empty tab-separated columns")
+        try:
+            value = int(cells[0], 16)
+        except ValueError:
+            raise ValueError(f"{path}:{number}: {cells[0]!r} is not a hex code") from None
+        rows.append((value & 0xFFFFFFFF, cells[1].strip(), cells[2].strip()))
+    return rows
+
+
 def namespace(header: str, value: int) -> str:
     if header == "ntstatus.h":
         return "ntstatus"
@@ -214,6 +252,16 @@ def build() -> dict:
     for value, name in COMMON_ERRORS_NAMES.items():
         add(value, name, PAGE_COMMON, "hresult")
 
+    # A page name that differs from the header's (or a code the headers lack, such as
+    # 0x80245FFF, which mingw-w64 writes as 0x802450FF) is kept as another name.
+    page_messages: dict[int, tuple[str, str]] = {}
+    listed_on_page: dict[str, set[int]] = {}
+    for page, path, label in MESSAGE_EXTRACTS:
+        for value, name, message in read_message_extract(path):
+            add(value, name, page, namespace("", value))
+            page_messages.setdefault(value, (message, label))
+            listed_on_page.setdefault(page, set()).add(value)
+
     for value, entry in entries.items():
         names = entry.pop("names")
         names.sort(key=lambda n: _priority(n, value))
@@ -226,11 +274,14 @@ def build() -> dict:
                 entry["message"] = messages_by_name[n["name"]]
                 entry["message_source"] = "MS-ERREF"
                 break
+        # The Microsoft pages only fill codes that [MS-ERREF] has no text for.
+        if not entry.get("message") and value in page_messages:
+            entry["message"], entry["message_source"] = page_messages[value]
         component = WU_COMPONENTS.get(value >> 12)
         if component and ((value >> 16) & 0x1FFF) == 36:
             entry["component"] = component
         listed = []
-        if component and entry["name"].startswith(("WU_E_", "WU_S_")):
+        if value in listed_on_page.get(PAGE_BY_COMPONENT, ()):
             listed.append(PAGE_BY_COMPONENT)
         if value in COMMON_ERRORS_CODES:
             listed.append(PAGE_COMMON)
@@ -245,6 +296,9 @@ def build() -> dict:
             "named": sum(1 for c in codes if c["name"]),
             "with_message": sum(1 for c in codes if c.get("message")),
             "wu_e": sum(1 for c in codes for n in [c["name"], *c["others"]] if n[:5] == "WU_E_"),
+            "wu_e_with_message": sum(
+                1 for c in codes if c.get("message") and c["name"].startswith("WU_E_")
+            ),
         },
         "codes": codes,
     }
@@ -252,7 +306,7 @@ def build() -> dict:
 
 def _priority(name: dict, value: int) -> tuple:
     """Small values read as Win32 errors; otherwise headers in HEADERS order beat MS-ERREF."""
-    sources = [*HEADERS, "MS-ERREF", PAGE_COMMON]
+    sources = [*HEADERS, "MS-ERREF", PAGE_BY_COMPONENT, PAGE_COMMON]
     ns_rank = {"win32": 0, "hresult": 1, "ntstatus": 2} if value <= 0xFFFF else {}
     return (
         ns_rank.get(name["ns"], 0),
@@ -284,20 +338,30 @@ def attribution(impacket_version: object) -> dict:
             },
             {
                 "id": PAGE_BY_COMPONENT,
-                "what": "which Windows Update codes are listed and the component of each range",
+                "what": "which Windows Update codes are listed, the component of each range, "
+                "and their one-line message texts (quoted verbatim)",
                 "from": "Microsoft Learn, 'Windows Update error codes by component' "
                 "(MicrosoftDocs/windows-itpro-docs, "
                 "windows/deployment/update/windows-update-error-reference.md)",
-                "licence": "CC BY 4.0 (MicrosoftDocs repositories); facts only, no text copied",
+                "commit": "19cb6c52a951d78b65acc836d5b9babf5e8d1620",
+                "extract": "scripts/sources/windows-update-error-reference.tsv",
+                "licence": "CC BY 4.0, (c) Microsoft; message texts quoted verbatim, "
+                "no description prose copied",
             },
             {
                 "id": PAGE_COMMON,
                 "what": "which codes are listed; names for CBS_E_*, USO_E_*, "
-                "BG_E_VALIDATION_FAILED",
+                "BG_E_VALIDATION_FAILED; message texts of three codes the by-component page "
+                "lacks (quoted verbatim)",
                 "from": "Microsoft Learn, 'Windows Update common errors and mitigation' "
                 "(MicrosoftDocs/SupportArticles-docs, "
-                "support/windows-client/deployment/common-windows-update-errors.md)",
-                "licence": "CC BY 4.0 (MicrosoftDocs repositories); facts only, no text copied",
+                "support/windows-client/deployment/common-windows-update-errors.md; messages "
+                "from its earlier copy in MicrosoftDocs/windows-itpro-docs, "
+                "windows/deployment/update/windows-update-errors.md)",
+                "commit": "03c5cb308d48731ed17a3a6c2597f31f78645c83",
+                "extract": "scripts/sources/windows-update-common-errors.tsv",
+                "licence": "CC BY 4.0, (c) Microsoft; message texts quoted verbatim, "
+                "no mitigation text copied",
             },
         ],
     }
