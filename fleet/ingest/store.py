@@ -3,14 +3,19 @@
 `INSERT … ON CONFLICT (tenant, source, dedupe_key) DO NOTHING RETURNING code` works the same on
 SQLite (3.35+) and PostgreSQL, and its RETURNING rows are the occurrences this statement stored,
 so counts stay exact even when two imports of the same file run at once.
+
+On PostgreSQL the rows first go by COPY into a session-local staging table (emptied at every
+commit) and reach the real table with one `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING`:
+COPY is far cheaper than large parameter lists, and the conflict handling stays the same.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from fleet.models import Occurrence
@@ -43,6 +48,10 @@ def insert_occurrences(
 
     Call inside a transaction; the caller owns the commit.
     """
+    if not rows:
+        return []
+    if connection.vendor == "postgresql":
+        return _insert_by_copy(tenant_id, rows, import_record_id)
     ops = connection.ops
     quote = ops.quote_name
     received = ops.adapt_datetimefield_value(timezone.now())
@@ -80,3 +89,47 @@ def insert_occurrences(
             cursor.execute(head + ", ".join([row_sql] * len(chunk)) + tail, params)
             inserted.extend(code for (code,) in cursor.fetchall())
     return inserted
+
+
+STAGE = "fleet_ingest_stage"
+
+
+def _insert_by_copy(tenant_id: int, rows: list[NewOccurrence], import_record_id: int | None):
+    quote = connection.ops.quote_name
+    table = quote(Occurrence._meta.db_table)
+    columns = ", ".join(quote(c) for c in COLUMNS)
+    received = timezone.now()
+    # The staging rows live until the commit, so all of this must share one transaction.
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Created once per database session; ON COMMIT DELETE ROWS empties it after each batch.
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} ON COMMIT DELETE ROWS AS "
+            f"SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        cursor.execute(f"TRUNCATE {STAGE}")  # in case a caller runs twice in one transaction
+        with cursor.cursor.copy(f"COPY {STAGE} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    (
+                        tenant_id,
+                        row.device_id,
+                        row.code,
+                        row.code_extension[:32],
+                        row.occurred_at,
+                        row.source[:40],
+                        row.dedupe_key,
+                        row.update_title[:500],
+                        row.kb[:20],
+                        row.message,
+                        json.dumps(row.extra),
+                        received,
+                        False,
+                        import_record_id,
+                    )
+                )
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {STAGE} "
+            f"ON CONFLICT ({quote('tenant_id')}, {quote('source')}, {quote('dedupe_key')}) "
+            f"DO NOTHING RETURNING {quote('code')}"
+        )
+        return [code for (code,) in cursor.fetchall()]
