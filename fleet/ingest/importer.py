@@ -12,6 +12,9 @@ import functools
 import hashlib
 import logging
 import re
+import shutil
+import tempfile
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -213,8 +216,29 @@ def _copy_counts(summary: ImportSummary, record: ImportRecord) -> None:
 
 
 def _run(record: ImportRecord, path: Path, batch_size: int) -> ImportSummary:
+    if not zipfile.is_zipfile(path):
+        return _run_text(record, path, batch_size)
+    # Intune's console and Graph exports arrive as a ZIP holding one CSV.
+    zip_hash = inspect_file(path, text=False).sha256
+    with zipfile.ZipFile(path) as archive, tempfile.TemporaryDirectory() as workdir:
+        members = [info for info in archive.infolist() if not info.is_dir()]
+        if len(members) != 1:
+            raise UnreadableFile(f"the ZIP holds {len(members)} files; expected one export")
+        extracted = Path(workdir) / "export.csv"
+        with archive.open(members[0]) as source, open(extracted, "wb") as target:
+            shutil.copyfileobj(source, target, 1024 * 1024)
+        return _run_text(record, extracted, batch_size, file_hash=zip_hash)
+
+
+def _run_text(
+    record: ImportRecord, path: Path, batch_size: int, file_hash: str = ""
+) -> ImportSummary:
     facts = inspect_file(path)
-    record.sha256, record.size, record.encoding = facts.sha256, facts.size, facts.encoding
+    record.sha256, record.size, record.encoding = (
+        file_hash or facts.sha256,
+        facts.size,
+        facts.encoding,
+    )
     record.save(update_fields=["sha256", "size", "encoding"])
     summary = ImportSummary(encoding=facts.encoding)
     tenant = record.tenant

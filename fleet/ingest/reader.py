@@ -40,15 +40,15 @@ class FileFacts:
     size: int
 
 
-def inspect_file(path: Path) -> FileFacts:
-    """Hash the file and find its encoding in one streaming pass."""
+def inspect_file(path: Path, text: bool = True) -> FileFacts:
+    """Hash the file and find its encoding in one streaming pass (`text=False`: hash only)."""
     digest = hashlib.sha256()
     size = 0
     with open(path, "rb") as handle:
         head = handle.read(4096)
         if not head.strip():
             raise UnreadableFile("the file is empty")
-        encoding = _encoding_from_head(head)
+        encoding = _encoding_from_head(head) if text else "binary"
         # Without a BOM, the file is UTF-8 only if every byte of it decodes as UTF-8.
         checker = codecs.getincrementaldecoder("utf-8")() if encoding == "utf-8" else None
         handle.seek(0)

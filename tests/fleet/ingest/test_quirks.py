@@ -7,9 +7,10 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from fleet.ingest.importer import import_file
+from fleet.ingest.importer import ImportFailed, import_file
 from fleet.models import Device, ImportRecord, Occurrence
 from tests.factories import DeviceFactory
+from tests.fleet.ingest.conftest import SAMPLES
 
 pytestmark = pytest.mark.django_db
 
@@ -341,3 +342,31 @@ def test_other_tenants_devices_are_not_matched(tenant, other_tenant, write_file)
 
     assert summary.devices_created == 1
     assert Occurrence.objects.get().device.tenant == tenant
+
+
+def test_zip_holding_one_export_is_imported(tenant, tmp_path):
+    import hashlib
+    import zipfile
+
+    path = tmp_path / "DeviceFailuresByFeatureUpdatePolicy.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(SAMPLES / "intune_feature_update_failures.csv", "export_123.csv")
+
+    record, summary = import_file(path, tenant)
+
+    assert (summary.format, summary.created, summary.success_rows) == (
+        "intune_feature_update_failures", 26, 2,
+    )  # fmt: skip
+    assert record.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_zip_with_several_files_is_refused(tenant, tmp_path):
+    import zipfile
+
+    path = tmp_path / "two.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("a.csv", "x")
+        archive.writestr("b.csv", "y")
+
+    with pytest.raises(ImportFailed, match="holds 2 files"):
+        import_file(path, tenant)
