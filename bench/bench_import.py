@@ -42,7 +42,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=5000, help="importer batch size")
     parser.add_argument("--database-url", default="", help="postgres://… (default: SQLite)")
     parser.add_argument("--child", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="50,000 rows (make bench-quick)")
     args = parser.parse_args()
+    if args.quick:
+        args.rows = 50_000
     if args.rows < 1:
         parser.error("--rows must be at least 1")
     return args
