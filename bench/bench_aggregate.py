@@ -67,10 +67,8 @@ def setup_django(database_url: str, workdir: str) -> str:
     return old_name
 
 
-def generate(rows: int):
-    """Tenants and devices, then `rows` occurrences as plain tuples (same every run)."""
-    from django.db import connection
-
+def create_fleet() -> list[tuple[int, int]]:
+    """The tenants and devices; returns (tenant id, device id) pairs."""
     from fleet.models import Device, Tenant
 
     tenants = Tenant.objects.bulk_create(
@@ -84,15 +82,20 @@ def generate(rows: int):
         ],
         batch_size=5000,
     )
-    pairs = [(d.tenant_id, d.pk) for d in devices]
+    return [(d.tenant_id, d.pk) for d in devices]
+
+
+def generate(rows: int, pairs: list[tuple[int, int]], as_text: bool):
+    """`rows` occurrences as plain tuples, the same every run. SQLite stores times as text."""
     rng = random.Random(SEED)
     start = datetime(2026, 9, 1, tzinfo=UTC)
     received = datetime(2026, 11, 1, tzinfo=UTC)
-    postgres = connection.vendor == "postgresql"
+    if as_text:
+        received = received.strftime("%Y-%m-%d %H:%M:%S")
     for n in range(rows):
         tenant_id, device_id = rng.choice(pairs)
         when = start + timedelta(seconds=rng.randrange(DAYS * 86_400))
-        if not postgres:
+        if as_text:
             when = when.strftime("%Y-%m-%d %H:%M:%S")
         yield (tenant_id, device_id, rng.choice(CODES), when, f"bench-{n:09d}", received)
 
@@ -104,6 +107,9 @@ def bulk_insert(rows: int) -> float:
 
     from fleet.models import Occurrence
 
+    # Before COPY starts: the connection can run no other query while it is copying.
+    pairs = create_fleet()
+    postgres = connection.vendor == "postgresql"
     with connection.schema_editor() as editor:
         for index in Occurrence._meta.indexes:
             editor.remove_index(Occurrence, index)
@@ -115,15 +121,15 @@ def bulk_insert(rows: int) -> float:
     )
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if postgres:
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in generate(rows):
+                for row in generate(rows, pairs, as_text=False):
                     copy.write_row((*row, "bench", "", "", "", "", "{}", False))
         else:
             cursor.executemany(
                 f"INSERT INTO {table} ({columns}) "
                 "VALUES (%s, %s, %s, %s, %s, %s, 'bench', '', '', '', '', '{}', 0)",
-                generate(rows),
+                generate(rows, pairs, as_text=True),
             )
     with connection.schema_editor() as editor:
         for index in Occurrence._meta.indexes:
