@@ -333,7 +333,8 @@ def main() -> None:
             print(f"backend: {connection.vendor}; scale {args.scale}; {args.requests} requests")
             started = time.perf_counter()
             if Tenant.objects.exists():
-                print(f"reusing the dataset in {args.keep}")
+                # Built on an earlier day, its last days may fall outside today's windows.
+                print(f"reusing the dataset in {args.keep} (not rebuilt)")
                 sampled = Occurrence.objects.count()
             else:
                 build(args.scale, end)
@@ -345,7 +346,7 @@ def main() -> None:
                 f"{HourlyCodeStat.objects.count():,}, hourly device "
                 f"{HourlyDeviceCodeStat.objects.count():,}, daily device "
                 f"{DailyDeviceCodeStat.objects.count():,}; raw sample {sampled:,} "
-                f"({Occurrence.objects.count():,} rows); built in "
+                f"({Occurrence.objects.count():,} rows); ready in "
                 f"{time.perf_counter() - started:.1f} s"
             )
             if connection.vendor == "postgresql":
