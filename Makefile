@@ -35,7 +35,9 @@ system-deps:
 	@scripts/ensure_debian_packages.sh redis-server:redis-server
 
 test-system-deps:
-	@scripts/ensure_debian_packages.sh redis-server:redis-server /usr/bin/chromium:chromium
+	@scripts/ensure_debian_packages.sh redis-server:redis-server /usr/bin/chromium:chromium \
+		/usr/share/mingw-w64/include/wuerror.h:mingw-w64-common \
+		/usr/share/fonts/truetype/liberation:fonts-liberation
 
 demo: install system-deps
 	@PORT=$(PORT) scripts/demo.sh

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install Debian packages that provide missing commands: ensure_debian_packages.sh CMD:PACKAGE ...
+# Install Debian packages that provide missing commands or files:
+#   ensure_debian_packages.sh COMMAND_OR_PATH:PACKAGE ...
 # Runs apt-get only when something is missing; explains what to do when not root.
 set -euo pipefail
 
@@ -7,7 +8,7 @@ missing=()
 for pair in "$@"; do
     cmd=${pair%%:*}
     pkg=${pair#*:}
-    if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -x "$cmd" ]; then
+    if ! command -v "$cmd" >/dev/null 2>&1 && [ ! -e "$cmd" ]; then
         missing+=("$pkg")
     fi
 done
