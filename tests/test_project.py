@@ -22,3 +22,27 @@ def test_code_is_ruff_clean(args):
     assert ruff, "ruff is not installed: `make test` installs the dev extra"
     result = subprocess.run([ruff, *args], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_migrations_apply_to_an_empty_database_and_seed_the_default_rules(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path}/fresh.sqlite3"}
+    manage = [sys.executable, "manage.py"]
+    migrate = subprocess.run(
+        [*manage, "migrate", "-v", "0"], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert migrate.returncode == 0, migrate.stderr
+    count = subprocess.run(
+        [
+            *manage,
+            "shell",
+            "-v",
+            "0",
+            "-c",
+            "from fleet.models import TriageRule; print(TriageRule.objects.count())",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert count.stdout.strip() == "3", count.stderr
