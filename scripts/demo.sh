@@ -64,4 +64,4 @@ cat <<MSG
 
 MSG
 wait -n "${pids[@]}" || true
-echo "a process exited; see var/log/"
+echo "a process has stopped (Ctrl-C, or see var/log/); stopping the rest"
