@@ -8,24 +8,13 @@ file, and manage runbook notes.
 
 from django.contrib import admin
 
+from codes import catalog_import
 from codes.decode import CodeError, parse_code
 from codes.families import severity_and_reason
 from codes.models import CodeFamily, ErrorCode, RunbookNote
 
-CATALOG_FIELDS = (
-    "value",
-    "name",
-    "other_names",
-    "message",
-    "message_source",
-    "header",
-    "component",
-    "family",
-    "severity",
-    "severity_reason",
-    "curated",
-    "updated_at",
-)
+# The import owns these; the admin shows them read-only on curated rows.
+CATALOG_FIELDS = ("value", *catalog_import.CATALOG_FIELDS)
 KNOWLEDGE_FIELDS = ("title", "description", "causes", "steps", "faq", "sources")
 
 

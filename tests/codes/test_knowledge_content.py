@@ -13,18 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from codes import families
+
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "codes" / "knowledge"
 HEADERS = Path("/usr/share/mingw-w64/include")
-FAMILY_SLUGS = {
-    "windows-update",
-    "windows-update-network",
-    "cbs",
-    "setup",
-    "win32",
-    "ntstatus",
-    "bits",
-    "hresult",
-}
+FAMILY_SLUGS = set(families.FAMILY_SLUGS)
 CODE_SECTIONS = ["Description", "Common causes", "Troubleshooting steps"]
 FAMILY_SECTIONS = ["Summary", "Where Windows logs it", "Troubleshooting", "Decode snippet"]
 MUST_HAVE = [
