@@ -18,10 +18,16 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from fleet.models import DailyDeviceCodeStat, HourlyCodeStat, HourlyDeviceCodeStat, Occurrence
+from fleet.models import (
+    DailyCodeStat,
+    DailyDeviceCodeStat,
+    HourlyCodeStat,
+    HourlyDeviceCodeStat,
+    Occurrence,
+)
 
 # Every table this module fills, emptied by a rebuild.
-STAT_MODELS = (HourlyCodeStat, HourlyDeviceCodeStat, DailyDeviceCodeStat)
+STAT_MODELS = (HourlyCodeStat, HourlyDeviceCodeStat, DailyDeviceCodeStat, DailyCodeStat)
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +81,7 @@ def _rollup_chunk(cursor, low: int, high: int) -> None:
     dev_stat = _table(HourlyDeviceCodeStat)
     code_stat = _table(HourlyCodeStat)
     daily_stat = _table(DailyDeviceCodeStat)
+    daily_code_stat = _table(DailyCodeStat)
     pending = f"{occ}.aggregated = %s AND {occ}.id BETWEEN %s AND %s"
     params = [False, low, high]
     hour = hour_sql(f"{occ}.occurred_at")
@@ -102,8 +109,9 @@ def _rollup_chunk(cursor, low: int, high: int) -> None:
         """,
         params,
     )
-    # Distinct devices are not additive, so the (tenant, code, hour) buckets this chunk touched
-    # are recomputed whole from the per-device rows just upserted: one statement, exact counts.
+    # Distinct devices are not additive, so the (tenant, code, hour) and (tenant, code, day)
+    # buckets this chunk touched are recomputed whole from the per-device rows just upserted:
+    # one statement each, exact counts.
     cursor.execute(
         f"""
         INSERT INTO {code_stat} (tenant_id, code, hour, occurrences, devices)
@@ -116,6 +124,22 @@ def _rollup_chunk(cursor, low: int, high: int) -> None:
         WHERE 1 = 1
         GROUP BY d.tenant_id, d.code, d.hour
         ON CONFLICT (tenant_id, code, hour)
+        DO UPDATE SET occurrences = excluded.occurrences, devices = excluded.devices
+        """,
+        params,
+    )
+    cursor.execute(
+        f"""
+        INSERT INTO {daily_code_stat} (tenant_id, code, day, occurrences, devices)
+        SELECT d.tenant_id, d.code, d.day, SUM(d.occurrences), COUNT(*)
+        FROM {daily_stat} d
+        JOIN (
+            SELECT DISTINCT tenant_id, code, {day} AS day FROM {occ} WHERE {pending}
+        ) touched
+          ON d.tenant_id = touched.tenant_id AND d.code = touched.code AND d.day = touched.day
+        WHERE 1 = 1
+        GROUP BY d.tenant_id, d.code, d.day
+        ON CONFLICT (tenant_id, code, day)
         DO UPDATE SET occurrences = excluded.occurrences, devices = excluded.devices
         """,
         params,

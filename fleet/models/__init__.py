@@ -3,7 +3,12 @@
 from fleet.models.alerts import AlertDelivery, AlertFiring, AlertRule, AlertRuleState
 from fleet.models.core import Device, Occurrence, Tenant, device_name_key
 from fleet.models.ingest import ImportRecord, IngestKey
-from fleet.models.stats import DailyDeviceCodeStat, HourlyCodeStat, HourlyDeviceCodeStat
+from fleet.models.stats import (
+    DailyCodeStat,
+    DailyDeviceCodeStat,
+    HourlyCodeStat,
+    HourlyDeviceCodeStat,
+)
 from fleet.models.triage import TriageEvent, TriageFlag, TriageRule
 
 __all__ = [
@@ -11,6 +16,7 @@ __all__ = [
     "AlertFiring",
     "AlertRule",
     "AlertRuleState",
+    "DailyCodeStat",
     "DailyDeviceCodeStat",
     "Device",
     "HourlyCodeStat",

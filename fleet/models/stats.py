@@ -62,3 +62,22 @@ class DailyDeviceCodeStat(models.Model):
             models.Index(fields=["tenant", "code", "day"], name="daily_dev_tenant_code_idx"),
             models.Index(fields=["tenant", "day"], name="daily_dev_tenant_day_idx"),
         ]
+
+
+class DailyCodeStat(models.Model):
+    """Occurrences and distinct devices per (tenant, code, UTC day): long ranges read this."""
+
+    tenant = models.ForeignKey("fleet.Tenant", on_delete=models.CASCADE, related_name="+")
+    code = models.PositiveBigIntegerField()
+    day = models.DateField()
+    occurrences = models.PositiveIntegerField(default=0)
+    devices = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "code", "day"], name="daily_code_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "day"], name="daily_code_tenant_day_idx"),
+            models.Index(fields=["code", "day"], name="daily_code_code_day_idx"),
+        ]

@@ -9,7 +9,13 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from fleet.aggregate import STAT_MODELS, aggregate_pending, rebuild_all
-from fleet.models import DailyDeviceCodeStat, HourlyCodeStat, HourlyDeviceCodeStat, Occurrence
+from fleet.models import (
+    DailyCodeStat,
+    DailyDeviceCodeStat,
+    HourlyCodeStat,
+    HourlyDeviceCodeStat,
+    Occurrence,
+)
 from tests.factories import DeviceFactory, OccurrenceFactory, TenantFactory
 from tests.fleet.streams import emit
 
@@ -62,6 +68,41 @@ def test_daily_device_stats_count_each_device_per_utc_day(tenant):
     }
 
 
+def test_daily_code_stats_count_occurrences_and_distinct_devices_per_utc_day(tenant, other_tenant):
+    a, b = DeviceFactory(tenant=tenant), DeviceFactory(tenant=tenant)
+    elsewhere = DeviceFactory(tenant=other_tenant)
+    emit(a, 0x8024000B, [at(0, 1), at(9), at(23, 59), datetime(2026, 11, 3, 0, 0, tzinfo=UTC)])
+    emit(b, 0x8024000B, [at(12), at(13)])
+    emit(b, 0x80070005, [at(12)])
+    emit(elsewhere, 0x8024000B, [at(12)])
+
+    aggregate_pending()
+
+    rows = set(
+        DailyCodeStat.objects.values_list("tenant_id", "code", "day", "occurrences", "devices")
+    )
+    assert rows == {
+        (tenant.pk, 0x8024000B, date(2026, 11, 2), 5, 2),
+        (tenant.pk, 0x8024000B, date(2026, 11, 3), 1, 1),
+        (tenant.pk, 0x80070005, date(2026, 11, 2), 1, 1),
+        (other_tenant.pk, 0x8024000B, date(2026, 11, 2), 1, 1),
+    }
+
+
+def test_daily_code_stats_recount_devices_when_a_later_run_touches_the_day(tenant):
+    a, b = DeviceFactory(tenant=tenant), DeviceFactory(tenant=tenant)
+    emit(a, 0x8024000B, [at(9)])
+    aggregate_pending()
+
+    # A second device and a repeat from the first, on the same day, in a later run.
+    emit(b, 0x8024000B, [at(22)])
+    emit(a, 0x8024000B, [at(23)])
+    aggregate_pending(chunk_size=1)
+
+    stat = DailyCodeStat.objects.get(tenant=tenant, day=date(2026, 11, 2))
+    assert (stat.occurrences, stat.devices) == (3, 2)
+
+
 def test_late_data_lands_in_its_own_old_buckets(tenant):
     device = DeviceFactory(tenant=tenant)
     emit(device, 0x80070005, [at(9)])
@@ -75,6 +116,9 @@ def test_late_data_lands_in_its_own_old_buckets(tenant):
     assert (old.occurrences, old.devices) == (2, 1)
     assert HourlyCodeStat.objects.get(hour=at(9)).occurrences == 1
     assert DailyDeviceCodeStat.objects.get(day=date(2026, 10, 5)).occurrences == 2
+    old_day = DailyCodeStat.objects.get(day=date(2026, 10, 5))
+    assert (old_day.occurrences, old_day.devices) == (2, 1)
+    assert DailyCodeStat.objects.get(day=date(2026, 11, 2)).occurrences == 1
 
 
 def _stat_rows() -> dict[str, set[tuple]]:
@@ -92,13 +136,15 @@ def _stat_rows() -> dict[str, set[tuple]]:
 def _truth(rows: list[tuple[int, int, int, datetime]]) -> dict[str, set[tuple]]:
     """The aggregates computed in Python from the generated (tenant, device, code, time) rows."""
     hourly_dev, daily, devices = Counter(), Counter(), defaultdict(set)
-    hourly = Counter()
+    hourly, daily_code, daily_devices = Counter(), Counter(), defaultdict(set)
     for tenant_id, device_id, code, when in rows:
         hour = when.replace(minute=0, second=0, microsecond=0)
         hourly[(tenant_id, code, hour)] += 1
         devices[(tenant_id, code, hour)].add(device_id)
         hourly_dev[(tenant_id, device_id, code, hour)] += 1
         daily[(tenant_id, device_id, code, when.date())] += 1
+        daily_code[(tenant_id, code, when.date())] += 1
+        daily_devices[(tenant_id, code, when.date())].add(device_id)
     return {
         HourlyCodeStat._meta.db_table: {
             (t, c, h, n, len(devices[(t, c, h)])) for (t, c, h), n in hourly.items()
@@ -108,6 +154,9 @@ def _truth(rows: list[tuple[int, int, int, datetime]]) -> dict[str, set[tuple]]:
         },
         DailyDeviceCodeStat._meta.db_table: {
             (t, d, c, day, n) for (t, d, c, day), n in daily.items()
+        },
+        DailyCodeStat._meta.db_table: {
+            (t, c, day, n, len(daily_devices[(t, c, day)])) for (t, c, day), n in daily_code.items()
         },
     }
 
@@ -153,11 +202,14 @@ def test_rebuild_replaces_numbers_that_drifted(tenant):
     emit(device, 0x8024000B, [at(9), at(9, 30)])
     aggregate_pending()
     HourlyCodeStat.objects.update(occurrences=99, devices=7)  # e.g. a bad manual fix
+    DailyCodeStat.objects.update(occurrences=99, devices=7)
 
     assert rebuild_all(chunk_size=1).occurrences == 2
 
     stat = HourlyCodeStat.objects.get()
     assert (stat.occurrences, stat.devices) == (2, 1)
+    day = DailyCodeStat.objects.get()
+    assert (day.occurrences, day.devices) == (2, 1)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -193,3 +245,5 @@ def test_rows_committed_while_aggregation_runs_are_counted_exactly_once():
         batches * per_batch
     )
     assert set(HourlyCodeStat.objects.values_list("devices", flat=True)) == {5}
+    assert sum(DailyCodeStat.objects.values_list("occurrences", flat=True)) == batches * per_batch
+    assert set(DailyCodeStat.objects.values_list("devices", flat=True)) == {5}
