@@ -44,7 +44,7 @@ class Figure:
 
 
 def database_label(database_url: str) -> str:
-    """"sqlite" or "postgresql", as results and the table name the backend."""
+    """The backend a database URL names, as results and the table label it."""
     return "postgresql" if database_url.startswith(("postgres://", "postgresql://")) else "sqlite"
 
 
@@ -135,4 +135,6 @@ def format_figure(bench: str, db: str, fig: Figure) -> str:
     ratio = f"{fig.ratio:.2f}x" if fig.ratio is not None else "-"
     verdict = {True: "met", False: "MISSED", None: ""}[fig.met]
     target = f"{fig.target} {verdict}".strip()
-    return f"{bench:<10} {db:<10} {fig.metric:<34} {value:>18}  base {base}  ratio {ratio}  {target}"
+    return (
+        f"{bench:<10} {db:<10} {fig.metric:<34} {value:>18}  base {base}  ratio {ratio}  {target}"
+    )

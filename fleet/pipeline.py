@@ -38,11 +38,15 @@ class PipelineResult:
         ]
 
 
-def run_round(now: datetime | None = None) -> PipelineResult:
-    """Aggregate, triage, alert and deliver once. `now` pins the rule windows (tests)."""
+def run_round(now: datetime | None = None, deliver: bool = True) -> PipelineResult:
+    """Aggregate, triage, alert and deliver once. `now` pins the rule windows (tests).
+
+    With `deliver=False` the emails stay queued in the database for the `alerts` queue's
+    worker, so a slow or dead SMTP server never holds up aggregation.
+    """
     aggregation = aggregate_pending()
     now = now or timezone.now()
     triage = run_triage(now)
     alerts = evaluate_alerts(now)
-    delivery = deliver_pending(now)
+    delivery = deliver_pending(now) if deliver else DeliveryResult()
     return PipelineResult(aggregation, triage, alerts, delivery)

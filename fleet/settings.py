@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from kombu import Queue
+
 from fleet.env import (
     ImproperEnvironment,
     check_redis_url,
@@ -44,6 +46,13 @@ try:
     DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "fleet-errors@localhost")
     SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
     SECURE_COOKIES = env_bool("SECURE_COOKIES", False)
+    # Behind HTTPS: redirect plain HTTP, and tell browsers to use HTTPS only (HSTS).
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+    SECURE_HSTS_SECONDS = env_int(
+        "SECURE_HSTS_SECONDS", 31_536_000 if SECURE_COOKIES else 0, minimum=0
+    )
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    TRUST_X_FORWARDED_PROTO = env_bool("TRUST_X_FORWARDED_PROTO", False)
     MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 200, minimum=1)
     INGEST_MAX_BODY_MB = env_int("INGEST_MAX_BODY_MB", 10, minimum=1)
     INGEST_MAX_BATCH = env_int("INGEST_MAX_BATCH", 5000, minimum=1)
@@ -75,6 +84,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "fleet.content_security_policy.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -140,6 +150,12 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True  # only sent when SECURE_HSTS_SECONDS > 0
+# The health check answers over plain HTTP for load balancers and compose.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+if TRUST_X_FORWARDED_PROTO:
+    # Only behind a proxy that sets (not forwards) this header: otherwise a client could.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Celery: Redis is the broker; results are not needed (the database holds every outcome).
 CELERY_BROKER_URL = REDIS_URL
@@ -155,13 +171,31 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A publish to a dead broker must fail fast: the occurrence is already committed and the
 # next beat tick catches up, so the HTTP answer should not wait on Redis.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+# Three queues, so each kind of work can get its own workers (docs/scaling.md): `ingest` for
+# CSV imports (long, CPU-bound), `aggregate` for aggregation, triage and alert evaluation (short,
+# serialised by the database), `alerts` for sending email (waits on SMTP). A worker started
+# without -Q consumes all three, which is what the demo and a small install want.
+CELERY_TASK_QUEUES = [Queue("ingest"), Queue("aggregate"), Queue("alerts")]
+CELERY_TASK_DEFAULT_QUEUE = "aggregate"
+CELERY_TASK_ROUTES = {
+    "fleet.ingest.tasks.run_import": {"queue": "ingest"},
+    "fleet.tasks.aggregate_occurrences": {"queue": "aggregate"},
+    "fleet.tasks.run_pipeline": {"queue": "aggregate"},
+    "fleet.tasks.send_alert_emails": {"queue": "alerts"},
+}
 CELERY_BEAT_SCHEDULE = {
-    # One round: aggregation, triage rules, alert rules, due emails (fleet/pipeline.py).
-    # Imports queue `fleet.tasks.aggregate_occurrences` on their own for fresher pages.
+    # One round: aggregation, triage rules, alert rules (fleet/pipeline.py); the emails it
+    # queues go to the `alerts` queue. Imports queue aggregation on their own for fresher pages.
     "run-pipeline": {
         "task": "fleet.tasks.run_pipeline",
         "schedule": 60.0,
         # A tick that waited longer than its own period is dropped, not piled up.
+        "options": {"expires": 55},
+    },
+    # Retries emails that failed (SMTP down) even when no new alert fires.
+    "send-alert-emails": {
+        "task": "fleet.tasks.send_alert_emails",
+        "schedule": 60.0,
         "options": {"expires": 55},
     },
 }

@@ -22,16 +22,42 @@ def aggregate_occurrences() -> int:
 
 @shared_task(name="fleet.tasks.run_pipeline", acks_late=True)
 def run_pipeline() -> dict[str, int]:
-    """One round: aggregate, triage, alert, send due emails. Safe to overlap with another."""
+    """One round: aggregate, triage, alert; the emails go to the `alerts` queue. Safe to
+    overlap with another round. When the broker refuses the email task, they are sent here:
+    an alert is never left waiting on a queue that is down."""
     from fleet.pipeline import run_round  # imported here: it pulls in templates and mail
 
-    result = run_round()
+    result = run_round(deliver=False)
+    sent = 0
+    if result.alerts.deliveries and not _queue_alert_emails():
+        from fleet.alerts import deliver_pending
+
+        sent = deliver_pending().sent
     return {
         "aggregated": result.aggregation.occurrences,
         "flags_raised": len(result.triage.raised),
         "alerts_fired": len(result.alerts.fired),
-        "emails_sent": result.delivery.sent,
+        "emails_queued": len(result.alerts.deliveries),
+        "emails_sent": sent,
     }
+
+
+@shared_task(name="fleet.tasks.send_alert_emails", acks_late=True)
+def send_alert_emails() -> dict[str, int]:
+    """Send every due alert email; failed sends stay pending for the next call (beat: 1 min)."""
+    from fleet.alerts import deliver_pending
+
+    result = deliver_pending()
+    return {"sent": result.sent, "failed": result.failed}
+
+
+def _queue_alert_emails() -> bool:
+    try:
+        send_alert_emails.apply_async(expires=300, retry=False)
+    except Exception as exc:  # noqa: BLE001 - a broker failure means "send in process"
+        log.warning("could not queue alert emails, sending in process: %s", exc)
+        return False
+    return True
 
 
 def request_aggregation() -> bool:

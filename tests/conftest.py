@@ -1,10 +1,25 @@
 """Shared fixtures. Integration fixtures that start real services live in tests/services.py."""
 
+import os
+from pathlib import Path
+
 import pytest
 
 from tests.factories import DeviceFactory, TenantFactory, UserFactory
 
 pytest_plugins = ["tests.services"]
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """One SQLite test database file per pytest run, so two runs on one machine (a developer's
+    and a benchmark's, say) never create and delete each other's file."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        name = Path(db["TEST"]["NAME"])
+        db["TEST"]["NAME"] = str(name.with_name(f"{name.stem}-{os.getpid()}{name.suffix}"))
 
 
 @pytest.fixture

@@ -1,15 +1,18 @@
+import json
 from datetime import timedelta
 from io import StringIO
 
 import pytest
+import redis
 from django.core.management import call_command
 from django.utils import timezone
 
 from codes.models import ErrorCode
 from fleet.models import AlertDelivery, AlertRule, HourlyCodeStat, Occurrence, TriageFlag
-from fleet.tasks import run_pipeline
+from fleet.tasks import run_pipeline, send_alert_emails
 from tests.factories import DeviceFactory, UserFactory
 from tests.fleet.streams import emit
+from tests.services import RedisServer, broker
 
 CANCELLED = 0x8024000B
 DENIED = 0x80070005
@@ -61,15 +64,33 @@ def test_run_pipeline_command_runs_one_round_and_says_what_it_did(stream, tenant
     assert len(smtp_server.messages()) == 1
 
 
-def test_pipeline_task_runs_the_same_round(stream, smtp_server):
-    assert run_pipeline() == {
-        "aggregated": 18,
-        "flags_raised": 1,
-        "alerts_fired": 1,
-        "emails_sent": 1,
-    }
-    assert AlertDelivery.objects.get().state == "sent"
+def test_pipeline_task_queues_the_emails_on_the_alerts_queue(stream, smtp_server, redis_server):
+    with broker(redis_server.url):
+        assert run_pipeline() == {
+            "aggregated": 18,
+            "flags_raised": 1,
+            "alerts_fired": 1,
+            "emails_queued": 1,
+            "emails_sent": 0,
+        }
+    # The round did not wait on SMTP: the email is pending and its task sits on `alerts`.
+    assert AlertDelivery.objects.get().state == "pending"
+    assert smtp_server.messages() == []
+    queued = redis.Redis.from_url(redis_server.url).lrange("alerts", 0, -1)
+    assert [json.loads(m)["headers"]["task"] for m in queued] == ["fleet.tasks.send_alert_emails"]
     assert HourlyCodeStat.objects.filter(code=DENIED).count() == 4
+
+    assert send_alert_emails() == {"sent": 1, "failed": 0}
+    assert AlertDelivery.objects.get().state == "sent"
+    assert len(smtp_server.messages()) == 1
+
+
+def test_pipeline_task_sends_in_process_when_the_broker_is_down(stream, smtp_server, tmp_path):
+    with broker(RedisServer(tmp_path).url):  # never started: nothing listens there
+        result = run_pipeline()
+    assert (result["emails_queued"], result["emails_sent"]) == (1, 1)
+    assert AlertDelivery.objects.get().state == "sent"
+    assert len(smtp_server.messages()) == 1
 
 
 def test_demo_fleet_storms_show_up_in_the_triage_queue(db, client):
