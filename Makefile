@@ -12,7 +12,7 @@ PORT   ?= 8000
 help:
 	@echo "make demo    - install, load the code catalog and a sample fleet, run web + worker + beat"
 	@echo "make test    - install test dependencies and run the whole suite (ruff, pytest, browser)"
-	@echo "make bench   - run the benchmarks under bench/ and print figures"
+	@echo "make bench   - every benchmark on SQLite and PostgreSQL, one table (bench/results/)"
 	@echo "make lint    - ruff check and format check"
 
 $(BIN)/python:
@@ -56,10 +56,10 @@ format: dev-install
 	$(BIN)/ruff format .
 
 bench: dev-install system-deps
-	$(BIN)/python bench/run_all.py
+	@scripts/bench.sh
 
 bench-quick: dev-install system-deps
-	$(BIN)/python bench/run_all.py --quick
+	@scripts/bench.sh --quick
 
 migrate: install
 	$(BIN)/python manage.py migrate

@@ -29,6 +29,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.common import Figure, database_version, report  # noqa: E402
+
 DEVICES = 10_000
 CODES = [0x80070000 + n for n in range(20)] + [0x80240000 + n for n in range(20)]
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -207,6 +209,33 @@ def main() -> None:
             f"{summary['created']:,} failure rows)"
         )
         print(f"ratio import/baseline: {import_seconds / base_seconds:.1f}x")
+        import_rate, base_rate = args.rows / import_seconds, args.rows / base_seconds
+        bare = "COPY" if connection.vendor == "postgresql" else "executemany"
+        report(
+            "import",
+            args.database_url,
+            [
+                Figure(
+                    "CSV import rate",
+                    import_rate,
+                    "rows/s",
+                    baseline=base_rate,
+                    baseline_label=f"bare {bare} of the same rows",
+                    target=">= 0.5x baseline",
+                    met=import_rate >= 0.5 * base_rate,
+                ),
+                Figure(
+                    "CSV import peak RSS",
+                    child["peak_rss_mb"],
+                    "MB",
+                    target="< 300 MB",
+                    met=child["peak_rss_mb"] < 300,
+                ),
+            ],
+            {"rows": args.rows, "batch_size": args.batch_size, "stored": summary["created"]},
+            quick=args.quick,
+            db_version=database_version(),
+        )
         connection.creation.destroy_test_db(test_name, verbosity=0)
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.common import Figure, database_version, report  # noqa: E402
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -58,6 +60,20 @@ def timed_import() -> tuple[float, int, int]:
     return seconds, result.codes, len(queries)
 
 
+def bare_insert() -> tuple[float, int]:
+    """The same catalog rows written back with one plain bulk_create: the floor to compare to."""
+    from django.db import transaction
+
+    from codes.models import ErrorCode
+
+    rows = list(ErrorCode.objects.values())
+    ErrorCode.objects.all().delete()
+    started = time.perf_counter()
+    with transaction.atomic():
+        ErrorCode.objects.bulk_create([ErrorCode(**row) for row in rows], batch_size=2000)
+    return time.perf_counter() - started, len(rows)
+
+
 def main() -> None:
     args = parse_args()
     with tempfile.TemporaryDirectory() as workdir:
@@ -71,12 +87,35 @@ def main() -> None:
         load_catalog(), load_curated_codes(), load_families()
         try:
             print(f"import_codes on {connection.vendor}")
+            timings = {}
             for label in ("empty database", "re-import"):
                 seconds, rows, statements = timed_import()
+                timings[label] = (seconds, rows, statements)
                 print(
                     f"  {label:15} {rows:6,} codes in {seconds:6.2f} s "
                     f"({rows / seconds:8,.0f} rows/s, {statements} SQL statements)"
                 )
+            base_seconds, base_rows = bare_insert()
+            print(f"  {'baseline':15} {base_rows:6,} codes in {base_seconds:6.2f} s (bulk_create)")
+            base_rate = base_rows / base_seconds
+            report(
+                "codes",
+                args.database_url,
+                [
+                    Figure(
+                        f"import_codes, {label}",
+                        rows / seconds,
+                        "codes/s",
+                        baseline=base_rate,
+                        baseline_label="bulk_create of the same rows",
+                        note=f"{statements} SQL statements",
+                    )
+                    for label, (seconds, rows, statements) in timings.items()
+                ],
+                {"codes": timings["empty database"][1]},
+                quick=args.quick,
+                db_version=database_version(),
+            )
         finally:
             connection.creation.destroy_test_db(old_name, verbosity=0)
 
