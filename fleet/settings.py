@@ -52,7 +52,7 @@ try:
         "SECURE_HSTS_SECONDS", 31_536_000 if SECURE_COOKIES else 0, minimum=0
     )
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
-    TRUST_X_FORWARDED_PROTO = env_bool("TRUST_X_FORWARDED_PROTO", False)
+    TRUSTED_PROXY = env_bool("TRUSTED_PROXY", False)
     MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 200, minimum=1)
     INGEST_MAX_BODY_MB = env_int("INGEST_MAX_BODY_MB", 10, minimum=1)
     INGEST_MAX_BATCH = env_int("INGEST_MAX_BATCH", 5000, minimum=1)
@@ -153,8 +153,9 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True  # only sent when SECURE_HSTS_SECONDS > 0
 # The health check answers over plain HTTP for load balancers and compose.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-if TRUST_X_FORWARDED_PROTO:
+if TRUSTED_PROXY:
     # Only behind a proxy that sets (not forwards) this header: otherwise a client could.
+    # The login throttle then also reads the client address from X-Forwarded-For.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Celery: Redis is the broker; results are not needed (the database holds every outcome).

@@ -1,0 +1,26 @@
+"""Models of the operator site itself (not of the fleet)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class LoginFailure(models.Model):
+    """One failed login, kept for the throttle window of `dashboards.login_throttle`.
+
+    In the database rather than a per-process cache, so every gunicorn worker counts the same
+    attempts."""
+
+    username = models.CharField(max_length=150)
+    address = models.CharField(max_length=45)
+    failed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["username", "failed_at"], name="loginfailure_user_time"),
+            models.Index(fields=["address", "failed_at"], name="loginfailure_address_time"),
+            models.Index(fields=["failed_at"], name="loginfailure_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.address} at {self.failed_at:%Y-%m-%d %H:%M}"
