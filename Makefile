@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint format bench bench-quick migrate install dev-install system-deps test-system-deps clean
+.PHONY: help demo test lint format bench bench-quick load migrate install dev-install system-deps test-system-deps clean
 
 help:
 	@echo "make demo    - install, load the code catalog and a sample fleet, run web + worker + beat"
@@ -60,6 +60,11 @@ bench: dev-install system-deps
 
 bench-quick: dev-install system-deps
 	@scripts/bench.sh --quick
+
+# A bounded load test on loopback (bench/load_test.py; result in docs/reliability.md).
+DURATION ?= 180
+load: dev-install system-deps
+	$(BIN)/python bench/load_test.py --duration $(DURATION)
 
 migrate: install
 	$(BIN)/python manage.py migrate
