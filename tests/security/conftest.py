@@ -5,3 +5,32 @@ import pytest
 def fast_password_hashing(settings):
     """These tests log in dozens of times; the real hasher's cost is not what they test."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def write_export(tmp_path):
+    """Write a small ConfigMgr-style export (header and rows given) and return its path."""
+
+    def write(*rows: str, name: str = "export.csv") -> object:
+        path = tmp_path / name
+        lines = (
+            ["MachineName,LastEnforcementTime,ErrorCode", *rows]
+            if rows
+            else [
+                "MachineName,LastEnforcementTime,ErrorCode",
+                "PC-1,2025-02-12 10:00:00,0x8024000B",
+            ]
+        )
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def dead_broker(tmp_path):
+    """Celery pointed at a port nothing listens on: queueing fails fast, as with Redis down."""
+    from tests.services import RedisServer, broker
+
+    with broker(RedisServer(tmp_path).url):
+        yield
