@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from fleet.env import (
     ImproperEnvironment,
@@ -176,7 +176,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "inter
 # CSV imports (long, CPU-bound), `aggregate` for aggregation, triage and alert evaluation (short,
 # serialised by the database), `alerts` for sending email (waits on SMTP). A worker started
 # without -Q consumes all three, which is what the demo and a small install want.
-CELERY_TASK_QUEUES = [Queue("ingest"), Queue("aggregate"), Queue("alerts")]
+# Each queue has its own exchange and routing key: with a shared default exchange, Redis
+# would bind every queue to the same key and deliver a task to all three.
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name) for name in ("ingest", "aggregate", "alerts")
+]
 CELERY_TASK_DEFAULT_QUEUE = "aggregate"
 CELERY_TASK_ROUTES = {
     "fleet.ingest.tasks.run_import": {"queue": "ingest"},
