@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
+import redis
 
 from fleet.models import HourlyCodeStat, Occurrence
 from fleet.tasks import aggregate_occurrences, request_aggregation
@@ -38,3 +39,22 @@ def test_request_aggregation_reports_a_dead_broker_without_raising(tmp_path):
 def test_request_aggregation_queues_on_a_live_broker(redis_server):
     with broker(redis_server.url):
         assert request_aggregation() is True
+
+
+@pytest.mark.parametrize(
+    ("task_name", "queue"),
+    [
+        ("fleet.ingest.tasks.run_import", "ingest"),
+        ("fleet.tasks.aggregate_occurrences", "aggregate"),
+        ("fleet.tasks.run_pipeline", "aggregate"),
+        ("fleet.tasks.send_alert_emails", "alerts"),
+    ],
+)
+def test_each_task_lands_on_its_own_queue_only(redis_server, task_name, queue):
+    from fleet.celery import app
+
+    with broker(redis_server.url):
+        app.send_task(task_name, args=[1] if "import" in task_name else [])
+    client = redis.Redis.from_url(redis_server.url)
+    lengths = {name: client.llen(name) for name in ("ingest", "aggregate", "alerts", "celery")}
+    assert lengths == {name: int(name == queue) for name in lengths}
