@@ -41,3 +41,24 @@ def test_state_lives_in_named_volumes():
         for volume in service.get("volumes", [])
     }
     assert {"pgdata", "redisdata", "media"} <= used <= declared
+
+
+def test_default_worker_consumes_every_queue_the_settings_route_to():
+    from django.conf import settings
+
+    command = load_compose()["services"]["worker"]["command"]
+    queues = command[command.index("--queues") + 1]
+    assert queues == "${WORKER_QUEUES:-ingest,aggregate,alerts}"
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    assert routed == set(queues.split(":-", 1)[1].rstrip("}").split(","))
+
+
+def test_scale_override_gives_each_queue_a_dedicated_worker():
+    override = yaml.safe_load((REPO / "docker-compose.scale.yml").read_text())["services"]
+    consumed = {}
+    for name, service in override.items():
+        command = service["command"]
+        consumed[name] = command[command.index("--queues") + 1]
+        if name != "worker":
+            assert service["extends"] == {"file": "docker-compose.yml", "service": "worker"}
+    assert consumed == {"worker": "aggregate", "worker-ingest": "ingest", "worker-alerts": "alerts"}
