@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -98,12 +99,18 @@ def database_url_for_subprocess() -> str:
 
 
 class CeleryWorker:
-    """`celery -A fleet worker` in a subprocess, on the test database and a given broker."""
+    """`celery -A fleet worker` in a subprocess, on the test database and a given broker.
 
-    def __init__(self, broker_url: str, logfile: Path) -> None:
+    `env` adds environment variables (SMTP_PORT, say): the worker reads its settings from the
+    environment, not from the test's `settings` fixture.
+    """
+
+    def __init__(self, broker_url: str, logfile: Path, env: dict[str, str] | None = None) -> None:
         self.broker_url = broker_url
         self.logfile = logfile
+        self.extra_env = env or {}
         self.process: subprocess.Popen | None = None
+        self._log = None
 
     def start(self) -> None:
         env = {
@@ -111,6 +118,7 @@ class CeleryWorker:
             "DATABASE_URL": database_url_for_subprocess(),
             "REDIS_URL": self.broker_url,
             "DJANGO_SETTINGS_MODULE": "fleet.settings",
+            **self.extra_env,
         }
         self._log = self.logfile.open("w")
         self.process = subprocess.Popen(
@@ -136,6 +144,8 @@ class CeleryWorker:
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            # Its own process group, so `kill()` takes the pool children down with the parent.
+            start_new_session=True,
         )
         wait_until(lambda: "ready." in self.log() or self.process.poll() is not None, 60, "worker")
         if self.process.poll() is not None:
@@ -144,15 +154,28 @@ class CeleryWorker:
     def log(self) -> str:
         return self.logfile.read_text(errors="replace") if self.logfile.exists() else ""
 
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool children at once, as an OOM killer or a lost host
+        would: no warm shutdown, no acknowledgement, open transactions cut off."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+        self._close_log()
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(20)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(5)
-        self._log.close()
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
 
 @contextlib.contextmanager

@@ -28,6 +28,7 @@ from fleet.ingest import dates
 from fleet.ingest.csv_formats import FormatError, ReportFormat, detect_format, normalize_header
 from fleet.ingest.devices import DeviceRef, raise_last_seen, resolve_devices
 from fleet.ingest.reader import RowReader, UnreadableFile, inspect_file, is_null
+from fleet.ingest.same_file import one_import_at_a_time
 from fleet.ingest.store import NewOccurrence, insert_occurrences
 from fleet.models import ImportRecord, Tenant, device_name_key
 
@@ -60,6 +61,8 @@ class ImportSummary:
     devices: int = 0
     devices_created: int = 0
     by_code: Counter = field(default_factory=Counter)
+    # The earlier finished import of the same file for the same tenant, if any.
+    already_imported_as: int | None = None
 
     def reject(self, line: int, reason: str) -> None:
         self.rejected_count += 1
@@ -79,6 +82,7 @@ class ImportSummary:
             "devices": self.devices,
             "devices_created": self.devices_created,
             "by_code": {f"0x{code:08X}": n for code, n in sorted(self.by_code.items())},
+            "already_imported_as": self.already_imported_as,
         }
 
     @classmethod
@@ -193,12 +197,15 @@ def run_import(record: ImportRecord, path: Path, *, batch_size: int = BATCH_ROWS
     except Exception as exc:
         _fail(record, f"import stopped: {exc}")
         raise
+    return summary
+
+
+def _finish(record: ImportRecord, summary: ImportSummary) -> None:
     record.status = ImportRecord.Status.DONE
     record.finished_at = timezone.now()
     record.bytes_read = record.size
     _copy_counts(summary, record)
     record.save()
-    return summary
 
 
 def _fail(record: ImportRecord, message: str) -> None:
@@ -240,14 +247,33 @@ def _run_text(
         facts.encoding,
     )
     record.save(update_fields=["sha256", "size", "encoding"])
-    summary = ImportSummary(encoding=facts.encoding)
+    # A second import of this file waits here for the first, then finds its rows stored.
+    with one_import_at_a_time(record.tenant_id, record.sha256):
+        summary = ImportSummary(encoding=facts.encoding)
+        summary.already_imported_as = (
+            ImportRecord.objects.filter(
+                tenant_id=record.tenant_id, sha256=record.sha256, status=ImportRecord.Status.DONE
+            )
+            .exclude(pk=record.pk)
+            .order_by("finished_at", "pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        _read_rows(record, path, facts.encoding, batch_size, summary)
+        _finish(record, summary)  # inside the lock: the next import of this file sees it done
+        return summary
+
+
+def _read_rows(
+    record: ImportRecord, path: Path, encoding: str, batch_size: int, summary: ImportSummary
+) -> None:
     tenant = record.tenant
-    with RowReader(path, facts.encoding) as reader:
+    with RowReader(path, encoding) as reader:
         fmt = detect_format(reader.header, record.requested_format, record.column_map or None)
         columns = _Columns(fmt, reader.header)
         summary.format = fmt.name
         ImportRecord.objects.filter(pk=record.pk).update(format=fmt.name)
-        day_first = _decide_day_first(path, facts.encoding, columns.time, reader.delimiter)
+        day_first = _decide_day_first(path, encoding, columns.time, reader.delimiter)
         seen_success: set[int] = set()
         device_ids: set[int] = set()
         last_seen: dict[int, datetime] = {}
@@ -277,7 +303,6 @@ def _run_text(
         _store_batch(tenant, record, fmt, batch, summary, device_ids, last_seen)
         summary.devices = len(device_ids)
     raise_last_seen(last_seen)
-    return summary
 
 
 def _save_progress(record, summary, bytes_read: int, device_ids: set[int]) -> None:

@@ -1,0 +1,375 @@
+"""Faults on purpose: real Redis, Celery workers, SMTP and database, broken mid-flight.
+
+Each test takes a real service down (or kills it) while work is in flight, brings it back, and
+checks what the README promises: the database is the source of truth, so a dead broker, worker
+or mail server delays work but never loses or doubles it. Expected aggregates are computed here
+from the raw rows with plain GROUP BY queries, not through `fleet.aggregate`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Count
+from django.db.models.functions import TruncDate, TruncHour
+from django.test import Client
+from django.utils import timezone
+
+from fleet.ingest.keys import create_ingest_key
+from fleet.ingest.uploads import INLINE_MAX_BYTES
+from fleet.models import (
+    AlertDelivery,
+    AlertRule,
+    DailyCodeStat,
+    DailyDeviceCodeStat,
+    HourlyCodeStat,
+    HourlyDeviceCodeStat,
+    ImportRecord,
+    Occurrence,
+)
+from fleet.tasks import aggregate_occurrences, run_pipeline, send_alert_emails
+from tests.factories import DeviceFactory
+from tests.services import (
+    REPO,
+    CeleryWorker,
+    RedisServer,
+    broker,
+    database_url_for_subprocess,
+    wait_until,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+CANCELLED = 0x8024000B
+
+
+class Workers:
+    """Start Celery workers on one broker as a test needs them; stop whatever is left after."""
+
+    def __init__(self, redis: RedisServer, folder: Path, env: dict[str, str]) -> None:
+        self.redis = redis
+        self.folder = folder
+        self.env = env
+        self.started: list[CeleryWorker] = []
+
+    def start(self, **env: str) -> CeleryWorker:
+        log = self.folder / f"worker-{len(self.started) + 1}.log"
+        worker = CeleryWorker(self.redis.url, log, env={**self.env, **env})
+        self.started.append(worker)
+        worker.start()
+        return worker
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {w.logfile.name}\n{w.log()}" for w in self.started)
+
+    def stop_all(self) -> None:
+        for worker in self.started:
+            worker.stop()
+
+
+@pytest.fixture
+def workers(redis_server: RedisServer, tmp_path: Path) -> Iterator[Workers]:
+    pool = Workers(redis_server, tmp_path, env={})
+    try:
+        with broker(redis_server.url):
+            yield pool
+    finally:
+        pool.stop_all()
+
+
+def expected_aggregates() -> dict[str, set[tuple]]:
+    """Every aggregate table's rows as they must be, from one GROUP BY over the raw rows."""
+    occurrences = Occurrence.objects.annotate(
+        hour_bucket=TruncHour("occurred_at"), day_bucket=TruncDate("occurred_at")
+    )
+
+    def grouped(*keys: str, devices: bool) -> set[tuple]:
+        counts = {"n": Count("id")} | ({"d": Count("device_id", distinct=True)} if devices else {})
+        rows = occurrences.values(*keys).annotate(**counts).order_by()
+        return {tuple(row[k] for k in (*keys, "n", *(["d"] if devices else []))) for row in rows}
+
+    return {
+        "hourly_device": grouped("device_id", "code", "hour_bucket", devices=False),
+        "hourly_code": grouped("tenant_id", "code", "hour_bucket", devices=True),
+        "daily_device": grouped("device_id", "code", "day_bucket", devices=False),
+        "daily_code": grouped("tenant_id", "code", "day_bucket", devices=True),
+    }
+
+
+def stored_aggregates() -> dict[str, set[tuple]]:
+    def rows(model, *fields: str) -> set[tuple]:
+        return set(model.objects.values_list(*fields))
+
+    return {
+        "hourly_device": rows(HourlyDeviceCodeStat, "device_id", "code", "hour", "occurrences"),
+        "hourly_code": rows(HourlyCodeStat, "tenant_id", "code", "hour", "occurrences", "devices"),
+        "daily_device": rows(DailyDeviceCodeStat, "device_id", "code", "day", "occurrences"),
+        "daily_code": rows(DailyCodeStat, "tenant_id", "code", "day", "occurrences", "devices"),
+    }
+
+
+def wait_until_aggregated(workers: Workers, timeout: float = 60) -> None:
+    wait_until(
+        lambda: not Occurrence.objects.filter(aggregated=False).exists(),
+        timeout,
+        f"every occurrence to be aggregated; worker logs:\n{workers.logs()}",
+    )
+
+
+def api_batch(start: int, count: int, when: datetime) -> list[dict]:
+    return [
+        {
+            "device": {"hostname": f"API-{n % 25:03d}"},
+            "code": "0x8024000B" if n % 3 else "0x80070005",
+            "occurred_at": (when + timedelta(minutes=n % 180)).isoformat(),
+            "event_id": f"evt-{n}",
+        }
+        for n in range(start, start + count)
+    ]
+
+
+def report_csv(path: Path, rows: int, pad_to: int = 0) -> Path:
+    """A ConfigMgr-style export; `pad_to` widens a free-text column until the file is that big."""
+    padding = "x" * max(0, pad_to // max(rows, 1))
+    lines = ["MachineName,LastEnforcementTime,ErrorCode,Notes"]
+    lines += [
+        f"CSV-{n % 30:03d},2026-11-20 {n % 24:02d}:{n % 60:02d}:00,0x8024{n % 16:04X},{n}{padding}"
+        for n in range(rows)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def upload(client: Client, tenant, path: Path):
+    data = {
+        "tenant": tenant.pk,
+        "format": "auto",
+        "file": SimpleUploadedFile(path.name, path.read_bytes(), content_type="text/csv"),
+    }
+    return client.post("/imports/new/", data)
+
+
+def test_redis_down_ingest_is_stored_and_aggregates_catch_up_when_it_returns(
+    tenant, operator, redis_server, workers, tmp_path
+):
+    workers.start()
+    _key, secret = create_ingest_key(tenant, "agents")
+    api = Client()
+    web = Client()
+    web.force_login(operator)
+    small = report_csv(tmp_path / "small.csv", 40)
+    large = report_csv(tmp_path / "large.csv", 600, pad_to=INLINE_MAX_BYTES + 64 * 1024)
+    assert large.stat().st_size > INLINE_MAX_BYTES  # would go to a worker with Redis up
+
+    redis_server.stop()
+
+    when = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+    for start in (0, 300, 600):
+        response = api.post(
+            "/api/v1/occurrences",
+            data=json.dumps(api_batch(start, 300, when)),
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+        assert response.status_code == 202, response.content
+        assert response.json()["accepted"] == 300
+    records = []
+    for path in (small, large):
+        response = upload(web, tenant, path)
+        assert response.status_code == 302, response.content
+        page = web.get(response["Location"])
+        assert page.status_code == 200
+        records.append(ImportRecord.objects.get(file_name=path.name))
+    # With no broker the upload is imported in the request: the operator's page shows it done.
+    for record, rows in zip(records, (40, 600), strict=True):
+        assert (record.status, record.created, record.rejected_count) == ("done", rows, 0)
+    assert Occurrence.objects.filter(tenant=tenant).count() == 900 + 640
+    assert Occurrence.objects.filter(aggregated=True).count() == 0
+
+    redis_server.start()  # same port, empty: nothing was queued while it was down
+    with broker(redis_server.url):  # a fresh producer, as a restarted beat would have
+        run_pipeline.apply_async()
+
+    wait_until_aggregated(workers)
+    assert stored_aggregates() == expected_aggregates()
+    assert sum(n for *_, n in expected_aggregates()["hourly_device"]) == 1540
+
+
+def test_worker_killed_mid_aggregation_counts_every_row_exactly_once(tenant, workers):
+    devices = [DeviceFactory(tenant=tenant) for _ in range(40)]
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    total = 8_000
+    Occurrence.objects.bulk_create(
+        (
+            Occurrence(
+                tenant=tenant,
+                device=devices[n % 40],
+                code=CANCELLED + (n % 7),
+                occurred_at=start + timedelta(minutes=17 * n % (60 * 24 * 3)),
+                source="fault",
+                dedupe_key=f"fault-{n}",
+            )
+            for n in range(total)
+        ),
+        batch_size=2000,
+    )
+    first = workers.start()
+
+    # Small chunks: the run commits chunk after chunk, so there is a middle to kill it in.
+    aggregate_occurrences.apply_async(kwargs={"chunk_size": 20})
+    deadline = time.monotonic() + 60
+    while not Occurrence.objects.filter(aggregated=True).exists():
+        assert time.monotonic() < deadline, f"no chunk committed; log:\n{first.log()}"
+        time.sleep(0.02)
+    first.kill()
+
+    done_before_kill = Occurrence.objects.filter(aggregated=True).count()
+    assert 0 < done_before_kill < total, "the kill did not land mid-run"
+    assert stored_aggregates() != expected_aggregates()  # half-done, visibly
+
+    workers.start()
+    run_pipeline.apply_async()  # the next beat round
+
+    wait_until_aggregated(workers)
+    assert stored_aggregates() == expected_aggregates()
+    assert sum(n for *_, n in stored_aggregates()["hourly_device"]) == total
+
+
+def test_smtp_down_alert_is_kept_retried_and_sent_once(tenant, smtp_server, workers):
+    rule = AlertRule.objects.create(
+        name="Cancelled storm",
+        tenant=tenant,
+        code=CANCELLED,
+        metric=AlertRule.Metric.OCCURRENCES,
+        threshold=3,
+        window_hours=1,
+        recipients="noc@example.test",
+        cooldown_minutes=60,
+    )
+    device = DeviceFactory(tenant=tenant)
+    now = timezone.now()
+    Occurrence.objects.bulk_create(
+        Occurrence(
+            tenant=tenant,
+            device=device,
+            code=CANCELLED,
+            occurred_at=now - timedelta(minutes=n),
+            source="fault",
+            dedupe_key=f"smtp-{n}",
+        )
+        for n in range(1, 6)
+    )
+    smtp_server.stop()  # the port stays reserved for the restart
+    workers.start(
+        SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_server.port), SMTP_TIMEOUT="5",
+        SITE_URL="https://fleet.example.test",
+    )  # fmt: skip
+
+    run_pipeline.apply_async()
+    wait_until(
+        lambda: AlertDelivery.objects.filter(attempts__gte=1, state="pending").exists(),
+        60,
+        f"a failed send attempt; worker logs:\n{workers.logs()}",
+    )
+    delivery = AlertDelivery.objects.get()
+    assert delivery.last_error and delivery.sent_at is None
+    assert delivery.next_attempt_at > now  # backed off, not dropped
+
+    smtp_server.start()
+    # The back-off (a minute for a first failure) elapses; beat's next email round runs.
+    AlertDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    send_alert_emails.apply_async()
+
+    [email] = smtp_server.wait_for(1, timeout=60)
+    assert email.recipients == ["noc@example.test"]
+    assert "0x8024000B" in email.subject
+    wait_until(lambda: AlertDelivery.objects.get().state == "sent", 30, "the send to be recorded")
+
+    # Further rounds, pipeline and email alike, send nothing more.
+    emails_before = succeeded(workers, "fleet.tasks.send_alert_emails")
+    rounds_before = succeeded(workers, "fleet.tasks.run_pipeline")
+    run_pipeline.apply_async()
+    send_alert_emails.apply_async()
+    send_alert_emails.apply_async()
+    wait_until(
+        lambda: (
+            succeeded(workers, "fleet.tasks.send_alert_emails") >= emails_before + 2
+            and succeeded(workers, "fleet.tasks.run_pipeline") >= rounds_before + 1
+        ),
+        60,
+        f"the further rounds to finish; worker logs:\n{workers.logs()}",
+    )
+    assert len(smtp_server.messages()) == 1
+    assert AlertDelivery.objects.count() == 1
+    assert rule.firings.count() == 1
+
+
+def succeeded(workers: Workers, task: str) -> int:
+    """How many runs of `task` the workers have logged as finished."""
+    return sum(
+        1 for line in workers.logs().splitlines() if f"Task {task}[" in line and "succeeded" in line
+    )
+
+
+# Runs `manage.py import_report` once both processes are up, so the two imports truly overlap:
+# each process loads Django, says it is ready, and waits for the test's "go".
+IMPORT_AFTER_GO = """
+import sys, time, django
+from pathlib import Path
+django.setup()
+from django.core.management import call_command
+ready, go, args = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3:]
+ready.touch()
+while not go.exists():
+    time.sleep(0.005)
+call_command("import_report", *args)
+"""
+
+
+def test_the_same_file_imported_twice_at_once_is_stored_once(tenant, tmp_path):
+    path = report_csv(tmp_path / "twice.csv", 11_000)  # three batches of BATCH_ROWS
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_subprocess(),
+        "DJANGO_SETTINGS_MODULE": "fleet.settings",
+    }
+    arguments = [str(path), "--tenant", tenant.slug, "--json"]
+    go = tmp_path / "go"
+    readies = [tmp_path / f"ready-{n}" for n in range(2)]
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", IMPORT_AFTER_GO, str(ready), str(go), *arguments],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for ready in readies
+    ]
+    try:
+        wait_until(lambda: all(r.exists() for r in readies), 60, "both importers to start")
+        go.touch()
+        outputs = [run.communicate(timeout=120) for run in runs]
+    finally:
+        for run in runs:
+            if run.poll() is None:
+                run.kill()
+    for run, (_out, err) in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, err.decode()
+    summaries = sorted((json.loads(out) for out, _err in outputs), key=lambda s: s["created"])
+
+    assert Occurrence.objects.filter(tenant=tenant).count() == 11_000
+    assert [s["created"] for s in summaries] == [0, 11_000]
+    assert [s["duplicates"] for s in summaries] == [11_000, 0]
+    later, first = summaries
+    assert later["already_imported_as"] == first["import_id"]
+    assert first["already_imported_as"] is None
