@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 CHUNK = 1024 * 1024
+# A quoted field running over more lines than this is taken for a quote left open: it would
+# otherwise swallow the rows below it without a word.
+MAX_ROW_LINES = 100
 DELIMITERS = (",", ";", "\t", "|")
 # What SQL tools, Excel and PowerShell write for "no value".
 NULL_LITERALS = frozenset({"", "null", "(null)", "n/a", "#n/a", "na", "#error", "none", "-"})
@@ -129,7 +132,8 @@ class RowReader:
         if self._lines is None:
             self.close()
             raise UnreadableFile("the file has no header row")
-        self._csv = csv.reader(self._lines, delimiter=self.delimiter)
+        self._at_end = False
+        self._csv = csv.reader(self._watch_end(self._lines), delimiter=self.delimiter)
         try:
             header = next(self._csv)
         except csv.Error as exc:
@@ -143,6 +147,11 @@ class RowReader:
                 f"(read {header[:3]!r} with delimiter {self.delimiter!r})"
             )
         return self
+
+    def _watch_end(self, lines: Iterator[str]) -> Iterator[str]:
+        yield from lines
+        # Only a row still inside a quoted field asks for a line past the last one.
+        self._at_end = True
 
     def __exit__(self, *exc_info) -> None:
         self.close()
@@ -175,7 +184,19 @@ class RowReader:
                 start = self._csv.line_num + 1
                 continue
             line = start + offset
+            span = self._csv.line_num - start + 1
             start = self._csv.line_num + 1
+            if self._at_end:
+                unclosed = f"a quote opened on line {line} is not closed before the end of the file"
+                yield line, None, f"{unclosed}; the {span} lines from there were not imported"
+                return
+            if span > MAX_ROW_LINES:
+                last = line + span - 1
+                yield line, None, (
+                    f"a quoted field runs over {span} lines ({line} to {last}): "
+                    "is a quote not closed? Those lines were not imported"
+                )  # fmt: skip
+                continue
             if not fields or not any(cell.strip() for cell in fields):
                 continue  # blank lines and Excel's trailing ",,,," rows carry no data
             if len(fields) == 1 and _ROWS_AFFECTED.match(fields[0].strip()):
