@@ -7,11 +7,11 @@ with `ON CONFLICT DO NOTHING`, so two imports creating the same device at once b
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import connection
-from django.db.models import Q
 from django.utils import timezone
 
 from fleet.models import Device, Tenant
@@ -51,22 +51,10 @@ def resolve_devices(
     """
     if not refs:
         return {}, 0
-    keys = list(refs)
-    intune_ids = {ref.intune_id for ref in refs.values() if ref.intune_id}
-    entra_ids = {ref.entra_id for ref in refs.values() if ref.entra_id}
-    match = Q(name_key__in=keys)
-    if intune_ids:
-        match |= Q(intune_device_id__in=intune_ids)
-    if entra_ids:
-        match |= Q(entra_device_id__in=entra_ids)
     by_key: dict[str, tuple[int, datetime | None]] = {}
     by_intune: dict[str, tuple[int, datetime | None]] = {}
     by_entra: dict[str, tuple[int, datetime | None]] = {}
-    for pk, key, intune, entra, last_seen in (
-        Device.objects.filter(tenant=tenant)
-        .filter(match)
-        .values_list("pk", "name_key", "intune_device_id", "entra_device_id", "last_seen_at")
-    ):
+    for pk, key, intune, entra, last_seen in _matching_devices(tenant.pk, refs):
         by_key[key] = (pk, last_seen)
         if intune:
             by_intune.setdefault(intune, (pk, last_seen))
@@ -106,6 +94,48 @@ def resolve_devices(
                 )
             )
     return resolved, created
+
+
+def _matching_devices(tenant_id: int, refs: dict[str, DeviceRef]) -> list[tuple]:
+    """(id, name_key, intune id, entra id, last_seen_at) of devices matching any ref, in one query.
+
+    Each identifier goes as one array parameter (a JSON text on SQLite) rather than hundreds of
+    placeholders, and each is looked up through its own index, joined by UNION.
+    """
+    columns = ["id", "name_key", "intune_device_id", "entra_device_id", "last_seen_at"]
+    quote = connection.ops.quote_name
+    table = quote(Device._meta.db_table)
+    lookups = [("name_key", sorted(refs))]
+    for column, values in (
+        ("intune_device_id", {ref.intune_id for ref in refs.values() if ref.intune_id}),
+        ("entra_device_id", {ref.entra_id for ref in refs.values() if ref.entra_id}),
+    ):
+        if values:
+            lookups.append((column, sorted(values)))
+    postgres = connection.vendor == "postgresql"
+    selects = []
+    params: list = []
+    for column, values in lookups:
+        if postgres:
+            match, value = f"{quote(column)} = ANY(%s)", values
+        else:
+            match = f"{quote(column)} IN (SELECT value FROM json_each(%s))"
+            value = json.dumps(values)
+        selects.append(
+            f"SELECT {', '.join(quote(c) for c in columns)} FROM {table} "
+            f"WHERE {quote('tenant_id')} = %s AND {match}"
+        )
+        params += [tenant_id, value]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ".join(selects), params)
+        rows = cursor.fetchall()
+    if postgres:
+        return rows
+    # Raw SQLite hands back naive UTC datetimes; the ORM would have made them aware.
+    return [
+        (pk, key, intune, entra, when.replace(tzinfo=UTC) if when and not when.tzinfo else when)
+        for pk, key, intune, entra, when in rows
+    ]
 
 
 def raise_last_seen(newer: dict[int, datetime]) -> None:

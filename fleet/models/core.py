@@ -38,11 +38,13 @@ def device_name_key(name: str) -> str:
     name = name.strip().rstrip(".").lower()
     if not name:
         return ""
-    try:
-        ipaddress.ip_address(name)
-        return name
-    except ValueError:
-        pass
+    # Only digits-and-dots or a colon can be an IP address; skip the costly parse otherwise.
+    if ":" in name or name.replace(".", "").isdigit():
+        try:
+            ipaddress.ip_address(name)
+            return name
+        except ValueError:
+            pass
     if "\\" in name:  # DOMAIN\HOST as some scripts write it
         name = name.rsplit("\\", 1)[1]
     return name.split(".", 1)[0]
