@@ -1,20 +1,27 @@
 """Roll raw occurrences into the hourly and daily aggregates, incrementally and set-based.
 
-Each run claims a chunk of not-yet-aggregated occurrences and, in one transaction, upserts their
-counts with `INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE` and marks them aggregated.
+Each run claims a chunk of pending occurrences and, in one transaction, adds them to every
+aggregate with `INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE` and marks them aggregated.
 The chunk is read and marked from one snapshot (SQLite's write transaction; REPEATABLE READ on
 PostgreSQL), so a row that commits concurrently is either counted and marked, or left for the
 next run: never lost, never counted twice. A worker killed mid-run rolls the whole chunk back.
-`rebuild_all()` empties the aggregates and recounts every occurrence through the same path, so a
-rebuild and any sequence of incremental runs give the same numbers.
+
+Distinct devices are kept additive: a chunk adds to a (tenant, code, bucket) only the devices
+that had no per-device row in that bucket before it, which one index probe per row answers. A run
+therefore costs in proportion to its own rows, never to the size of the table or of a bucket.
+
+`rebuild_all()` recounts everything in one set-based pass over the raw rows (the same snapshot
+rules), except the days before the retention horizon, whose raw rows may be gone: their
+aggregates are kept. A rebuild and any sequence of incremental runs give the same numbers.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import connection, transaction
 
@@ -24,6 +31,7 @@ from fleet.models import (
     HourlyCodeStat,
     HourlyDeviceCodeStat,
     Occurrence,
+    RetentionHorizon,
 )
 
 # Every table this module fills, emptied by a rebuild.
@@ -60,6 +68,22 @@ def day_sql(column: str) -> str:
     return f"date({column})"
 
 
+@dataclass(frozen=True)
+class _Grain:
+    """One time grain: its per-device table, its per-code table, and their bucket column."""
+
+    device_model: type
+    code_model: type
+    column: str
+    bucket_sql: Callable[[str], str]
+
+
+_GRAINS = (
+    _Grain(HourlyDeviceCodeStat, HourlyCodeStat, "hour", hour_sql),
+    _Grain(DailyDeviceCodeStat, DailyCodeStat, "day", day_sql),
+)
+
+
 @contextlib.contextmanager
 def _exclusive() -> Iterator[None]:
     """Serialise aggregation runs. SQLite serialises writers itself."""
@@ -75,97 +99,70 @@ def _exclusive() -> Iterator[None]:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [_LOCK_KEY])
 
 
-def _rollup_chunk(cursor, low: int, high: int) -> None:
-    """Add the pending occurrences with ids in [low, high] to every aggregate table."""
-    occ = _table(Occurrence)
-    dev_stat = _table(HourlyDeviceCodeStat)
-    code_stat = _table(HourlyCodeStat)
-    daily_stat = _table(DailyDeviceCodeStat)
-    daily_code_stat = _table(DailyCodeStat)
-    pending = f"{occ}.aggregated = %s AND {occ}.id BETWEEN %s AND %s"
-    params = [False, low, high]
-    hour = hour_sql(f"{occ}.occurred_at")
-    day = day_sql(f"{occ}.occurred_at")
+def _one_snapshot(cursor, outermost: bool) -> None:
+    """Read and mark from one snapshot. Inside a caller's transaction (tests) the snapshot is
+    already the caller's to choose; SQLite's write transaction is one snapshot already."""
+    if connection.vendor == "postgresql" and outermost:
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
-    cursor.execute(
-        f"""
-        INSERT INTO {dev_stat} (tenant_id, device_id, code, hour, occurrences)
-        SELECT tenant_id, device_id, code, {hour}, COUNT(*)
-        FROM {occ} WHERE {pending}
-        GROUP BY tenant_id, device_id, code, {hour}
-        ON CONFLICT (device_id, code, hour)
-        DO UPDATE SET occurrences = {dev_stat}.occurrences + excluded.occurrences
-        """,
-        params,
-    )
-    cursor.execute(
-        f"""
-        INSERT INTO {daily_stat} (tenant_id, device_id, code, day, occurrences)
-        SELECT tenant_id, device_id, code, {day}, COUNT(*)
-        FROM {occ} WHERE {pending}
-        GROUP BY tenant_id, device_id, code, {day}
-        ON CONFLICT (device_id, code, day)
-        DO UPDATE SET occurrences = {daily_stat}.occurrences + excluded.occurrences
-        """,
-        params,
-    )
-    # Distinct devices are not additive, so the (tenant, code, hour) and (tenant, code, day)
-    # buckets this chunk touched are recomputed whole from the per-device rows just upserted:
-    # one statement each, exact counts.
-    cursor.execute(
-        f"""
-        INSERT INTO {code_stat} (tenant_id, code, hour, occurrences, devices)
-        SELECT d.tenant_id, d.code, d.hour, SUM(d.occurrences), COUNT(*)
-        FROM {dev_stat} d
-        JOIN (
-            SELECT DISTINCT tenant_id, code, {hour} AS hour FROM {occ} WHERE {pending}
-        ) touched
-          ON d.tenant_id = touched.tenant_id AND d.code = touched.code AND d.hour = touched.hour
-        WHERE 1 = 1
-        GROUP BY d.tenant_id, d.code, d.hour
-        ON CONFLICT (tenant_id, code, hour)
-        DO UPDATE SET occurrences = excluded.occurrences, devices = excluded.devices
-        """,
-        params,
-    )
-    cursor.execute(
-        f"""
-        INSERT INTO {daily_code_stat} (tenant_id, code, day, occurrences, devices)
-        SELECT d.tenant_id, d.code, d.day, SUM(d.occurrences), COUNT(*)
-        FROM {daily_stat} d
-        JOIN (
-            SELECT DISTINCT tenant_id, code, {day} AS day FROM {occ} WHERE {pending}
-        ) touched
-          ON d.tenant_id = touched.tenant_id AND d.code = touched.code AND d.day = touched.day
-        WHERE 1 = 1
-        GROUP BY d.tenant_id, d.code, d.day
-        ON CONFLICT (tenant_id, code, day)
-        DO UPDATE SET occurrences = excluded.occurrences, devices = excluded.devices
-        """,
-        params,
-    )
+
+def _add_occurrences(cursor, where: str, params: Sequence) -> None:
+    """Add the occurrences `o` matching `where` to every aggregate table."""
+    occ = _table(Occurrence)
+    for grain in _GRAINS:
+        device_stat, code_stat = _table(grain.device_model), _table(grain.code_model)
+        column, bucket = grain.column, grain.bucket_sql("o.occurred_at")
+        # Per code first, while the per-device rows still show which devices are new to a
+        # bucket: those, and only those, raise its distinct-device count.
+        cursor.execute(
+            f"""
+            INSERT INTO {code_stat} (tenant_id, code, {column}, occurrences, devices)
+            SELECT o.tenant_id, o.code, {bucket}, COUNT(*),
+                   COUNT(DISTINCT CASE WHEN d.id IS NULL THEN o.device_id END)
+            FROM {occ} o
+            LEFT JOIN {device_stat} d
+              ON d.device_id = o.device_id AND d.code = o.code AND d.{column} = {bucket}
+            WHERE {where}
+            GROUP BY o.tenant_id, o.code, {bucket}
+            ON CONFLICT (tenant_id, code, {column}) DO UPDATE
+            SET occurrences = {code_stat}.occurrences + excluded.occurrences,
+                devices = {code_stat}.devices + excluded.devices
+            """,
+            params,
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO {device_stat} (tenant_id, device_id, code, {column}, occurrences)
+            SELECT o.tenant_id, o.device_id, o.code, {bucket}, COUNT(*)
+            FROM {occ} o WHERE {where}
+            GROUP BY o.tenant_id, o.device_id, o.code, {bucket}
+            ON CONFLICT (device_id, code, {column}) DO UPDATE
+            SET occurrences = {device_stat}.occurrences + excluded.occurrences
+            """,
+            params,
+        )
 
 
 def aggregate_chunk(chunk_size: int = DEFAULT_CHUNK) -> int:
     """Aggregate at most `chunk_size` pending occurrences; return how many were counted."""
     occ = _table(Occurrence)
-    # Inside a caller's transaction (tests) the snapshot is already the caller's to choose.
     outermost = not connection.in_atomic_block
     with _exclusive(), transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and outermost:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        _one_snapshot(cursor, outermost)
+        # `aggregated = false` written out, not bound: SQLite only uses the partial index of
+        # pending rows when the query states its condition literally.
         cursor.execute(
             f"SELECT MIN(id), MAX(id), COUNT(*) FROM (SELECT id FROM {occ} "
-            f"WHERE aggregated = %s ORDER BY id LIMIT %s) AS chunk",
-            [False, chunk_size],
+            f"WHERE NOT aggregated ORDER BY id LIMIT %s) AS chunk",
+            [chunk_size],
         )
         low, high, count = cursor.fetchone()
         if not count:
             return 0
-        _rollup_chunk(cursor, low, high)
+        _add_occurrences(cursor, "NOT o.aggregated AND o.id BETWEEN %s AND %s", [low, high])
         cursor.execute(
-            f"UPDATE {occ} SET aggregated = %s WHERE aggregated = %s AND id BETWEEN %s AND %s",
-            [True, False, low, high],
+            f"UPDATE {occ} SET aggregated = %s WHERE NOT aggregated AND id BETWEEN %s AND %s",
+            [True, low, high],
         )
         if cursor.rowcount != count:
             # Same snapshot for read and mark: a mismatch means the isolation promise broke.
@@ -188,13 +185,79 @@ def aggregate_pending(chunk_size: int = DEFAULT_CHUNK) -> AggregationResult:
     return result
 
 
-def rebuild_all(chunk_size: int = DEFAULT_CHUNK) -> AggregationResult:
-    """Empty every aggregate, mark every occurrence pending, and aggregate them all again."""
+def retention_horizon() -> datetime | None:
+    """The instant before which raw occurrences may have been pruned, if any ever were."""
+    return RetentionHorizon.objects.values_list("pruned_before", flat=True).first()
+
+
+def rebuild_all() -> AggregationResult:
+    """Recount every aggregate from the raw occurrences in one set-based pass; days before the
+    retention horizon keep their aggregates (their raw rows may be gone) plus any pending row."""
+    occ = _table(Occurrence)
+    outermost = not connection.in_atomic_block
+    # One transaction: readers see the old numbers until it commits, never a mix.
     with _exclusive(), transaction.atomic(), connection.cursor() as cursor:
-        # One transaction: readers see the old numbers until the reset commits, never a mix.
-        for model in STAT_MODELS:
-            cursor.execute(f"DELETE FROM {_table(model)}")
-        cursor.execute(
-            f"UPDATE {_table(Occurrence)} SET aggregated = %s WHERE aggregated = %s", [False, True]
-        )
-    return aggregate_pending(chunk_size)
+        _one_snapshot(cursor, outermost)
+        horizon = retention_horizon()
+        at = [connection.ops.adapt_datetimefield_value(horizon)] if horizon else []
+        since = "o.occurred_at >= %s" if horizon else "1 = 1"
+        for grain in _GRAINS:
+            column = grain.column
+            kept = f" WHERE {column} >= %s" if horizon else ""
+            bound = [_bucket_value(grain, horizon)] if horizon else []
+            device_stat, code_stat = _table(grain.device_model), _table(grain.code_model)
+            cursor.execute(f"DELETE FROM {code_stat}{kept}", bound)
+            cursor.execute(f"DELETE FROM {device_stat}{kept}", bound)
+            bucket = grain.bucket_sql("o.occurred_at")
+            cursor.execute(
+                f"""
+                INSERT INTO {device_stat} (tenant_id, device_id, code, {column}, occurrences)
+                SELECT o.tenant_id, o.device_id, o.code, {bucket}, COUNT(*)
+                FROM {occ} o WHERE {since}
+                GROUP BY o.tenant_id, o.device_id, o.code, {bucket}
+                """,
+                at,
+            )
+            # The per-device rows were just written whole, so each bucket's distinct devices
+            # is simply how many rows it has.
+            cursor.execute(
+                f"""
+                INSERT INTO {code_stat} (tenant_id, code, {column}, occurrences, devices)
+                SELECT tenant_id, code, {column}, SUM(occurrences), COUNT(*)
+                FROM {device_stat}{kept}
+                GROUP BY tenant_id, code, {column}
+                """,
+                bound,
+            )
+        recounted = _occurrences_since(cursor, horizon)
+        late = 0
+        if horizon:
+            # Pending rows older than the horizon join the kept aggregates like any chunk.
+            cursor.execute(
+                f"SELECT COUNT(*) FROM {occ} WHERE NOT aggregated AND occurred_at < %s", at
+            )
+            late = cursor.fetchone()[0]
+            if late:
+                _add_occurrences(cursor, "NOT o.aggregated AND o.occurred_at < %s", at)
+        # Only rows that were pending need a write; on PostgreSQL that write is the costly part.
+        cursor.execute(f"UPDATE {occ} SET aggregated = %s WHERE NOT aggregated", [True])
+        marked = cursor.rowcount
+    log.info("rebuilt aggregates from %d occurrences (%d were pending)", recounted + late, marked)
+    return AggregationResult(occurrences=recounted + late, chunks=1)
+
+
+def _bucket_value(grain: _Grain, horizon: datetime):
+    """The horizon as the grain's bucket column stores it (the horizon is a UTC midnight)."""
+    if grain.column == "day":
+        return connection.ops.adapt_datefield_value(horizon.date())
+    return connection.ops.adapt_datetimefield_value(horizon)
+
+
+def _occurrences_since(cursor, horizon: datetime | None) -> int:
+    """Occurrences counted in the daily aggregates from the horizon on (all, without one)."""
+    day = connection.ops.adapt_datefield_value(horizon.date()) if horizon else None
+    where, params = (" WHERE day >= %s", [day]) if horizon else ("", [])
+    cursor.execute(
+        f"SELECT COALESCE(SUM(occurrences), 0) FROM {_table(DailyCodeStat)}{where}", params
+    )
+    return cursor.fetchone()[0]

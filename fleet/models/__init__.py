@@ -8,6 +8,7 @@ from fleet.models.stats import (
     DailyDeviceCodeStat,
     HourlyCodeStat,
     HourlyDeviceCodeStat,
+    RetentionHorizon,
 )
 from fleet.models.triage import TriageEvent, TriageFlag, TriageRule
 
@@ -24,6 +25,7 @@ __all__ = [
     "ImportRecord",
     "IngestKey",
     "Occurrence",
+    "RetentionHorizon",
     "Tenant",
     "TriageEvent",
     "TriageFlag",

@@ -81,3 +81,14 @@ class DailyCodeStat(models.Model):
             models.Index(fields=["tenant", "day"], name="daily_code_tenant_day_idx"),
             models.Index(fields=["code", "day"], name="daily_code_code_day_idx"),
         ]
+
+
+class RetentionHorizon(models.Model):
+    """How far back raw occurrences may have been pruned (one row, written by retention).
+
+    Aggregates before `pruned_before` are the only record of those days, so a rebuild keeps
+    them instead of recounting from the raw rows that are left.
+    """
+
+    pruned_before = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)

@@ -188,7 +188,7 @@ def test_rebuild_gives_the_same_numbers_as_incremental_runs_on_a_generated_datas
     incremental = _stat_rows()
 
     out = StringIO()
-    call_command("rebuild_aggregates", chunk_size=97, stdout=out)
+    call_command("rebuild_aggregates", stdout=out)
     rebuilt = _stat_rows()
 
     assert incremental == rebuilt
@@ -204,7 +204,7 @@ def test_rebuild_replaces_numbers_that_drifted(tenant):
     HourlyCodeStat.objects.update(occurrences=99, devices=7)  # e.g. a bad manual fix
     DailyCodeStat.objects.update(occurrences=99, devices=7)
 
-    assert rebuild_all(chunk_size=1).occurrences == 2
+    assert rebuild_all().occurrences == 2
 
     stat = HourlyCodeStat.objects.get()
     assert (stat.occurrences, stat.devices) == (2, 1)
@@ -247,3 +247,45 @@ def test_rows_committed_while_aggregation_runs_are_counted_exactly_once():
     assert set(HourlyCodeStat.objects.values_list("devices", flat=True)) == {5}
     assert sum(DailyCodeStat.objects.values_list("occurrences", flat=True)) == batches * per_batch
     assert set(DailyCodeStat.objects.values_list("devices", flat=True)) == {5}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_committed_while_a_rebuild_runs_are_counted_exactly_once():
+    tenant = TenantFactory(slug="acme")
+    devices = [DeviceFactory(tenant=tenant) for _ in range(5)]
+    emit(devices[0], 0x80070005, [at(h) for h in range(24)])
+    aggregate_pending()
+    batches, per_batch = 30, 20
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def ingest() -> None:
+        try:
+            for batch in range(batches):
+                with transaction.atomic():
+                    for n in range(per_batch):
+                        emit(devices[n % 5], 0x8024000B, [at(batch % 24, n)])
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            done.set()
+            connection.close()
+
+    writer = threading.Thread(target=ingest)
+    writer.start()
+    rebuilds = 0
+    while not done.is_set() or not rebuilds:
+        rebuild_all()
+        rebuilds += 1
+    writer.join(30)
+    aggregate_pending()
+    incremental = _stat_rows()
+    rebuild_all()
+
+    assert errors == []
+    total = 24 + batches * per_batch
+    assert sum(HourlyCodeStat.objects.values_list("occurrences", flat=True)) == total
+    assert sum(DailyCodeStat.objects.values_list("occurrences", flat=True)) == total
+    assert HourlyCodeStat.objects.get(code=0x8024000B, hour=at(5)).devices == 5
+    assert _stat_rows() == incremental
+    assert not Occurrence.objects.filter(aggregated=False).exists()

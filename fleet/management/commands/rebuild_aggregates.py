@@ -2,30 +2,23 @@
 
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from fleet.aggregate import DEFAULT_CHUNK, STAT_MODELS, rebuild_all
+from fleet.aggregate import STAT_MODELS, rebuild_all
 
 
 class Command(BaseCommand):
     help = (
-        "Empty the hourly and daily aggregates, mark every occurrence pending and aggregate them "
-        "again in chunks. Gives the same numbers as the incremental runs."
+        "Recount the hourly and daily aggregates from the raw occurrences in one transaction "
+        "(days before the retention horizon keep theirs). Gives the same numbers as the "
+        "incremental runs."
     )
 
-    def add_arguments(self, parser) -> None:
-        parser.add_argument(
-            "--chunk-size", type=int, default=DEFAULT_CHUNK, help="Occurrences per transaction."
-        )
-
-    def handle(self, *args, chunk_size: int, **options) -> None:
-        if chunk_size < 1:
-            raise CommandError("--chunk-size must be at least 1")
+    def handle(self, *args, **options) -> None:
         started = time.perf_counter()
-        result = rebuild_all(chunk_size)
+        result = rebuild_all()
         seconds = time.perf_counter() - started
         rows = ", ".join(f"{m._meta.db_table} {m.objects.count()}" for m in STAT_MODELS)
         self.stdout.write(
-            f"rebuilt aggregates from {result.occurrences} occurrences in {result.chunks} chunks "
-            f"({seconds:.1f} s): {rows}"
+            f"rebuilt aggregates from {result.occurrences} occurrences ({seconds:.1f} s): {rows}"
         )
