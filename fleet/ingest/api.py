@@ -174,6 +174,8 @@ def _validate(item: object, context: _BatchContext) -> _Item:
         occurred_at = datetime.fromisoformat(raw_time.strip())
     except ValueError:
         raise ItemError("occurred_at", f"{raw_time[:60]!r} is not an ISO 8601 time") from None
+    if not 1 < occurred_at.year < 9999:  # so that converting to UTC cannot overflow
+        raise ItemError("occurred_at", f"{raw_time[:60]!r} is out of range")
     if occurred_at.tzinfo is None:
         raise ItemError("occurred_at", "occurred_at needs a time zone, e.g. Z or +02:00")
     if occurred_at - context.now > FUTURE_SLACK:

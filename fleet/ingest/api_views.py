@@ -42,6 +42,8 @@ def post_occurrences(request: HttpRequest) -> JsonResponse:
         items = json.loads(body)
     except (UnicodeDecodeError, ValueError) as exc:
         return _error(400, f"body is not valid JSON: {exc}")
+    except RecursionError:
+        return _error(400, "body is not valid JSON: nested too deeply")
     if not isinstance(items, list):
         return _error(400, "body must be a JSON list of occurrences")
     if len(items) > settings.INGEST_MAX_BATCH:

@@ -113,5 +113,8 @@ def parse_datetime(text: str, *, day_first: bool = False) -> datetime:
     if zone and zone[0] in "+-":
         digits = zone[1:].replace(":", "")
         offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-        value -= offset if zone[0] == "+" else -offset
+        try:
+            value -= offset if zone[0] == "+" else -offset
+        except OverflowError:
+            raise DateError(f"{raw!r} is out of range") from None
     return value

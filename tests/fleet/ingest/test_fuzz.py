@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from fleet.ingest import dates
 from fleet.ingest.importer import ImportFailed, import_file
 from fleet.models import ImportRecord, Occurrence
 
@@ -184,3 +185,28 @@ def test_file_truncated_mid_row_rejects_the_last_row(run):
     record = run(data[:-12])
     assert record.status == ImportRecord.Status.DONE
     assert record.created == 1 and [r["line"] for r in record.rejected] == [3]
+
+
+DATE_ALPHABET = "0123456789-/.:T Z+AMPamp"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(alphabet=DATE_ALPHABET, max_size=32), st.text(max_size=40)))
+@example("0001-01-01T00:00:00+01:00")
+@example("9999-12-31T23:59:59-01:00")
+@example("99999999999999999999")
+@example("1e400")
+def test_date_parser_returns_a_utc_time_or_a_date_error(text):
+    try:
+        value = dates.parse_datetime(text, day_first=False)
+    except dates.DateError as exc:
+        assert str(exc)
+        return
+    assert value.utcoffset().total_seconds() == 0
+
+
+def test_a_time_at_the_edge_of_the_calendar_is_a_rejected_row_not_a_crash(run):
+    record = run(_export("PC-1,0001-01-01T00:00:00+01:00,0x1", GOOD.format(n=2, m=2)).encode())
+    assert record.status == ImportRecord.Status.DONE
+    assert record.created == 1 and [r["line"] for r in record.rejected] == [2]
+    assert "out of range" in record.rejected[0]["reason"]
