@@ -15,10 +15,12 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db.models import Count
 from django.db.models.functions import TruncDate, TruncHour
 from django.test import Client
@@ -379,3 +381,9 @@ def test_the_same_file_imported_twice_at_once_is_stored_once(tenant, tmp_path):
     later, first = summaries
     assert later["already_imported_as"] == first["import_id"]
     assert first["already_imported_as"] is None
+
+    # A third run, later, says the same in plain text.
+    out = StringIO()
+    call_command("import_report", str(path), "--tenant", tenant.slug, stdout=out)
+    assert f"same file as import {first['import_id']} (already imported)" in out.getvalue()
+    assert Occurrence.objects.filter(tenant=tenant).count() == 11_000

@@ -65,6 +65,10 @@ class Command(BaseCommand):
             f"  rejected         {summary.rejected_count}\n"
             f"  devices          {summary.devices} ({summary.devices_created} new)"
         )
+        if summary.already_imported_as:
+            self.stdout.write(
+                f"  same file as import {summary.already_imported_as} (already imported)"
+            )
         for code, count in data["by_code"].items():
             self.stdout.write(f"  {code}  {count}")
         for reject in summary.rejected[:50]:
