@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from celery.schedules import crontab
 from kombu import Exchange, Queue
 
 from fleet.env import (
@@ -202,6 +203,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fleet.tasks.send_alert_emails",
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    # Raw occurrences past RAW_RETENTION_DAYS, once a day in a quiet hour (no-op at 0).
+    "prune-occurrences": {
+        "task": "fleet.tasks.prune_occurrences",
+        "schedule": crontab(hour=3, minute=17),
+        "options": {"expires": 3600},
     },
 }
 

@@ -52,6 +52,14 @@ def send_alert_emails() -> dict[str, int]:
     return {"sent": result.sent, "failed": result.failed}
 
 
+@shared_task(name="fleet.tasks.prune_occurrences", acks_late=True)
+def prune_occurrences() -> int:
+    """Delete aggregated raw occurrences past RAW_RETENTION_DAYS (nothing at 0). Idempotent."""
+    from fleet.retention import prune_occurrences as prune
+
+    return prune().deleted
+
+
 def _queue_alert_emails() -> bool:
     try:
         send_alert_emails.apply_async(expires=300, retry=False)
