@@ -115,7 +115,7 @@ class _BatchContext:
 
     now: datetime
     name_keys: dict[str, str] = field(default_factory=dict)
-    codes: dict[tuple[type, str | int], ParsedCode] = field(default_factory=dict)
+    codes: dict[str | int, ParsedCode] = field(default_factory=dict)
 
     def name_key(self, hostname: str) -> str:
         key = self.name_keys.get(hostname)
@@ -124,10 +124,9 @@ class _BatchContext:
         return key
 
     def code(self, raw: str | int) -> ParsedCode:
-        cache_key = (type(raw), raw)
-        code = self.codes.get(cache_key)
+        code = self.codes.get(raw)  # "12345678" and 12345678 stay apart: a str never equals an int
         if code is None:
-            code = self.codes[cache_key] = parse_code(raw)  # CodeError is not cached
+            code = self.codes[raw] = parse_code(raw)  # a CodeError is raised again next time
         return code
 
 

@@ -1,6 +1,7 @@
 """POST /api/v1/occurrences: authentication, limits, validation, idempotent storage."""
 
 import json
+import threading
 
 import pytest
 from django.db import connection
@@ -203,3 +204,87 @@ def test_stored_rows_are_exactly_the_accepted_items(tenant, key):
     stored = set(Occurrence.objects.filter(tenant=tenant).values_list("dedupe_key", flat=True))
     assert body["accepted"] == len(stored) == 5
     assert stored == {f"{1000 + n}@PC-{n:04d}" for n in range(1, 6)}
+
+
+def test_same_digits_as_string_and_as_integer_are_different_codes(tenant, key):
+    # Eight bare digits are hex, an integer is a value: the per-batch parse cache must not mix them.
+    batch = [item(1, code="12345678"), item(2, code=12345678), item(3, code="12345678")]
+    body = post(batch, key).json()
+
+    assert body["accepted"] == 3
+    codes = dict(Occurrence.objects.values_list("device__name_key", "code"))
+    assert codes == {"pc-0001": 0x12345678, "pc-0002": 12345678, "pc-0003": 0x12345678}
+
+
+def test_a_bad_code_repeated_is_rejected_every_time(key):
+    body = post([item(1, code="0xZZ"), item(2), item(3, code="0xZZ")], key).json()
+
+    assert (body["accepted"], body["rejected"]) == (1, 2)
+    assert [e["index"] for e in body["errors"]] == [0, 2]
+
+
+def test_device_names_match_case_insensitively_and_fqdn_to_short_name(tenant, key):
+    known = Device.objects.create(tenant=tenant, hostname="PC-0007", name_key="pc-0007")
+    batch = [
+        item(1, device="pc-0007"),
+        item(2, device="PC-0007.contoso.local"),
+        item(3, device={"hostname": "CONTOSO\\PC-0007"}),
+        item(4, device="PC-0008.acme.local"),
+        item(5, device="pc-0008"),
+    ]
+    assert post(batch, key).json()["accepted"] == 5
+
+    by_device: dict[int, set[str]] = {}
+    for device_id, dedupe_key in Occurrence.objects.values_list("device_id", "dedupe_key"):
+        by_device.setdefault(device_id, set()).add(dedupe_key)
+    assert by_device[known.pk] == {"1001@PC-0001", "1002@PC-0002", "1003@PC-0003"}
+    assert Device.objects.filter(tenant=tenant).count() == 2
+
+
+def test_a_renamed_device_is_found_by_its_entra_or_intune_id(tenant, key):
+    by_entra = Device.objects.create(
+        tenant=tenant, hostname="OLD-1", name_key="old-1", entra_device_id="entra-aa"
+    )
+    by_intune = Device.objects.create(
+        tenant=tenant, hostname="OLD-2", name_key="old-2", intune_device_id="intune-bb"
+    )
+    batch = [
+        item(1, device={"hostname": "NEW-1", "entra_device_id": "entra-aa"}),
+        item(2, device={"hostname": "NEW-2", "intune_device_id": "intune-bb"}),
+    ]
+    assert post(batch, key).json()["accepted"] == 2
+
+    stored = dict(Occurrence.objects.values_list("dedupe_key", "device_id"))
+    assert stored == {"1001@PC-0001": by_entra.pk, "1002@PC-0002": by_intune.pk}
+    assert Device.objects.filter(tenant=tenant).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_posts_wait_for_each_other_and_store_everything_once(tenant, key):
+    # On SQLite one writer at a time: the others must wait for the lock, never answer 500.
+    batches = [[item(n + 100 * b) for n in range(1, 60)] for b in range(4)]
+    batches += batches[:2]  # two retries racing their originals
+    answers, errors = [], []
+    start = threading.Barrier(len(batches))
+
+    def send(batch) -> None:
+        try:
+            start.wait()
+            response = post(batch, key, client=Client(raise_request_exception=True))
+            answers.append((response.status_code, response.json()))
+        except Exception as exc:  # noqa: BLE001 - reported by the assert below
+            errors.append(exc)
+        finally:
+            connection.close()  # each thread has its own connection
+
+    threads = [threading.Thread(target=send, args=(batch,)) for batch in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+
+    assert errors == []
+    assert [status for status, _ in answers] == [202] * len(batches)
+    assert sum(body["accepted"] for _, body in answers) == 4 * 59
+    assert sum(body["duplicates"] for _, body in answers) == 2 * 59
+    assert Occurrence.objects.filter(tenant=tenant).count() == 4 * 59
