@@ -42,7 +42,7 @@ def test_short_load_run_loses_nothing_and_leaks_nothing():
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "FAIL" not in output
-    assert output.count("\nok   ") == 6, output
+    assert output.count("\nok   ") == 7, output
     assert "0 unexpected (0 5xx, 0 connection errors)" in output
 
 
