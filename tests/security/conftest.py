@@ -34,3 +34,10 @@ def dead_broker(tmp_path):
 
     with broker(RedisServer(tmp_path).url):
         yield
+
+
+@pytest.fixture
+def hostile_fleet(db):
+    from tests.security.hostile import hostile_fleet as make
+
+    return make()

@@ -1,0 +1,65 @@
+"""A fleet whose every name is markup, for the escaping tests (fixture in conftest.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.test import Client
+from django.utils import timezone
+
+from codes.models import RunbookNote
+from fleet.aggregate import aggregate_pending
+from fleet.models import Device, ImportRecord, Occurrence, Tenant, TriageFlag
+from tests.dashboards.fleet_data import CANCELLED, catalog, occurrences
+from tests.factories import UserFactory
+
+SCRIPT = "<script>alert(1)</script>"
+ATTRIBUTE = '"><img src=x onerror=alert(1)>'
+HOSTILE = f"{SCRIPT}{ATTRIBUTE}"
+# What must never reach a page unescaped.
+RAW = ("<script>alert(1)", "<img src=x onerror")
+ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+def hostile_fleet() -> dict:
+    """A tenant, device, update, import, flag, note and user all named with markup."""
+    catalog()
+    tenant = Tenant.objects.create(slug="evil", name=f"Tenant {HOSTILE}")
+    user = UserFactory(username="olga")
+    tenant.operators.add(user)
+    device = Device.objects.create(tenant=tenant, hostname=f"PC-{HOSTILE}")
+    now = timezone.now()
+    Occurrence.objects.bulk_create(
+        occurrences(device, CANCELLED, now - timedelta(hours=3), 6, update_title=HOSTILE, kb=SCRIPT)
+    )
+    aggregate_pending()
+    flag = TriageFlag.objects.create(
+        tenant=tenant, code=CANCELLED, occurrences=6, devices=1, last_seen_at=now
+    )
+    record = ImportRecord.objects.create(
+        tenant=tenant,
+        user=user,
+        file_name=f"{HOSTILE}.csv",
+        status=ImportRecord.Status.DONE,
+        format="configmgr",
+        rejected=[{"line": 2, "reason": f"ErrorCode {HOSTILE!r} is not a code"}],
+        rejected_count=1,
+        error=HOSTILE,
+    )
+    RunbookNote.objects.create(code=CANCELLED, author=user, body=HOSTILE)
+    client = Client()
+    client.force_login(user)
+    return {"client": client, "device": device, "flag": flag, "record": record}
+
+
+def pages(fleet: dict) -> list[str]:
+    return [
+        "/?range=7d",
+        "/tenants/evil/?range=7d",
+        f"/devices/{fleet['device'].pk}/?range=7d",
+        "/codes/0x8024000B/?range=7d",
+        "/triage/",
+        f"/triage/{fleet['flag'].pk}/",
+        "/imports/",
+        f"/imports/{fleet['record'].pk}/",
+    ]
