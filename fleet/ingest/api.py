@@ -89,17 +89,22 @@ def ingest_batch(tenant: Tenant, items: list) -> BatchResult:
             ref.intune_id = ref.intune_id or item.ref.intune_id
             ref.entra_id = ref.entra_id or item.ref.entra_id
         ref.seen(item.occurrence.occurred_at)
-    unique: dict[tuple[str, str], NewOccurrence] = {}
+    unique: dict[tuple[str, str], _Item] = {}
+    for item in valid:
+        key = (item.occurrence.source, item.occurrence.dedupe_key)
+        if key in unique:
+            result.duplicates += 1
+        else:
+            unique[key] = item
+    # On SQLite the write lock is held from here to the commit: only what needs the database
+    # runs inside, so the other worker can validate its batch meanwhile.
     with transaction.atomic():
         mapping, _created = resolve_devices(tenant, refs)
-        for item in valid:
-            key = (item.occurrence.source, item.occurrence.dedupe_key)
-            if key in unique:
-                result.duplicates += 1
-                continue
+        rows: list[NewOccurrence] = []
+        for item in unique.values():
             item.occurrence.device_id = mapping[item.device_key]
-            unique[key] = item.occurrence
-        inserted = insert_occurrences(tenant.pk, list(unique.values()))
+            rows.append(item.occurrence)
+        inserted = insert_occurrences(tenant.pk, rows)
     result.accepted = len(inserted)
     result.duplicates += len(unique) - len(inserted)
     return result
