@@ -41,6 +41,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -329,6 +330,18 @@ class Recorder:
         with self.lock:
             self.problems[kind] += 1
             self.examples.setdefault(kind, example)
+
+
+def guarded(target: Callable[..., None], recorder: Recorder) -> Callable[..., None]:
+    """A client thread that dies stops counting; that must fail the run, not shrink it."""
+
+    def run(*args) -> None:
+        try:
+            target(*args)
+        except Exception:  # noqa: BLE001 - any crash of the harness itself is a failed run
+            recorder.problem(f"{target.__name__} crashed", traceback.format_exc()[-300:])
+
+    return run
 
 
 # -- ingest clients --------------------------------------------------------------------------
@@ -834,7 +847,7 @@ def run(args: argparse.Namespace, stack: Stack, database_url: str) -> int:
     deadline = time.monotonic() + args.duration
     threads = [
         threading.Thread(
-            target=ingest_client,
+            target=guarded(ingest_client, recorder),
             args=(
                 n,
                 port,
@@ -849,7 +862,7 @@ def run(args: argparse.Namespace, stack: Stack, database_url: str) -> int:
         for n in range(args.ingest_clients)
     ] + [
         threading.Thread(
-            target=operator_session,
+            target=guarded(operator_session, recorder),
             args=(
                 n,
                 port,
