@@ -202,29 +202,44 @@ def rebuild_all() -> AggregationResult:
         at = [connection.ops.adapt_datetimefield_value(horizon)] if horizon else []
         since = "o.occurred_at >= %s" if horizon else "1 = 1"
         for grain in _GRAINS:
-            column = grain.column
-            kept = f" WHERE {column} >= %s" if horizon else ""
-            bound = [_bucket_value(grain, horizon)] if horizon else []
-            device_stat, code_stat = _table(grain.device_model), _table(grain.code_model)
-            cursor.execute(f"DELETE FROM {code_stat}{kept}", bound)
-            cursor.execute(f"DELETE FROM {device_stat}{kept}", bound)
-            bucket = grain.bucket_sql("o.occurred_at")
-            cursor.execute(
-                f"""
-                INSERT INTO {device_stat} (tenant_id, device_id, code, {column}, occurrences)
-                SELECT o.tenant_id, o.device_id, o.code, {bucket}, COUNT(*)
-                FROM {occ} o WHERE {since}
-                GROUP BY o.tenant_id, o.device_id, o.code, {bucket}
-                """,
-                at,
-            )
+            kept, bound = _from_horizon(grain, horizon)
+            cursor.execute(f"DELETE FROM {_table(grain.code_model)}{kept}", bound)
+            cursor.execute(f"DELETE FROM {_table(grain.device_model)}{kept}", bound)
+        hourly = _GRAINS[0]
+        # Per device: hours from the raw rows, then days from the hours (a day is whole hours,
+        # and there are never more hourly rows than raw ones). Grouped in the order of the
+        # unique key, so its index is appended to rather than written at random.
+        hour, hourly_device = hour_sql("o.occurred_at"), _table(HourlyDeviceCodeStat)
+        cursor.execute(
+            f"""
+            INSERT INTO {hourly_device} (tenant_id, device_id, code, hour, occurrences)
+            SELECT o.tenant_id, o.device_id, o.code, {hour}, COUNT(*)
+            FROM {occ} o WHERE {since}
+            GROUP BY o.device_id, o.code, {hour}, o.tenant_id
+            """,
+            at,
+        )
+        kept, bound = _from_horizon(hourly, horizon)
+        day = day_sql("hour")
+        cursor.execute(
+            f"""
+            INSERT INTO {_table(DailyDeviceCodeStat)} (tenant_id, device_id, code, day, occurrences)
+            SELECT tenant_id, device_id, code, {day}, SUM(occurrences)
+            FROM {hourly_device}{kept}
+            GROUP BY device_id, code, {day}, tenant_id
+            """,
+            bound,
+        )
+        for grain in _GRAINS:
             # The per-device rows were just written whole, so each bucket's distinct devices
             # is simply how many rows it has.
+            column, code_stat = grain.column, _table(grain.code_model)
+            kept, bound = _from_horizon(grain, horizon)
             cursor.execute(
                 f"""
                 INSERT INTO {code_stat} (tenant_id, code, {column}, occurrences, devices)
                 SELECT tenant_id, code, {column}, SUM(occurrences), COUNT(*)
-                FROM {device_stat}{kept}
+                FROM {_table(grain.device_model)}{kept}
                 GROUP BY tenant_id, code, {column}
                 """,
                 bound,
@@ -246,11 +261,16 @@ def rebuild_all() -> AggregationResult:
     return AggregationResult(occurrences=recounted + late, chunks=1)
 
 
-def _bucket_value(grain: _Grain, horizon: datetime):
-    """The horizon as the grain's bucket column stores it (the horizon is a UTC midnight)."""
+def _from_horizon(grain: _Grain, horizon: datetime | None) -> tuple[str, list]:
+    """A WHERE clause and its parameter selecting the grain's buckets from the horizon on (all
+    of them without one). The horizon is a UTC midnight, so no bucket straddles it."""
+    if not horizon:
+        return "", []
     if grain.column == "day":
-        return connection.ops.adapt_datefield_value(horizon.date())
-    return connection.ops.adapt_datetimefield_value(horizon)
+        value = connection.ops.adapt_datefield_value(horizon.date())
+    else:
+        value = connection.ops.adapt_datetimefield_value(horizon)
+    return f" WHERE {grain.column} >= %s", [value]
 
 
 def _occurrences_since(cursor, horizon: datetime | None) -> int:

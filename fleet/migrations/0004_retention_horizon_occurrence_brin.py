@@ -1,10 +1,12 @@
-"""Retention: the horizon a rebuild must respect, and a BRIN index on occurrence times.
+"""Retention and scale: the horizon a rebuild must respect, a BRIN index on occurrence times,
+and aggregate foreign keys without a database check or index of their own (see stats.py).
 
 The BRIN index exists on PostgreSQL only (SQLite has no BRIN). Occurrences arrive roughly in
 time order, so per-range min/max summaries of `occurred_at` let retention find the old rows
 from an index of a few hundred kilobytes; docs/postgresql.md has the EXPLAIN that justifies it.
 """
 
+import django.db.models.deletion
 from django.db import migrations, models
 
 BRIN = "occ_occurred_at_brin"
@@ -17,6 +19,16 @@ def create_brin(apps, schema_editor):
     schema_editor.execute(
         f"CREATE INDEX IF NOT EXISTS {BRIN} ON {schema_editor.quote_name(table)} "
         "USING brin (occurred_at) WITH (pages_per_range = 32)"
+    )
+
+
+def derived_key(to: str) -> models.ForeignKey:
+    return models.ForeignKey(
+        db_constraint=False,
+        db_index=False,
+        on_delete=django.db.models.deletion.CASCADE,
+        related_name="+",
+        to=to,
     )
 
 
@@ -43,4 +55,22 @@ class Migration(migrations.Migration):
             ],
         ),
         migrations.RunPython(create_brin, drop_brin),
+        migrations.AlterField(
+            model_name="dailycodestat", name="tenant", field=derived_key("fleet.tenant")
+        ),
+        migrations.AlterField(
+            model_name="dailydevicecodestat", name="device", field=derived_key("fleet.device")
+        ),
+        migrations.AlterField(
+            model_name="dailydevicecodestat", name="tenant", field=derived_key("fleet.tenant")
+        ),
+        migrations.AlterField(
+            model_name="hourlycodestat", name="tenant", field=derived_key("fleet.tenant")
+        ),
+        migrations.AlterField(
+            model_name="hourlydevicecodestat", name="device", field=derived_key("fleet.device")
+        ),
+        migrations.AlterField(
+            model_name="hourlydevicecodestat", name="tenant", field=derived_key("fleet.tenant")
+        ),
     ]

@@ -2,11 +2,20 @@
 
 from django.db import models
 
+# Aggregate rows are derived from occurrences, whose own foreign keys already guarantee that the
+# tenant and device exist; a second database check per aggregate row only slows every
+# aggregation run and rebuild (it was ~40% of a PostgreSQL rebuild). Deleting a tenant or device
+# still deletes its aggregates: Django's CASCADE does it. No index of its own either: each
+# table's unique key or first composite index already starts with the column.
+DERIVED_KEY = {"db_constraint": False, "db_index": False}
+
 
 class HourlyCodeStat(models.Model):
     """Occurrences and distinct devices per (tenant, code, hour)."""
 
-    tenant = models.ForeignKey("fleet.Tenant", on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(
+        "fleet.Tenant", on_delete=models.CASCADE, related_name="+", **DERIVED_KEY
+    )
     code = models.PositiveBigIntegerField()
     hour = models.DateTimeField()
     occurrences = models.PositiveIntegerField(default=0)
@@ -25,8 +34,12 @@ class HourlyCodeStat(models.Model):
 class HourlyDeviceCodeStat(models.Model):
     """Occurrences per (tenant, code, device, hour); the source of exact distinct-device counts."""
 
-    tenant = models.ForeignKey("fleet.Tenant", on_delete=models.CASCADE, related_name="+")
-    device = models.ForeignKey("fleet.Device", on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(
+        "fleet.Tenant", on_delete=models.CASCADE, related_name="+", **DERIVED_KEY
+    )
+    device = models.ForeignKey(
+        "fleet.Device", on_delete=models.CASCADE, related_name="+", **DERIVED_KEY
+    )
     code = models.PositiveBigIntegerField()
     hour = models.DateTimeField()
     occurrences = models.PositiveIntegerField(default=0)
@@ -46,8 +59,12 @@ class HourlyDeviceCodeStat(models.Model):
 class DailyDeviceCodeStat(models.Model):
     """Occurrences per (tenant, code, device, UTC day): a device's history without raw rows."""
 
-    tenant = models.ForeignKey("fleet.Tenant", on_delete=models.CASCADE, related_name="+")
-    device = models.ForeignKey("fleet.Device", on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(
+        "fleet.Tenant", on_delete=models.CASCADE, related_name="+", **DERIVED_KEY
+    )
+    device = models.ForeignKey(
+        "fleet.Device", on_delete=models.CASCADE, related_name="+", **DERIVED_KEY
+    )
     code = models.PositiveBigIntegerField()
     day = models.DateField()
     occurrences = models.PositiveIntegerField(default=0)
@@ -67,7 +84,9 @@ class DailyDeviceCodeStat(models.Model):
 class DailyCodeStat(models.Model):
     """Occurrences and distinct devices per (tenant, code, UTC day): long ranges read this."""
 
-    tenant = models.ForeignKey("fleet.Tenant", on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey(
+        "fleet.Tenant", on_delete=models.CASCADE, related_name="+", **DERIVED_KEY
+    )
     code = models.PositiveBigIntegerField()
     day = models.DateField()
     occurrences = models.PositiveIntegerField(default=0)
