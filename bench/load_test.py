@@ -35,6 +35,7 @@ import random
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -782,6 +783,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
+    # SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so the stack below is still stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     workdir = Path(tempfile.mkdtemp(prefix="fleet-load-"))
     drop_database: Callable[[], None] | None = None
     if database_label(args.database_url) == "postgresql":
@@ -846,7 +849,9 @@ def run(args: argparse.Namespace, stack: Stack, database_url: str) -> int:
     foreign_devices: dict[str, list[int]] = {}
     deadline = time.monotonic() + args.duration
     threads = [
+        # Daemons: Ctrl-C stops the run (and the stack, in `main`) without waiting for them.
         threading.Thread(
+            daemon=True,
             target=guarded(ingest_client, recorder),
             args=(
                 n,
@@ -862,6 +867,7 @@ def run(args: argparse.Namespace, stack: Stack, database_url: str) -> int:
         for n in range(args.ingest_clients)
     ] + [
         threading.Thread(
+            daemon=True,
             target=guarded(operator_session, recorder),
             args=(
                 n,
