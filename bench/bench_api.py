@@ -16,6 +16,10 @@ Baseline, same run: the same rows, already decoded, inserted with the database's
 path (executemany on SQLite, COPY on PostgreSQL), one transaction per 1,000 rows as the API
 commits. That is the ceiling of the storage the API writes to, so the ratio says how much HTTP,
 authentication, validation, device resolution and dedupe cost on top of the write itself.
+
+Rates and latencies follow whatever else the machine runs. Server CPU per batch (gunicorn
+workers plus PostgreSQL's server processes, read from /proc) beside the baseline's CPU per
+1,000 rows does not, so it is the figure to compare before and after a change.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ sys.path.insert(0, str(REPO))
 BATCH = 1000
 DEVICES = 5000
 NEW_DEVICES_PER_BATCH = 20
+WARMUP_POSTS = 4
 RETRY_EVERY = 10  # one post in this many re-sends the client's previous batch
 MARKER = "@@BATCH@@"  # replaced by the zero-padded batch number: same length, no re-encoding
 CODES = ["0x8024000B", "0x80070005", "0x800F0922", "-2145124341", 2149842955, "0x80240022",
@@ -121,7 +126,7 @@ def run_client(address: str, key: str, seconds: float, clients: int) -> None:
 
     # Warm both workers (imports, database connections) before the clock starts.
     warmup = 0
-    for _ in range(4):
+    for _ in range(WARMUP_POSTS):
         with lock:
             number = next(counter)
         warmup += post(batch_body(template, number))[2]["accepted"]
@@ -199,6 +204,43 @@ def healthz(port: int) -> bool:
     return ok
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of `pids` so far, from /proc (Linux)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def children(parent: int) -> list[int]:
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                pids.append(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+def database_backends() -> list[int]:
+    """PostgreSQL server processes serving this database, other than this one's."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        return [pid for (pid,) in cursor.fetchall()]
+
+
 def setup_django(database_url: str) -> str:
     """Point Django at a fresh throwaway database (tables from the models); return its URL."""
     os.environ["DATABASE_URL"] = database_url
@@ -247,8 +289,12 @@ def create_fleet() -> str:
     return key
 
 
-def baseline(batches: int) -> tuple[float, list[float]]:
-    """Bare insert of `batches` batches of the same rows, decoded beforehand; (rows/s, times)."""
+def baseline(batches: int) -> tuple[float, list[float], float]:
+    """Bare insert of `batches` batches of the same rows, decoded beforehand.
+
+    Returns rows/s, the sorted times per batch, and CPU seconds per 1,000 rows (this process
+    plus, on PostgreSQL, its server process).
+    """
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -281,6 +327,12 @@ def baseline(batches: int) -> tuple[float, list[float]]:
     columns = ("tenant_id, device_id, code, code_extension, occurred_at, source, dedupe_key, "
                "update_title, kb, message, extra, received_at, aggregated")  # fmt: skip
     times = []
+    backend = []
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = [cursor.fetchone()[0]]
+    cpu_before = time.process_time() + cpu_seconds(backend)
     for rows in prepared:
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
@@ -298,7 +350,8 @@ def baseline(batches: int) -> tuple[float, list[float]]:
                       stamp) for t, d, code, when, key, title, message in rows],
                 )  # fmt: skip
         times.append(time.perf_counter() - started)
-    return BATCH * batches / sum(times), sorted(times)
+    cpu = time.process_time() + cpu_seconds(backend) - cpu_before
+    return BATCH * batches / sum(times), sorted(times), cpu / batches
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -340,6 +393,9 @@ def main() -> None:
         )  # fmt: skip
         try:
             wait_for(lambda: healthz(web_port), 60, "gunicorn")
+            time.sleep(2)  # both workers done booting, so their CPU below is request work
+            workers = children(web.pid)
+            workers_cpu = cpu_seconds(workers)
             print(f"posting batches of {BATCH:,} for {args.seconds:g} s from {args.clients} "
                   f"client connections ({connection.vendor}) …", flush=True)  # fmt: skip
             client = subprocess.run(
@@ -347,6 +403,8 @@ def main() -> None:
                  str(args.clients), "--client", f"127.0.0.1:{web_port} {key}"],
                 capture_output=True, text=True, check=False, cwd=REPO,
             )  # fmt: skip
+            # Server CPU for every post (warm-up included): workers, plus database backends.
+            server_cpu = cpu_seconds(workers) - workers_cpu + cpu_seconds(database_backends())
         finally:
             web.terminate()
             web.wait(30)
@@ -370,7 +428,8 @@ def main() -> None:
             raise SystemExit("the database does not hold exactly what the API accepted")
         if not latencies:
             raise SystemExit("no post completed")
-        base_rate, base_times = baseline(batches=min(50, max(10, len(latencies))))
+        base_rate, base_times, base_cpu = baseline(batches=min(50, max(10, len(latencies))))
+        cpu_per_batch = server_cpu / (run["posts"] + WARMUP_POSTS)
         print(f"baseline: {base_rate:,.0f} rows/s, "
               f"{percentile(base_times, 0.5) * 1000:.1f} ms per 1,000 rows")  # fmt: skip
         label = f"bare {'COPY' if connection.vendor == 'postgresql' else 'executemany'}"
@@ -382,6 +441,10 @@ def main() -> None:
                    percentile(base_times, 0.5) * 1000, label + " of 1,000 rows, p50"),
             Figure("p99 batch latency", percentile(latencies, 0.99) * 1000, "ms",
                    percentile(base_times, 0.99) * 1000, label + " of 1,000 rows, p99"),
+            Figure("server CPU per batch", cpu_per_batch * 1000, "ms", base_cpu * 1000,
+                   label + " CPU per 1,000 rows",
+                   note="gunicorn workers + database server processes, per post of 1,000; "
+                        "steadier than rates on a shared machine"),
         ]  # fmt: skip
         parameters = {"seconds": args.seconds, "clients": args.clients, "batch": BATCH,
                       "devices": DEVICES, "posts": run["posts"], "accepted": run["accepted"],
