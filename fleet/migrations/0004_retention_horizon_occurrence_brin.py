@@ -1,5 +1,6 @@
 """Retention and scale: the horizon a rebuild must respect, a BRIN index on occurrence times,
-and aggregate foreign keys without a database check or index of their own (see stats.py).
+aggregate foreign keys without a database check or index of their own (see stats.py), and no
+single-column tenant/device index on occurrences (composite indexes lead with those columns).
 
 The BRIN index exists on PostgreSQL only (SQLite has no BRIN). Occurrences arrive roughly in
 time order, so per-range min/max summaries of `occurred_at` let retention find the old rows
@@ -55,6 +56,26 @@ class Migration(migrations.Migration):
             ],
         ),
         migrations.RunPython(create_brin, drop_brin),
+        migrations.AlterField(
+            model_name="occurrence",
+            name="tenant",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="occurrences",
+                to="fleet.tenant",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="occurrence",
+            name="device",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="occurrences",
+                to="fleet.device",
+            ),
+        ),
         migrations.AlterField(
             model_name="dailycodestat", name="tenant", field=derived_key("fleet.tenant")
         ),

@@ -89,8 +89,14 @@ class Occurrence(models.Model):
     except for the `aggregated` flag the aggregation sets when it has counted the row."""
 
     id = models.BigAutoField(primary_key=True)
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="occurrences")
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="occurrences")
+    # No single-column indexes: (tenant, code, occurred_at) and (device, occurred_at) serve every
+    # lookup by tenant or device (docs/postgresql.md), and each index costs every insert.
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="occurrences", db_index=False
+    )
+    device = models.ForeignKey(
+        Device, on_delete=models.CASCADE, related_name="occurrences", db_index=False
+    )
     code = models.PositiveBigIntegerField(help_text="Unsigned 32-bit value, e.g. 2149859339.")
     code_extension = models.CharField(
         max_length=32, blank=True, help_text="Setup extended code, e.g. C3FD of 0xC1900101_C3FD."
