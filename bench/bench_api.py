@@ -404,7 +404,8 @@ def main() -> None:
                 capture_output=True, text=True, check=False, cwd=REPO,
             )  # fmt: skip
             # Server CPU for every post (warm-up included): workers, plus database backends.
-            server_cpu = cpu_seconds(workers) - workers_cpu + cpu_seconds(database_backends())
+            workers_cpu = cpu_seconds(workers) - workers_cpu
+            database_cpu = cpu_seconds(database_backends())
         finally:
             web.terminate()
             web.wait(30)
@@ -429,7 +430,12 @@ def main() -> None:
         if not latencies:
             raise SystemExit("no post completed")
         base_rate, base_times, base_cpu = baseline(batches=min(50, max(10, len(latencies))))
-        cpu_per_batch = server_cpu / (run["posts"] + WARMUP_POSTS)
+        posts = run["posts"] + WARMUP_POSTS
+        cpu_per_batch = (workers_cpu + database_cpu) / posts
+        split = f"server CPU per batch: {workers_cpu / posts * 1000:.1f} ms in gunicorn workers"
+        if database_cpu:
+            split += f", {database_cpu / posts * 1000:.1f} ms in PostgreSQL"
+        print(split)
         print(f"baseline: {base_rate:,.0f} rows/s, "
               f"{percentile(base_times, 0.5) * 1000:.1f} ms per 1,000 rows")  # fmt: skip
         label = f"bare {'COPY' if connection.vendor == 'postgresql' else 'executemany'}"
