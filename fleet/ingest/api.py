@@ -26,6 +26,8 @@ HOSTNAME = re.compile(r"^[\w][\w.\-\\$]{0,254}$")
 KB = re.compile(r"^(?:KB)?(\d{6,8})$", re.IGNORECASE)
 KB_IN_TITLE = re.compile(r"\bKB\s?(\d{6,8})\b", re.IGNORECASE)
 MAX_TEXT = {"update_title": 500, "message": 4000}
+# JSON can carry these (as escapes) but the database cannot store them: NUL and lone surrogates.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # Endpoint clocks drift; a time further ahead than this is a bug in the sender.
 FUTURE_SLACK = timedelta(days=1)
 
@@ -143,6 +145,8 @@ def _text(item: dict, name: str, limit: int) -> str:
         raise ItemError(name, "must be a string")
     if len(value) > limit:
         raise ItemError(name, f"is longer than {limit} characters")
+    if UNSTORABLE.search(value):
+        raise ItemError(name, "must not contain NUL or unpaired surrogate characters")
     return value.strip()
 
 
@@ -202,7 +206,9 @@ def _validate(item: object, context: _BatchContext) -> _Item:
     event_id = item.get("event_id")
     if isinstance(event_id, int) and not isinstance(event_id, bool):
         event_id = str(event_id)
-    if event_id is not None and (not isinstance(event_id, str) or len(event_id) > 200):
+    if event_id is not None and (
+        not isinstance(event_id, str) or len(event_id) > 200 or UNSTORABLE.search(event_id)
+    ):
         raise ItemError("event_id", "event_id must be a string of at most 200 characters")
     device_key = context.name_key(hostname)
     if event_id and event_id.strip():

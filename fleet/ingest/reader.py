@@ -201,4 +201,8 @@ class RowReader:
                 continue  # blank lines and Excel's trailing ",,,," rows carry no data
             if len(fields) == 1 and _ROWS_AFFECTED.match(fields[0].strip()):
                 continue  # sqlcmd/SSMS footer
+            if "\x00" in "".join(fields):
+                # Past the first 4 KB checked for binary files; PostgreSQL text cannot hold NUL.
+                yield line, None, "the row holds a NUL byte: is the file corrupt?"
+                continue
             yield line, fields, ""

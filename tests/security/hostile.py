@@ -30,7 +30,9 @@ def hostile_fleet() -> dict:
     device = Device.objects.create(tenant=tenant, hostname=f"PC-{HOSTILE}")
     now = timezone.now()
     Occurrence.objects.bulk_create(
-        occurrences(device, CANCELLED, now - timedelta(hours=3), 6, update_title=HOSTILE, kb=SCRIPT)
+        occurrences(
+            device, CANCELLED, now - timedelta(hours=3), 6, update_title=HOSTILE, kb=SCRIPT[:20]
+        )
     )
     aggregate_pending()
     flag = TriageFlag.objects.create(

@@ -42,6 +42,7 @@ WRONG_VALUES = [
     " ",
     "x" * 100_000,
     "\x00",
+    "\ud800",  # a lone surrogate: JSON allows the escape, UTF-8 cannot store it
     "<script>alert(1)</script>",
     "2026-02-30T10:00:00Z",
     10**30,

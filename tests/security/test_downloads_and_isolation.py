@@ -62,7 +62,7 @@ def formula_fleet(db):
         device = Device.objects.create(tenant=tenant, hostname=text)
         devices.append(device)
         rows += occurrences(
-            device, CANCELLED, now - timedelta(hours=n + 2), 2, update_title=text, kb=text
+            device, CANCELLED, now - timedelta(hours=n + 2), 2, update_title=text, kb=text[:20]
         )
     Occurrence.objects.bulk_create(rows)
     aggregate_pending()

@@ -152,6 +152,7 @@ def test_nul_byte_after_the_first_4_kb_is_a_rejected_row(run):
     )
     assert record.status == ImportRecord.Status.DONE
     assert record.rejected_count == 1 and record.rejected[0]["line"] == 202
+    assert "NUL" in record.rejected[0]["reason"]
 
 
 def test_utf16_without_bom_imports(run):
