@@ -95,7 +95,9 @@ class _ThrottledLogin:
             else:
                 record_success(username)
             raise
-        record_success(username)
+        # No password given: nothing was checked, so nothing is cleared either.
+        if self.user_cache is not None:
+            record_success(username)
         return cleaned
 
 

@@ -59,6 +59,14 @@ def test_success_clears_the_count(staff):
     assert response.status_code == 302
 
 
+def test_a_post_without_a_password_does_not_clear_the_count(staff):
+    fail_times("/login/", staff.username, 4)
+    Client(REMOTE_ADDR="192.0.2.10").post("/login/", {"username": staff.username})
+    fail_times("/login/", staff.username, 1)
+    _client, response = attempt("/login/", staff.username, PASSWORD)
+    assert response.status_code == 429
+
+
 def test_username_is_counted_whatever_its_case_and_address(staff):
     for n, spelling in enumerate(["stella", "STELLA", "Stella ", "sTeLLa", "stella"]):
         fail_times("/login/", spelling, 1, address=f"198.51.100.{n}")
