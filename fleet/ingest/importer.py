@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from codes.decode import CodeError, ParsedCode, parse_code
@@ -30,7 +31,7 @@ from fleet.ingest.devices import DeviceRef, raise_last_seen, resolve_devices
 from fleet.ingest.reader import RowReader, UnreadableFile, inspect_file, is_null
 from fleet.ingest.same_file import one_import_at_a_time
 from fleet.ingest.store import NewOccurrence, insert_occurrences
-from fleet.models import ImportRecord, Tenant, device_name_key
+from fleet.models import ImportRecord, Occurrence, Tenant, device_name_key
 
 log = logging.getLogger(__name__)
 
@@ -184,13 +185,18 @@ def import_file(
 
 
 def run_import(record: ImportRecord, path: Path, *, batch_size: int = BATCH_ROWS) -> ImportSummary:
-    """Run the import `record` describes, keeping the record's status and counts current."""
+    """Run the import `record` describes, keeping the record's status and counts current.
+
+    A record that started before (a worker died, or it failed) is resumed: the rows it stored
+    then are found stored now, and count as created by it, not as duplicates."""
+    # Devices carry no import id: an interrupted attempt's last saved progress says how many.
+    resumed = record.devices_created if record.started_at is not None else None
     record.status = ImportRecord.Status.RUNNING
     record.started_at = timezone.now()
     record.error = ""
     record.save(update_fields=["status", "started_at", "error"])
     try:
-        summary = _run(record, path, batch_size)
+        summary = _run(record, path, batch_size, resumed)
     except (UnreadableFile, FormatError) as exc:
         _fail(record, str(exc))
         raise ImportFailed(str(exc)) from None
@@ -198,6 +204,28 @@ def run_import(record: ImportRecord, path: Path, *, batch_size: int = BATCH_ROWS
         _fail(record, f"import stopped: {exc}")
         raise
     return summary
+
+
+def _count_earlier_attempts(
+    record: ImportRecord, summary: ImportSummary, earlier_devices: int
+) -> None:
+    """Credit this record with the rows its interrupted attempts stored (the index on
+    import_record makes this one short GROUP BY)."""
+    by_code = Counter(
+        dict(
+            Occurrence.objects.filter(import_record_id=record.pk)
+            .values_list("code")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+    )
+    earlier = sum(by_code.values()) - summary.created
+    if earlier <= 0:
+        return
+    summary.created += earlier
+    summary.duplicates = max(0, summary.duplicates - earlier)
+    summary.by_code = by_code
+    summary.devices_created += earlier_devices
 
 
 def _finish(record: ImportRecord, summary: ImportSummary) -> None:
@@ -222,9 +250,11 @@ def _copy_counts(summary: ImportSummary, record: ImportRecord) -> None:
         setattr(record, key, data[key])
 
 
-def _run(record: ImportRecord, path: Path, batch_size: int) -> ImportSummary:
+def _run(
+    record: ImportRecord, path: Path, batch_size: int, resumed: int | None = None
+) -> ImportSummary:
     if not zipfile.is_zipfile(path):
-        return _run_text(record, path, batch_size)
+        return _run_text(record, path, batch_size, resumed=resumed)
     # Intune's console and Graph exports arrive as a ZIP holding one CSV.
     zip_hash = inspect_file(path, text=False).sha256
     with zipfile.ZipFile(path) as archive, tempfile.TemporaryDirectory() as workdir:
@@ -234,11 +264,15 @@ def _run(record: ImportRecord, path: Path, batch_size: int) -> ImportSummary:
         extracted = Path(workdir) / "export.csv"
         with archive.open(members[0]) as source, open(extracted, "wb") as target:
             shutil.copyfileobj(source, target, 1024 * 1024)
-        return _run_text(record, extracted, batch_size, file_hash=zip_hash)
+        return _run_text(record, extracted, batch_size, file_hash=zip_hash, resumed=resumed)
 
 
 def _run_text(
-    record: ImportRecord, path: Path, batch_size: int, file_hash: str = ""
+    record: ImportRecord,
+    path: Path,
+    batch_size: int,
+    file_hash: str = "",
+    resumed: int | None = None,
 ) -> ImportSummary:
     facts = inspect_file(path)
     record.sha256, record.size, record.encoding = (
@@ -249,6 +283,10 @@ def _run_text(
     record.save(update_fields=["sha256", "size", "encoding"])
     # A second import of this file waits here for the first, then finds its rows stored.
     with one_import_at_a_time(record.tenant_id, record.sha256):
+        if ImportRecord.objects.filter(pk=record.pk, status=ImportRecord.Status.DONE).exists():
+            # Another run of this very record (a redelivered task) finished while this waited.
+            record.refresh_from_db()
+            return ImportSummary.from_record(record)
         summary = ImportSummary(encoding=facts.encoding)
         summary.already_imported_as = (
             ImportRecord.objects.filter(
@@ -260,6 +298,8 @@ def _run_text(
             .first()
         )
         _read_rows(record, path, facts.encoding, batch_size, summary)
+        if resumed is not None:
+            _count_earlier_attempts(record, summary, resumed)
         _finish(record, summary)  # inside the lock: the next import of this file sees it done
         return summary
 

@@ -27,7 +27,8 @@ from django.test import Client
 from django.utils import timezone
 
 from fleet.ingest.keys import create_ingest_key
-from fleet.ingest.uploads import INLINE_MAX_BYTES
+from fleet.ingest.tasks import run_import
+from fleet.ingest.uploads import INLINE_MAX_BYTES, start_import
 from fleet.models import (
     AlertDelivery,
     AlertRule,
@@ -259,6 +260,39 @@ def test_worker_killed_mid_aggregation_counts_every_row_exactly_once(tenant, wor
     wait_until_aggregated(workers)
     assert stored_aggregates() == expected_aggregates()
     assert sum(n for *_, n in stored_aggregates()["hourly_device"]) == total
+
+
+def test_worker_killed_mid_import_is_completed_with_exact_counts(tenant, workers, tmp_path):
+    path = report_csv(tmp_path / "big.csv", 12_000)  # three batches of BATCH_ROWS
+    record = ImportRecord.objects.create(
+        tenant=tenant, file_name=path.name, stored_path=str(path), size=path.stat().st_size
+    )
+    first = workers.start()
+    assert start_import(record, inline_max=0) == "queued"
+    deadline = time.monotonic() + 60
+    while not ImportRecord.objects.filter(pk=record.pk, created__gt=0).exists():
+        assert time.monotonic() < deadline, f"no batch committed; log:\n{first.log()}"
+        time.sleep(0.02)
+    first.kill()
+
+    stored_before_kill = Occurrence.objects.filter(tenant=tenant).count()
+    assert 0 < stored_before_kill < 12_000, "the kill did not land mid-import"
+    record.refresh_from_db()
+    assert record.status == ImportRecord.Status.RUNNING
+
+    workers.start()
+    # What the broker does once the unacknowledged message's visibility timeout has passed.
+    run_import.apply_async(args=[record.pk])
+    workers.wait(
+        lambda: ImportRecord.objects.filter(pk=record.pk, status="done").exists(),
+        "the import to be completed",
+    )
+
+    record.refresh_from_db()
+    assert Occurrence.objects.filter(tenant=tenant).count() == 12_000
+    assert (record.rows, record.created, record.duplicates) == (12_000, 12_000, 0)
+    assert sum(record.by_code.values()) == 12_000
+    assert record.devices_created == 30
 
 
 def test_smtp_down_alert_is_kept_retried_and_sent_once(tenant, smtp_server, workers):
