@@ -1,15 +1,16 @@
-"""Benchmark: server time and query count of the overview and a code page on a large fleet.
+"""Benchmark: server time and query count of the overview, tenant, code and device pages.
 
-    python bench/bench_pages.py [--scale 1.0] [--requests 20] [--database-url URL]
+    python bench/bench_pages.py [--scale 1.0] [--requests 20] [--database-url URL] [--quick]
 
-At scale 1 the dataset is equivalent to 5,000,000 occurrences from 20,000 devices of 100 tenants
-over one year. It is built deterministically and directly in the aggregate tables with
+At scale 1 the dataset is equivalent to 10,000,000 occurrences from 50,000 devices of 200
+tenants over one year. It is built deterministically and directly in the aggregate tables with
 set-based SQL (the pages never read raw occurrences), plus the matching devices and, for the
-code page's bounded update-title query, raw rows of the measured code in the measured range.
+code page's bounded update-title query, raw rows of the measured code in the last 7 days.
 
-Each page is requested N times through Django's test Client as a superuser (who sees every
-tenant: the largest scope). Printed beside them, measured in the same run: a trivial page
-(`/healthz`) and a plain SQL SUM over the same aggregates and window. Asserts nothing.
+Each page is requested N times through Django's test Client, for the default range (7 d) and
+90 d, as a superuser (every tenant: the largest scope) and as an operator granted a few
+tenants. Reported through bench/common.py beside baselines measured in the same run: a trivial
+page (`/healthz`) and a plain SQL SUM over the same aggregate and window. Asserts nothing.
 """
 
 from __future__ import annotations
@@ -26,11 +27,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-FULL_OCCURRENCES = 5_000_000
-FULL_DEVICES = 20_000
-TENANTS = 100
+FULL_OCCURRENCES = 10_000_000
+FULL_DEVICES = 50_000
+TENANTS = 200
 HOURS = 365 * 24
 MEASURED_CODE = 0x8024000B
+RANGES = ("7d", "90d")
+# The operator is granted this many tenants (the first ones); the superuser sees all.
+OPERATOR_TENANTS = 3
+TARGET_MS = 300
 # Relative weights of the codes (a long tail, as real fleets have); 0x8024000B leads.
 CODE_WEIGHTS = [
     (0x8024000B, 90),
@@ -120,12 +125,36 @@ def _table(model) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+def _secondary_indexes(cursor, table: str) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of a table's plain indexes: not the primary key, and not those
+    backing a unique constraint (the fill's ON CONFLICT needs it)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        cursor.execute(
+            """
+            SELECT i.relname, pg_get_indexdef(i.oid)
+            FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+            WHERE x.indrelid = %s::regclass AND NOT x.indisprimary AND NOT x.indisunique
+            """,
+            [table],
+        )
+    else:
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+            "AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%%'",
+            [table.strip('"')],
+        )
+    return cursor.fetchall()
+
+
 def build(scale: float, end: datetime) -> dict[str, int]:
-    """Tenants, devices and aggregates equivalent to `scale` x 5,000,000 occurrences."""
+    """Tenants, devices and aggregates equivalent to `scale` x 10,000,000 occurrences."""
     from django.db import connection, transaction
 
     from fleet.aggregate import day_sql
     from fleet.models import (
+        DailyCodeStat,
         DailyDeviceCodeStat,
         Device,
         HourlyCodeStat,
@@ -161,15 +190,25 @@ def build(scale: float, end: datetime) -> dict[str, int]:
     if (min(ids), max(ids), Tenant.objects.order_by("-id").first().id) != (1, devices, TENANTS):
         raise SystemExit("expected a fresh database with ids from 1; run on an empty one")
 
-    hourly_dev, daily_dev, hourly_code = (
+    hourly_dev, daily_dev, hourly_code, daily_code = (
         _table(HourlyDeviceCodeStat),
         _table(DailyDeviceCodeStat),
         _table(HourlyCodeStat),
+        _table(DailyCodeStat),
     )
     with transaction.atomic(), connection.cursor() as cursor:
         if not postgres:
             # A 1 GB page cache keeps the aggregate indexes in memory while they are filled.
             cursor.execute("PRAGMA cache_size = -1000000")
+        # Filling with the plain indexes in place costs several times more than sorting each
+        # once afterwards: drop them now, create them again at the end.
+        dropped = [
+            found
+            for table in (hourly_dev, daily_dev, hourly_code, daily_code)
+            for found in _secondary_indexes(cursor, table)
+        ]
+        for name, _ in dropped:
+            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
         # A 1,000-slot lookup: slot k holds a code, each code as many slots as its weight.
         cursor.execute(
             "CREATE TEMPORARY TABLE bench_code_pick (k INTEGER PRIMARY KEY, code BIGINT)"
@@ -230,7 +269,16 @@ def build(scale: float, end: datetime) -> dict[str, int]:
             FROM {hourly_dev} GROUP BY tenant_id, code, hour
             """
         )
+        cursor.execute(
+            f"""
+            INSERT INTO {daily_code} (tenant_id, code, day, occurrences, devices)
+            SELECT tenant_id, code, day, SUM(occurrences), COUNT(*)
+            FROM {daily_dev} GROUP BY tenant_id, code, day
+            """
+        )
         cursor.execute("DROP TABLE bench_code_pick")
+        for _, create in dropped:
+            cursor.execute(create)
     return {"devices": devices, "rows": rows}
 
 
@@ -298,13 +346,38 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def report(label: str, times: list[float], queries: list[int] | None = None) -> None:
+def page_figures(
+    label: str, times: list[float], queries: list[int], healthz: list[float], sql: list[float]
+):
+    """p50 beside the trivial page, p95 beside plain SQL (judged), and the query count."""
+    from bench.common import Figure
+
     p50, p95 = statistics.median(times) * 1000, percentile(times, 0.95) * 1000
-    counted = ""
-    if queries is not None:
-        spread = sorted(set(queries))
-        counted = f"  queries {spread[0]}" if len(spread) == 1 else f"  queries {spread}"
-    print(f"{label:<44} p50 {p50:8.1f} ms  p95 {p95:8.1f} ms{counted}")
+    spread = sorted(set(queries))
+    return [
+        Figure(
+            f"{label} p50",
+            p50,
+            "ms",
+            statistics.median(healthz) * 1000,
+            "/healthz p50",
+        ),
+        Figure(
+            f"{label} p95",
+            p95,
+            "ms",
+            percentile(sql, 0.95) * 1000,
+            "SQL SUM p95",
+            target=f"p95 < {TARGET_MS} ms",
+            met=p95 < TARGET_MS,
+        ),
+        Figure(
+            f"{label} queries",
+            spread[-1],
+            "queries",
+            note="fixed" if len(spread) == 1 else f"varied: {spread}",
+        ),
+    ]
 
 
 def main() -> None:
@@ -313,11 +386,14 @@ def main() -> None:
         old_name = setup_django(args.database_url, workdir, args.keep)
         from django.contrib.auth import get_user_model
         from django.db import connection
+        from django.db.models import Count
         from django.test import Client
         from django.utils import timezone
 
+        from bench.common import Figure, database_version, report
         from dashboards.filters import scope_from_request
         from fleet.models import (
+            DailyCodeStat,
             DailyDeviceCodeStat,
             Device,
             HourlyCodeStat,
@@ -339,45 +415,108 @@ def main() -> None:
             else:
                 build(args.scale, end)
                 sampled = add_raw_sample(end - timedelta(days=7))
+            built = time.perf_counter() - started
             occurrences = sum(HourlyCodeStat.objects.values_list("occurrences", flat=True))
+            devices = Device.objects.count()
             print(
-                f"dataset: {occurrences:,} occurrences, {Device.objects.count():,} devices, "
+                f"dataset: {occurrences:,} occurrences, {devices:,} devices, "
                 f"{TENANTS} tenants, 365 days; aggregate rows: hourly code "
-                f"{HourlyCodeStat.objects.count():,}, hourly device "
+                f"{HourlyCodeStat.objects.count():,}, daily code "
+                f"{DailyCodeStat.objects.count():,}, hourly device "
                 f"{HourlyDeviceCodeStat.objects.count():,}, daily device "
-                f"{DailyDeviceCodeStat.objects.count():,}; raw sample {sampled:,} "
-                f"({Occurrence.objects.count():,} rows); ready in "
-                f"{time.perf_counter() - started:.1f} s"
+                f"{DailyDeviceCodeStat.objects.count():,}; raw sample {sampled:,}; "
+                f"ready in {built:.1f} s",
+                flush=True,
             )
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute("ANALYZE")
 
-            user, _ = get_user_model().objects.get_or_create(
+            users = get_user_model().objects
+            root, _ = users.get_or_create(
                 username="bench-root", defaults={"is_superuser": True, "is_staff": True}
             )
-            client = Client()
-            client.force_login(user)
-            code_url = f"/codes/0x{MEASURED_CODE:08X}/"
+            operator, _ = users.get_or_create(username="bench-operator")
+            granted = list(Tenant.objects.order_by("id")[:OPERATOR_TENANTS])
+            for tenant in granted:
+                tenant.operators.add(operator)
+            # The device with most rows in the operator's first tenant: the fullest timeline.
+            device_id = (
+                DailyDeviceCodeStat.objects.filter(tenant=granted[0])
+                .values("device_id")
+                .annotate(n=Count("id"))
+                .order_by("-n", "device_id")[0]["device_id"]
+            )
+            pages = {
+                "overview": "/",
+                "tenant": f"/tenants/{granted[0].slug}/",
+                "code": f"/codes/0x{MEASURED_CODE:08X}/",
+                "device": f"/devices/{device_id}/",
+            }
 
-            report("baseline: /healthz", measure(client, "/healthz", args.requests)[0])
-            window = scope_from_request(_request(user, "range=7d"))
-            sum_sql = (
-                f"SELECT SUM(occurrences) FROM {_table(HourlyCodeStat)} "
-                "WHERE hour >= %s AND hour < %s"
-            )
+            anonymous = Client()
+            healthz = measure(anonymous, "/healthz", args.requests)[0]
+            sql = {}
+            for range_key in RANGES:
+                window = scope_from_request(_request(root, f"range={range_key}"))
+                sum_sql = (
+                    f"SELECT SUM(occurrences) FROM {_table(HourlyCodeStat)} "
+                    "WHERE hour >= %s AND hour < %s"
+                )
+                sql[range_key] = time_sql(sum_sql, [window.start, window.end], args.requests)
+            figures = [
+                Figure(
+                    "baseline /healthz p50",
+                    statistics.median(healthz) * 1000,
+                    "ms",
+                    note=f"p95 {percentile(healthz, 0.95) * 1000:.1f} ms",
+                ),
+                *(
+                    Figure(
+                        f"baseline SQL SUM hourly {key} p95",
+                        percentile(times, 0.95) * 1000,
+                        "ms",
+                        note="SUM(occurrences) of HourlyCodeStat over the window, all tenants",
+                    )
+                    for key, times in sql.items()
+                ),
+            ]
+            code_body = b""
+            for who, user in (("superuser", root), ("operator", operator)):
+                client = Client()
+                client.force_login(user)
+                for name, url in pages.items():
+                    for range_key in RANGES:
+                        times, queries, body = measure(
+                            client, f"{url}?range={range_key}", args.requests
+                        )
+                        if name == "code":
+                            code_body = body
+                        figures += page_figures(
+                            f"{name} {range_key} {who}", times, queries, healthz, sql[range_key]
+                        )
+                        print(f"  measured {who} {url}?range={range_key}", flush=True)
+            if b'id="chart-code_trend"' not in code_body:
+                print("note: the code page does not include the fleet section")
             report(
-                "baseline: SQL SUM over hourly code, 7 d",
-                time_sql(sum_sql, [window.start, window.end], args.requests),
+                "pages",
+                os.environ["DATABASE_URL"],
+                figures,
+                {
+                    "scale": args.scale,
+                    "requests": args.requests,
+                    "occurrences": occurrences,
+                    "devices": devices,
+                    "tenants": TENANTS,
+                    "days": 365,
+                    "operator_tenants": OPERATOR_TENANTS,
+                    "ranges": list(RANGES),
+                    "pages": pages,
+                    "build_seconds": round(built, 1),
+                },
+                quick=args.quick,
+                db_version=database_version(),
             )
-            for query in ("range=7d", "range=90d"):
-                times, queries, _ = measure(client, f"/?{query}", args.requests)
-                report(f"overview /?{query}", times, queries)
-            for query in ("range=7d", "range=90d"):
-                times, queries, body = measure(client, f"{code_url}?{query}", args.requests)
-                report(f"code page {code_url}?{query}", times, queries)
-            if b'id="chart-code_trend"' not in body:
-                print("note: the code page does not include the fleet section yet")
         finally:
             if old_name is not None:
                 connection.creation.destroy_test_db(old_name, verbosity=0)

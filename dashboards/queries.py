@@ -1,8 +1,9 @@
 """Aggregate queries behind the dashboard pages.
 
-Pages read the aggregates (`HourlyCodeStat`, `HourlyDeviceCodeStat`, `DailyDeviceCodeStat`),
-and every function here issues a fixed number of queries whatever the data size: grouping
-happens in SQL, and results come back already bounded (top N, or one row per bucket). Outside
+Pages read the aggregates (`HourlyCodeStat` and `HourlyDeviceCodeStat` for the 24 h window,
+`DailyCodeStat` and `DailyDeviceCodeStat` for whole-day windows), and every function here
+issues a fixed number of queries whatever the data size: grouping happens in SQL, and results
+come back already bounded (top N, or one row per bucket). Outside
 the aggregates only bounded, indexed reads: a device's own row by primary key, and a capped
 sample of a code's recent occurrences for its update titles and KBs (see `code_fleet`).
 """
@@ -13,11 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db import connection
-from django.db.models import Count, DateField, F, Func, Max, Min, Sum
+from django.db.models import Count, Max, Min, Sum
 
 from codes.models import ErrorCode
 from dashboards.filters import Scope
 from fleet.models import (
+    DailyCodeStat,
     DailyDeviceCodeStat,
     Device,
     HourlyCodeStat,
@@ -31,6 +33,9 @@ HEATMAP_CODES = 15
 TOP_DEVICES = 10
 CODE_PAGE_DEVICES = 50
 CODE_PAGE_COOCCURRING = 15
+# Codes on the same devices are counted over this many of the code's most affected devices:
+# over all of them a 90-day window reads every row of nearly the whole fleet.
+COOCCURRING_DEVICES = 500
 # Update titles and KBs come from raw occurrences, so only this many recent ones are read.
 UPDATE_SAMPLE = 5000
 
@@ -72,26 +77,6 @@ def catalog(values: set[int]) -> dict[int, CodeInfo]:
     }
 
 
-class UTCDay(Func):
-    """The UTC calendar day of a timestamp column. Django's TruncDay calls a Python function
-    per row on SQLite; the built-in `date()` does the same in C, which matters at a million rows.
-    """
-
-    output_field = DateField()
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="date(%(expressions)s)", **extra)
-
-    def as_postgresql(self, compiler, connection, **extra):
-        template = "((%(expressions)s) AT TIME ZONE 'UTC')::date"
-        return self.as_sql(compiler, connection, template=template, **extra)
-
-
-def _bucket(scope: Scope):
-    """The time bucket of `HourlyCodeStat`: the stored hour for 24 h, else the UTC day."""
-    return F("hour") if scope.hourly else UTCDay("hour")
-
-
 def _device_bucket(scope: Scope) -> str:
     """The time bucket field of the table `_device_stats` reads."""
     return "hour" if scope.hourly else "day"
@@ -104,10 +89,23 @@ def _as_utc(value) -> datetime:
     return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
-def _code_stats(scope: Scope):
-    return HourlyCodeStat.objects.filter(
-        tenant_id__in=scope.tenant_ids, hour__gte=scope.start, hour__lt=scope.end
-    )
+def _code_buckets(scope: Scope) -> list[tuple[int, datetime, int]]:
+    """(code, bucket, occurrences) over the window: per hour from `HourlyCodeStat` for 24 h,
+    else per day from `DailyCodeStat`, which holds a 90-day window in ~24x fewer rows."""
+    if scope.hourly:
+        stats = HourlyCodeStat.objects.filter(
+            tenant_id__in=scope.tenant_ids, hour__gte=scope.start, hour__lt=scope.end
+        ).values_list("code", "hour")
+    else:
+        stats = DailyCodeStat.objects.filter(
+            tenant_id__in=scope.tenant_ids,
+            day__gte=scope.start.date(),
+            day__lt=scope.end.date(),
+        ).values_list("code", "day")
+    return [
+        (code, _as_utc(bucket), n)
+        for code, bucket, n in stats.annotate(n=Sum("occurrences")).order_by()
+    ]
 
 
 def _device_stats(scope: Scope):
@@ -154,21 +152,36 @@ def open_flag_count(scope: Scope) -> int:
 def new_code_count(scope: Scope, codes: set[int]) -> int:
     """How many of `codes` (those seen in the window) these tenants never reported before it.
 
-    One existence probe per code on the (tenant, code, hour) index of the hourly device table:
-    the cost follows the number of codes in the window, not the rows before it.
+    Existence probes per code on the (tenant, code, day) key of `DailyCodeStat` for the days
+    before the window, and on the (tenant, code, hour) key of `HourlyCodeStat` for the hours of
+    the window's first day before it (none for whole-day windows): the cost follows the number
+    of codes in the window, not the rows before it.
     """
     if not codes or not scope.tenant_ids:
         return 0
     seen = " UNION ALL ".join(["SELECT CAST(%s AS BIGINT) AS code"] * len(codes))
+    tenants = _placeholders(scope.tenant_ids)
+    first_day = datetime.combine(scope.start.date(), datetime.min.time(), tzinfo=UTC)
     sql = f"""
         SELECT COUNT(*) FROM ({seen}) seen
         WHERE NOT EXISTS (
-            SELECT 1 FROM {_table(HourlyDeviceCodeStat)} earlier
-            WHERE earlier.tenant_id IN ({_placeholders(scope.tenant_ids)})
-              AND earlier.code = seen.code AND earlier.hour < %s
+            SELECT 1 FROM {_table(DailyCodeStat)} earlier
+            WHERE earlier.tenant_id IN ({tenants})
+              AND earlier.code = seen.code AND earlier.day < %s
+        ) AND NOT EXISTS (
+            SELECT 1 FROM {_table(HourlyCodeStat)} earlier
+            WHERE earlier.tenant_id IN ({tenants})
+              AND earlier.code = seen.code AND earlier.hour >= %s AND earlier.hour < %s
         )
     """
-    params = [*sorted(codes), *scope.tenant_ids, _db_datetime(scope.start)]
+    params = [
+        *sorted(codes),
+        *scope.tenant_ids,
+        connection.ops.adapt_datefield_value(scope.start.date()),
+        *scope.tenant_ids,
+        _db_datetime(first_day),
+        _db_datetime(scope.start),
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()[0]
@@ -240,14 +253,7 @@ def _db_datetime(moment: datetime):
 
 def overview(scope: Scope) -> Overview:
     """Everything the overview and tenant pages show. Six queries whatever the data size."""
-    buckets = [
-        (row["code"], _as_utc(row["bucket"]), row["n"])
-        for row in _code_stats(scope)
-        .annotate(bucket=_bucket(scope))
-        .values("code", "bucket")
-        .annotate(n=Sum("occurrences"))
-        .order_by()
-    ]
+    buckets = _code_buckets(scope)
     codes = {code for code, _, _ in buckets}
     devices_affected, ranked = top_devices(scope)
     return Overview(
@@ -285,28 +291,56 @@ class CodeFleet:
         return sum(row["devices"] for row in self.tenants)
 
 
-def code_fleet(scope: Scope, value: int) -> CodeFleet:
-    """The fleet section of a code's knowledge page. Six queries whatever the data size."""
-    stats = _device_stats(scope).filter(code=value)
-    bucket = _device_bucket(scope)
-    trend = [
-        (_as_utc(row[bucket]), row["n"], row["devices"])
-        for row in stats.values(bucket)
-        .annotate(n=Sum("occurrences"), devices=Count("device_id", distinct=True))
+def _code_trend(scope: Scope, value: int) -> list[tuple[datetime, int, int]]:
+    """(bucket, occurrences, distinct devices) of one code from the per-tenant code tables.
+
+    A device belongs to one tenant, so per-tenant distinct counts of a bucket add up exactly.
+    """
+    if scope.hourly:
+        stats = HourlyCodeStat.objects.filter(hour__gte=scope.start, hour__lt=scope.end)
+        bucket = "hour"
+    else:
+        stats = DailyCodeStat.objects.filter(day__gte=scope.start.date(), day__lt=scope.end.date())
+        bucket = "day"
+    return [
+        (_as_utc(moment), n, devices)
+        for moment, n, devices in stats.filter(tenant_id__in=scope.tenant_ids, code=value)
+        .values_list(bucket)
+        .annotate(n=Sum("occurrences"), devices=Sum("devices"))
         .order_by(bucket)
     ]
+
+
+def code_fleet(scope: Scope, value: int) -> CodeFleet:
+    """The fleet section of a code's knowledge page. Seven queries whatever the data size."""
+    stats = _device_stats(scope).filter(code=value)
+    bucket = _device_bucket(scope)
+    trend = _code_trend(scope, value)
     tenants = list(
         stats.values("tenant__slug", "tenant__name")
         .annotate(occurrences=Sum("occurrences"), devices=Count("device_id", distinct=True))
         .order_by("-occurrences", "tenant__name")
     )
-    devices = list(
-        stats.values("device_id", "device__hostname", "tenant__slug", "tenant__name")
+    # The most affected devices: the first ones are listed, all of them sample co-occurrence.
+    # Names are joined after ranking, so only the kept rows carry them.
+    ranked = (
+        stats.values("device_id")
         .annotate(occurrences=Sum("occurrences"), first=Min(bucket), last=Max(bucket))
-        .order_by("-occurrences", "device_id")[:CODE_PAGE_DEVICES]
+        .order_by("-occurrences", "device_id")[:COOCCURRING_DEVICES]
     )
+    ranked_devices = list(ranked)
+    devices = ranked_devices[:CODE_PAGE_DEVICES]
+    names = {
+        row["pk"]: row
+        for row in Device.objects.filter(pk__in=[r["device_id"] for r in devices]).values(
+            "pk", "hostname", "tenant__slug", "tenant__name"
+        )
+    }
     for row in devices:
         row["first"], row["last"] = _as_utc(row["first"]), _as_utc(row["last"])
+        name = names[row["device_id"]]
+        row["device__hostname"] = name["hostname"]
+        row["tenant__slug"], row["tenant__name"] = name["tenant__slug"], name["tenant__name"]
     # Raw occurrences, on purpose and bounded: titles and KBs are not in the aggregates. The
     # inner query walks the (tenant, code, occurred_at) index newest first and stops at
     # UPDATE_SAMPLE rows, so the cost does not grow with the fleet.
@@ -327,10 +361,9 @@ def code_fleet(scope: Scope, value: int) -> CodeFleet:
         .annotate(occurrences=Count("id"), last=Max("occurred_at"))
         .order_by("-occurrences", "update_title", "kb")[:20]
     )
-    affected = stats.values("device_id")
     cooccurring = list(
         _device_stats(scope)
-        .filter(device_id__in=affected)
+        .filter(device_id__in=[r["device_id"] for r in ranked_devices])
         .exclude(code=value)
         .values("code")
         .annotate(devices=Count("device_id", distinct=True), occurrences=Sum("occurrences"))
