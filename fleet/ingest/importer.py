@@ -189,14 +189,15 @@ def run_import(record: ImportRecord, path: Path, *, batch_size: int = BATCH_ROWS
 
     A record that started before (a worker died, or it failed) is resumed: the rows it stored
     then are found stored now, and count as created by it, not as duplicates."""
-    # Devices carry no import id: an interrupted attempt's last saved progress says how many.
-    resumed = record.devices_created if record.started_at is not None else None
+    # None for a first run. Devices carry no import id, so a resumed run takes the devices
+    # its interrupted attempts created from their last saved progress.
+    earlier_devices = record.devices_created if record.started_at is not None else None
     record.status = ImportRecord.Status.RUNNING
     record.started_at = timezone.now()
     record.error = ""
     record.save(update_fields=["status", "started_at", "error"])
     try:
-        summary = _run(record, path, batch_size, resumed)
+        summary = _run(record, path, batch_size, earlier_devices)
     except (UnreadableFile, FormatError) as exc:
         _fail(record, str(exc))
         raise ImportFailed(str(exc)) from None
@@ -251,10 +252,10 @@ def _copy_counts(summary: ImportSummary, record: ImportRecord) -> None:
 
 
 def _run(
-    record: ImportRecord, path: Path, batch_size: int, resumed: int | None = None
+    record: ImportRecord, path: Path, batch_size: int, earlier_devices: int | None = None
 ) -> ImportSummary:
     if not zipfile.is_zipfile(path):
-        return _run_text(record, path, batch_size, resumed=resumed)
+        return _run_text(record, path, batch_size, earlier_devices=earlier_devices)
     # Intune's console and Graph exports arrive as a ZIP holding one CSV.
     zip_hash = inspect_file(path, text=False).sha256
     with zipfile.ZipFile(path) as archive, tempfile.TemporaryDirectory() as workdir:
@@ -264,7 +265,9 @@ def _run(
         extracted = Path(workdir) / "export.csv"
         with archive.open(members[0]) as source, open(extracted, "wb") as target:
             shutil.copyfileobj(source, target, 1024 * 1024)
-        return _run_text(record, extracted, batch_size, file_hash=zip_hash, resumed=resumed)
+        return _run_text(
+            record, extracted, batch_size, file_hash=zip_hash, earlier_devices=earlier_devices
+        )
 
 
 def _run_text(
@@ -272,7 +275,7 @@ def _run_text(
     path: Path,
     batch_size: int,
     file_hash: str = "",
-    resumed: int | None = None,
+    earlier_devices: int | None = None,
 ) -> ImportSummary:
     facts = inspect_file(path)
     record.sha256, record.size, record.encoding = (
@@ -298,8 +301,8 @@ def _run_text(
             .first()
         )
         _read_rows(record, path, facts.encoding, batch_size, summary)
-        if resumed is not None:
-            _count_earlier_attempts(record, summary, resumed)
+        if earlier_devices is not None:
+            _count_earlier_attempts(record, summary, earlier_devices)
         _finish(record, summary)  # inside the lock: the next import of this file sees it done
         return summary
 
