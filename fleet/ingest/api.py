@@ -158,28 +158,30 @@ def _validate(item: object, context: _BatchContext) -> _Item:
     if isinstance(device, dict):
         ids = device
         device = device.get("hostname")
-    if device is None or (isinstance(device, str) and not device.strip()):
+    hostname = device.strip() if isinstance(device, str) else device
+    if hostname is None or hostname == "":
         raise ItemError("device", "device hostname is required")
-    if not isinstance(device, str) or not HOSTNAME.match(device.strip()):
+    if not isinstance(hostname, str) or not HOSTNAME.match(hostname):
         raise ItemError("device", f"{str(device)[:80]!r} is not a device hostname")
-    hostname = device.strip()
     intune_id = _text(ids, "intune_device_id", 64)
     entra_id = _text(ids, "entra_device_id", 64)
 
-    if "code" not in item or item["code"] in (None, ""):
+    raw_code = item.get("code")
+    if raw_code is None or raw_code == "":
         raise ItemError("code", "code is required")
-    if not isinstance(item["code"], str | int) or isinstance(item["code"], bool):
+    if not isinstance(raw_code, str | int) or isinstance(raw_code, bool):
         raise ItemError("code", "code must be a string or an integer")
     try:
-        code = context.code(item["code"])
+        code = context.code(raw_code)
     except CodeError as exc:
         raise ItemError("code", str(exc)) from None
 
     raw_time = item.get("occurred_at")
-    if not isinstance(raw_time, str) or not raw_time.strip():
+    stripped_time = raw_time.strip() if isinstance(raw_time, str) else ""
+    if not stripped_time:
         raise ItemError("occurred_at", "occurred_at is required (ISO 8601 with time zone)")
     try:
-        occurred_at = datetime.fromisoformat(raw_time.strip())
+        occurred_at = datetime.fromisoformat(stripped_time)
     except ValueError:
         raise ItemError("occurred_at", f"{raw_time[:60]!r} is not an ISO 8601 time") from None
     if not 1 < occurred_at.year < 9999:  # so that converting to UTC cannot overflow

@@ -130,7 +130,7 @@ def _insert_by_copy(tenant_id: int, rows: list[NewOccurrence], import_record_id:
                         row.update_title[:500],
                         row.kb[:20],
                         row.message,
-                        json.dumps(row.extra),
+                        json.dumps(row.extra) if row.extra else "{}",
                         received,
                         False,
                         import_record_id,
