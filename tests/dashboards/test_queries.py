@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import RequestFactory
@@ -10,8 +10,14 @@ from django.test import RequestFactory
 from dashboards import charts, queries
 from dashboards.filters import scope_from_request
 from fleet.aggregate import aggregate_pending
-from fleet.models import HourlyDeviceCodeStat, Occurrence, TriageFlag
-from tests.dashboards.fleet_data import CANCELLED, NOT_FOUND, PROXY, occurrences
+from fleet.models import (
+    DailyDeviceCodeStat,
+    HourlyCodeStat,
+    HourlyDeviceCodeStat,
+    Occurrence,
+    TriageFlag,
+)
+from tests.dashboards.fleet_data import CANCELLED, NOT_FOUND, PROXY, catalog, occurrences
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +140,45 @@ def test_a_code_seen_before_only_by_another_tenant_is_still_new_here(demo_fleet,
     Occurrence.objects.bulk_create(occurrences(theirs, NOT_FOUND, now - timedelta(days=60)))
     aggregate_pending()
     assert queries.overview(scope_for(operator)).new_codes == 2
+
+
+def test_day_windows_read_the_daily_code_table(demo_fleet, operator):
+    # Without the hourly code rows a whole-day window still has every figure: the page reads
+    # DailyCodeStat (a 90-day window there is ~24x fewer rows than hourly).
+    HourlyCodeStat.objects.all().delete()
+    data = queries.overview(scope_for(operator, "range=30d"))
+    assert data.occurrences == 17
+    assert data.code_totals() == [(CANCELLED, 12), (NOT_FOUND, 3), (PROXY, 2)]
+
+
+def test_code_trend_adds_devices_per_tenant_from_the_daily_code_table(demo_fleet, superuser):
+    DailyDeviceCodeStat.objects.filter(code=CANCELLED).update(occurrences=0)
+    trend = queries.code_fleet(scope_for(superuser, "range=30d"), CANCELLED).trend
+    # The trend reads the per-tenant code table, not the per-device rows just zeroed.
+    assert [(n, devices) for _, n, devices in trend] == [(12, 3)]
+
+
+def test_cooccurring_codes_are_counted_over_the_most_affected_devices(
+    demo_fleet, superuser, monkeypatch
+):
+    monkeypatch.setattr(queries, "COOCCURRING_DEVICES", 1)
+    data = queries.code_fleet(scope_for(superuser, "range=30d"), CANCELLED)
+    # Three devices tie on 0x8024000B; the first by id is kept, with its own other codes only.
+    assert [(c["code"], c["devices"], c["occurrences"]) for c in data.cooccurring] == [
+        (PROXY, 1, 2),
+        (NOT_FOUND, 1, 1),
+    ]
+
+
+def test_a_code_seen_earlier_the_same_day_is_not_new_in_24h(operator, device):
+    catalog()
+    now = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)  # the 24 h window starts 11-19 13:00
+    rows = [
+        *occurrences(device, NOT_FOUND, datetime(2026, 11, 19, 5, 0, tzinfo=UTC)),
+        *occurrences(device, NOT_FOUND, datetime(2026, 11, 20, 9, 0, tzinfo=UTC)),
+        *occurrences(device, CANCELLED, datetime(2026, 11, 20, 9, 0, tzinfo=UTC)),
+    ]
+    Occurrence.objects.bulk_create(rows)
+    aggregate_pending()
+    assert queries.overview(scope_for(operator, "range=24h", now=now)).new_codes == 1
+    assert queries.overview(scope_for(operator, "range=7d", now=now)).new_codes == 2
