@@ -60,14 +60,17 @@ def prune_occurrences(
         return result
     table = connection.ops.quote_name(Occurrence._meta.db_table)
     at = connection.ops.adapt_datetimefield_value(cutoff)
+    batch = f"SELECT id FROM {table} WHERE aggregated AND occurred_at < %s LIMIT %s"
+    # PostgreSQL plans `id IN (subquery)` as a hash join over a scan of the whole table; an
+    # array of the batch's ids is probed through the primary key instead (docs/postgresql.md).
+    if connection.vendor == "postgresql":
+        delete = f"DELETE FROM {table} WHERE id = ANY(ARRAY({batch}))"
+    else:
+        delete = f"DELETE FROM {table} WHERE id IN ({batch})"
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
             _raise_horizon(cutoff)
-            cursor.execute(
-                f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} "
-                f"WHERE aggregated AND occurred_at < %s LIMIT %s)",
-                [at, batch_size],
-            )
+            cursor.execute(delete, [at, batch_size])
             deleted = cursor.rowcount
         if deleted:
             result.deleted += deleted
