@@ -79,7 +79,7 @@ def batch_template() -> str:
         else:
             number = rng.randrange(DEVICES)
             host = f"PC-{number:05d}"
-            host = host.lower() if n % 3 == 0 else host + (".contoso.local" if n % 3 else "")
+            host = [host.lower(), host + ".contoso.local", host][n % 3]  # all one device
             entra = f"entra-{number:05d}" if n % 4 == 0 else ""
         when = START + timedelta(seconds=rng.randrange(30 * 86400))
         item = {
