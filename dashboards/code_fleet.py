@@ -23,7 +23,7 @@ def code_charts(scope: Scope, value: int) -> dict[str, charts.Chart]:
 def code_fleet_context(request: HttpRequest, value: int) -> dict:
     """Context for `dashboards/_code_fleet.html`, under the single key `code_fleet`.
 
-    Eight queries whatever the data size: the visible tenants, then `queries.code_fleet`.
+    Seven queries whatever the data size: the visible tenants, then `queries.code_fleet`.
     """
     scope = scope_from_request(request)
     found = code_charts(scope, value)

@@ -11,10 +11,10 @@ sample of a code's recent occurrences for its update titles and KBs (see `code_f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from django.db import connection
-from django.db.models import Count, Max, Min, Sum
+from django.db.models import Count, Max, Sum
 
 from codes.models import ErrorCode
 from dashboards.filters import Scope
@@ -311,24 +311,83 @@ def _code_trend(scope: Scope, value: int) -> list[tuple[datetime, int, int]]:
     ]
 
 
+def _code_devices(scope: Scope, value: int) -> tuple[list[dict], list[dict]]:
+    """(per-tenant rows, the most affected devices) of one code, in one pass over its rows.
+
+    Window functions rank the per-device totals overall and within each tenant, and count
+    and sum them per tenant, so only the top COOCCURRING_DEVICES devices and one row per
+    tenant come back, and the per-device rows are read once for both tables.
+    """
+    if not scope.tenant_ids:
+        return [], []
+    if scope.hourly:
+        table, column = _table(HourlyDeviceCodeStat), "hour"
+        bounds = [_db_datetime(scope.start), _db_datetime(scope.end)]
+    else:
+        table, column = _table(DailyDeviceCodeStat), "day"
+        adapt = connection.ops.adapt_datefield_value
+        bounds = [adapt(scope.start.date()), adapt(scope.end.date())]
+    sql = f"""
+        WITH per_device AS (
+            SELECT tenant_id, device_id, SUM(occurrences) AS occurrences,
+                   MIN({column}) AS first_bucket, MAX({column}) AS last_bucket
+            FROM {table}
+            WHERE tenant_id IN ({_placeholders(scope.tenant_ids)}) AND code = %s
+              AND {column} >= %s AND {column} < %s
+            GROUP BY tenant_id, device_id
+        ), ranked AS (
+            SELECT per_device.*,
+                   ROW_NUMBER() OVER (ORDER BY occurrences DESC, device_id) AS position,
+                   ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY device_id) AS in_tenant,
+                   COUNT(*) OVER (PARTITION BY tenant_id) AS tenant_devices,
+                   SUM(occurrences) OVER (PARTITION BY tenant_id) AS tenant_occurrences
+            FROM per_device
+        )
+        SELECT tenant_id, device_id, occurrences, first_bucket, last_bucket, position, in_tenant,
+               tenant_devices, tenant_occurrences
+        FROM ranked WHERE position <= %s OR in_tenant = 1
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*scope.tenant_ids, value, *bounds, COOCCURRING_DEVICES])
+        found = cursor.fetchall()
+    by_id = {t.pk: t for t in scope.tenants}
+    tenants = sorted(
+        (
+            {
+                "tenant__slug": by_id[row[0]].slug,
+                "tenant__name": by_id[row[0]].name,
+                "occurrences": row[8],
+                "devices": row[7],
+            }
+            for row in found
+            if row[6] == 1
+        ),
+        key=lambda r: (-r["occurrences"], r["tenant__name"]),
+    )
+    devices = [
+        {
+            "device_id": row[1],
+            "occurrences": row[2],
+            "first": _bucket_value(row[3]),
+            "last": _bucket_value(row[4]),
+        }
+        for row in sorted(found, key=lambda row: row[5])
+        if row[5] <= COOCCURRING_DEVICES
+    ]
+    return tenants, devices
+
+
+def _bucket_value(value) -> datetime:
+    """A bucket from raw SQL as an aware UTC datetime (SQLite hands back ISO text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if len(value) > 10 else date.fromisoformat(value)
+    return _as_utc(value)
+
+
 def code_fleet(scope: Scope, value: int) -> CodeFleet:
-    """The fleet section of a code's knowledge page. Seven queries whatever the data size."""
-    stats = _device_stats(scope).filter(code=value)
-    bucket = _device_bucket(scope)
+    """The fleet section of a code's knowledge page. Six queries whatever the data size."""
     trend = _code_trend(scope, value)
-    tenants = list(
-        stats.values("tenant__slug", "tenant__name")
-        .annotate(occurrences=Sum("occurrences"), devices=Count("device_id", distinct=True))
-        .order_by("-occurrences", "tenant__name")
-    )
-    # The most affected devices: the first ones are listed, all of them sample co-occurrence.
-    # Names are joined after ranking, so only the kept rows carry them.
-    ranked = (
-        stats.values("device_id")
-        .annotate(occurrences=Sum("occurrences"), first=Min(bucket), last=Max(bucket))
-        .order_by("-occurrences", "device_id")[:COOCCURRING_DEVICES]
-    )
-    ranked_devices = list(ranked)
+    tenants, ranked_devices = _code_devices(scope, value)
     devices = ranked_devices[:CODE_PAGE_DEVICES]
     names = {
         row["pk"]: row
@@ -337,7 +396,6 @@ def code_fleet(scope: Scope, value: int) -> CodeFleet:
         )
     }
     for row in devices:
-        row["first"], row["last"] = _as_utc(row["first"]), _as_utc(row["last"])
         name = names[row["device_id"]]
         row["device__hostname"] = name["hostname"]
         row["tenant__slug"], row["tenant__name"] = name["tenant__slug"], name["tenant__name"]

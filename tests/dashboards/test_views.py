@@ -195,7 +195,7 @@ def test_code_fleet_section_for_superuser_includes_every_tenant(demo_fleet, supe
 # overview = code buckets, top devices with the devices-affected count, their names, open
 # flags, new codes, catalog; device = the device row, its timeline, catalog.
 PAGE_QUERIES = {"overview": 9, "tenant": 9, "device": 6, "chart_csv": 9}
-CODE_FLEET_QUERIES = 8
+CODE_FLEET_QUERIES = 7
 
 
 @pytest.mark.parametrize("size", [1, 4])
