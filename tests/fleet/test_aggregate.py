@@ -289,3 +289,25 @@ def test_rows_committed_while_a_rebuild_runs_are_counted_exactly_once():
     assert HourlyCodeStat.objects.get(code=0x8024000B, hour=at(5)).devices == 5
     assert _stat_rows() == incremental
     assert not Occurrence.objects.filter(aggregated=False).exists()
+
+
+def test_deleting_a_device_or_tenant_deletes_its_aggregates(tenant, other_tenant):
+    # The aggregates' foreign keys have no database constraint; Django's cascade must do it.
+    kept, gone = DeviceFactory(tenant=tenant), DeviceFactory(tenant=tenant)
+    elsewhere = DeviceFactory(tenant=other_tenant)
+    for device in (kept, gone, elsewhere):
+        emit(device, 0x8024000B, [at(9)])
+    aggregate_pending()
+
+    gone.delete()
+
+    assert set(HourlyDeviceCodeStat.objects.values_list("device_id", flat=True)) == {
+        kept.pk,
+        elsewhere.pk,
+    }
+    assert not DailyDeviceCodeStat.objects.filter(device_id=gone.pk).exists()
+
+    other_tenant.delete()
+
+    for model in STAT_MODELS:
+        assert set(model.objects.values_list("tenant_id", flat=True)) == {tenant.pk}
