@@ -419,9 +419,16 @@ def code_fleet(scope: Scope, value: int) -> CodeFleet:
         .annotate(occurrences=Count("id"), last=Max("occurred_at"))
         .order_by("-occurrences", "update_title", "kb")[:20]
     )
+    # The ranked devices are already the scope's, so no tenant filter: the planner then walks
+    # the (device, code, day) key per device rather than every row of the scope's tenants.
+    if scope.hourly:
+        near = HourlyDeviceCodeStat.objects.filter(hour__gte=scope.start, hour__lt=scope.end)
+    else:
+        near = DailyDeviceCodeStat.objects.filter(
+            day__gte=scope.start.date(), day__lt=scope.end.date()
+        )
     cooccurring = list(
-        _device_stats(scope)
-        .filter(device_id__in=[r["device_id"] for r in ranked_devices])
+        near.filter(device_id__in=[r["device_id"] for r in ranked_devices])
         .exclude(code=value)
         .values("code")
         .annotate(devices=Count("device_id", distinct=True), occurrences=Sum("occurrences"))
