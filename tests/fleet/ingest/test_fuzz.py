@@ -12,6 +12,9 @@ import codecs
 import csv
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils.html import escape
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -211,3 +214,33 @@ def test_a_time_at_the_edge_of_the_calendar_is_a_rejected_row_not_a_crash(run):
     assert record.status == ImportRecord.Status.DONE
     assert record.created == 1 and [r["line"] for r in record.rejected] == [2]
     assert "out of range" in record.rejected[0]["reason"]
+
+
+@pytest.fixture
+def uploader(operator, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client = Client(raise_request_exception=False)
+    client.force_login(operator)
+    return client
+
+
+@pytest.mark.usefixtures("dead_broker")
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(st.one_of(st.binary(max_size=600), st.sampled_from([b"", b"\x00\x01", b"PK\x03\x04"])))
+def test_uploading_any_bytes_shows_a_result_page_never_a_server_error(uploader, tenant, content):
+    response = uploader.post(
+        "/imports/new/",
+        {"tenant": tenant.pk, "format": "auto", "file": SimpleUploadedFile("x.csv", content)},
+    )
+    assert response.status_code in (200, 302), response.status_code
+    if response.status_code == 302:
+        page = uploader.get(response["Location"])
+        assert page.status_code == 200
+        record = ImportRecord.objects.latest("pk")
+        assert record.status in (ImportRecord.Status.DONE, ImportRecord.Status.FAILED)
+        if record.status == ImportRecord.Status.FAILED:
+            assert escape(record.error) in page.content.decode()  # the page says why
