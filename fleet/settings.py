@@ -24,6 +24,9 @@ VAR_DIR = BASE_DIR / "var"
 try:
     DEBUG = env_bool("DEBUG", False)
     SECRET_KEY = env_str("SECRET_KEY", "")
+    if not SECRET_KEY and env_bool("REQUIRE_SECRET_KEY", False):
+        # Set by docker-compose.yml, so a deployment cannot start on the development key.
+        raise ImproperEnvironment("SECRET_KEY is empty and REQUIRE_SECRET_KEY=1 asks for one")
     if not SECRET_KEY:
         # A development key: fine on loopback; `check --deploy` flags it, and compose requires one.
         SECRET_KEY = "django-insecure-development-key-change-me"  # noqa: S105

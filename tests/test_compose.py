@@ -25,7 +25,8 @@ def test_app_services_share_settings_and_wait_for_healthy_backends():
         env = services[name]["environment"]
         assert env["DATABASE_URL"].startswith("postgres://")
         assert env["REDIS_URL"] == "redis://redis:6379/0"
-        assert env["SECRET_KEY"].startswith("${SECRET_KEY:?")
+        assert env["SECRET_KEY"] == "${SECRET_KEY:-}"
+        assert env["REQUIRE_SECRET_KEY"] == "1"
         depends = services[name]["depends_on"]
         assert (
             depends["postgres"]["condition"] == depends["redis"]["condition"] == "service_healthy"

@@ -70,3 +70,26 @@ def test_a_bad_setting_stops_manage_py_with_one_clear_line(name, value):
     assert result.returncode == 2
     assert result.stderr.startswith(f"fleet-errors: bad setting: {name}=")
     assert "Traceback" not in result.stderr
+
+
+def test_require_secret_key_refuses_the_development_key():
+    base = {"PATH": "/usr/bin:/bin", "REQUIRE_SECRET_KEY": "1"}
+    refused = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=REPO,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("fleet-errors: bad setting: SECRET_KEY is empty")
+    accepted = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=REPO,
+        env={**base, "SECRET_KEY": "k" * 60},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert accepted.returncode == 0, accepted.stderr
