@@ -42,6 +42,9 @@ class Scope:
     custom_from: date | None = None
     custom_to: date | None = None
     errors: list[str] = field(default_factory=list)
+    # True only for a superuser who picked no tenant: every tenant there is, so a query may
+    # leave the tenant filter out (and use an index that does not start with the tenant).
+    every_tenant: bool = False
 
     @property
     def tenant_ids(self) -> list[int]:
@@ -84,7 +87,7 @@ class Scope:
         tenant = next((t for t in self.visible if t.slug == slug), None)
         if tenant is None:
             return None
-        return replace(self, tenants=[tenant], selected_slugs=[slug])
+        return replace(self, tenants=[tenant], selected_slugs=[slug], every_tenant=False)
 
     def describe(self) -> str:
         if self.range_key == "custom":
@@ -146,4 +149,5 @@ def scope_from_request(request: HttpRequest, *, now: datetime | None = None) -> 
         custom_from=first,
         custom_to=last,
         errors=errors,
+        every_tenant=request.user.is_superuser and not picked,
     )

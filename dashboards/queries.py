@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from django.db import connection
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, OuterRef, Subquery, Sum
 
 from codes.models import ErrorCode
 from dashboards.filters import Scope
@@ -98,10 +98,12 @@ def _code_buckets(scope: Scope) -> list[tuple[int, datetime, int]]:
         ).values_list("code", "hour")
     else:
         stats = DailyCodeStat.objects.filter(
-            tenant_id__in=scope.tenant_ids,
-            day__gte=scope.start.date(),
-            day__lt=scope.end.date(),
+            day__gte=scope.start.date(), day__lt=scope.end.date()
         ).values_list("code", "day")
+        if not scope.every_tenant:
+            # Every tenant's rows of a 90-day window are ~1M, which the (day, code, …) index
+            # groups in order; with a tenant list they must be sorted first (10x slower).
+            stats = stats.filter(tenant_id__in=scope.tenant_ids)
     return [
         (code, _as_utc(bucket), n)
         for code, bucket, n in stats.annotate(n=Sum("occurrences")).order_by()
@@ -191,8 +193,9 @@ def top_devices(scope: Scope, limit: int = TOP_DEVICES) -> tuple[int, list[dict]
     """(devices affected, the `limit` devices with most occurrences) in one pass over the window.
 
     The window function counts the groups, so the distinct-device figure needs no second scan.
-    Devices are named after ranking: joining names before grouping would carry them through
-    every row of the window. Two queries whatever the data size.
+    Devices are named, and their distinct codes counted, after ranking: done before grouping,
+    either would be carried through every row of the window (counting codes there doubled the
+    time of a 90-day window). Two queries whatever the data size.
     """
     if not scope.tenant_ids:
         return 0, []
@@ -204,8 +207,7 @@ def top_devices(scope: Scope, limit: int = TOP_DEVICES) -> tuple[int, list[dict]
         adapt = connection.ops.adapt_datefield_value
         bounds = [adapt(scope.start.date()), adapt(scope.end.date())]
     sql = f"""
-        SELECT device_id, SUM(occurrences) AS occurrences, COUNT(DISTINCT code) AS codes,
-               COUNT(*) OVER () AS devices
+        SELECT device_id, SUM(occurrences) AS occurrences, COUNT(*) OVER () AS devices
         FROM {table}
         WHERE tenant_id IN ({_placeholders(scope.tenant_ids)})
           AND {column} >= %s AND {column} < %s
@@ -218,24 +220,38 @@ def top_devices(scope: Scope, limit: int = TOP_DEVICES) -> tuple[int, list[dict]
         ranked = cursor.fetchall()
     if not ranked:
         return 0, []
+    # The ranked devices are the scope's already: filtering by device alone lets the planner
+    # walk each one's (device, code, day) key instead of the scope's rows.
+    if scope.hourly:
+        own = HourlyDeviceCodeStat.objects.filter(hour__gte=scope.start, hour__lt=scope.end)
+    else:
+        own = DailyDeviceCodeStat.objects.filter(
+            day__gte=scope.start.date(), day__lt=scope.end.date()
+        )
+    codes = (
+        own.filter(device_id=OuterRef("pk"))
+        .values("device_id")
+        .annotate(codes=Count("code", distinct=True))
+        .values("codes")
+    )
     names = {
         row["pk"]: row
-        for row in Device.objects.filter(pk__in=[r[0] for r in ranked]).values(
-            "pk", "hostname", "tenant__slug", "tenant__name"
-        )
+        for row in Device.objects.filter(pk__in=[r[0] for r in ranked])
+        .annotate(codes=Subquery(codes))
+        .values("pk", "hostname", "tenant__slug", "tenant__name", "codes")
     }
     rows = [
         {
             "device_id": device_id,
             "occurrences": occurrences,
-            "codes": codes,
+            "codes": names[device_id]["codes"],
             "device__hostname": names[device_id]["hostname"],
             "tenant__slug": names[device_id]["tenant__slug"],
             "tenant__name": names[device_id]["tenant__name"],
         }
-        for device_id, occurrences, codes, _ in ranked
+        for device_id, occurrences, _ in ranked
     ]
-    return ranked[0][3], rows
+    return ranked[0][2], rows
 
 
 def _table(model) -> str:

@@ -75,9 +75,17 @@ class DailyDeviceCodeStat(models.Model):
                 fields=["device", "code", "day"], name="daily_device_code_unique"
             ),
         ]
+        # Covering: the code page and the top devices of long windows read hundreds of thousands
+        # of rows, and a lookup into the table per index entry was most of their time.
         indexes = [
-            models.Index(fields=["tenant", "code", "day"], name="daily_dev_tenant_code_idx"),
-            models.Index(fields=["tenant", "day"], name="daily_dev_tenant_day_idx"),
+            models.Index(
+                fields=["tenant", "code", "day", "device", "occurrences"],
+                name="daily_dev_tenant_code_cov",
+            ),
+            models.Index(
+                fields=["tenant", "day", "device", "code", "occurrences"],
+                name="daily_dev_tenant_day_cov",
+            ),
         ]
 
 
@@ -96,9 +104,20 @@ class DailyCodeStat(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["tenant", "code", "day"], name="daily_code_unique"),
         ]
+        # Covering, as above; (day, code, …) serves the every-tenant scope, which needs no
+        # tenant filter and so can group by (day, code) in index order without sorting.
         indexes = [
-            models.Index(fields=["tenant", "day"], name="daily_code_tenant_day_idx"),
-            models.Index(fields=["code", "day"], name="daily_code_code_day_idx"),
+            models.Index(
+                fields=["tenant", "day", "code", "occurrences", "devices"],
+                name="daily_code_tenant_day_cov",
+            ),
+            models.Index(
+                fields=["code", "day", "tenant", "occurrences", "devices"],
+                name="daily_code_code_day_cov",
+            ),
+            models.Index(
+                fields=["day", "code", "occurrences", "devices"], name="daily_code_day_cov"
+            ),
         ]
 
 

@@ -182,3 +182,31 @@ def test_a_code_seen_earlier_the_same_day_is_not_new_in_24h(operator, device):
     aggregate_pending()
     assert queries.overview(scope_for(operator, "range=24h", now=now)).new_codes == 1
     assert queries.overview(scope_for(operator, "range=7d", now=now)).new_codes == 2
+
+
+@pytest.mark.parametrize("window", ["range=7d", "range=30d", "range=90d"])
+def test_every_tenant_scope_reads_the_same_figures_as_the_tenant_list(
+    demo_fleet, superuser, tenant, other_tenant, window
+):
+    everything = scope_for(superuser, window)
+    listed = scope_for(superuser, f"{window}&tenant={tenant.slug}&tenant={other_tenant.slug}")
+    assert everything.every_tenant and not listed.every_tenant
+    assert everything.tenant_ids == listed.tenant_ids
+    a, b = queries.overview(everything), queries.overview(listed)
+    assert a.code_buckets and sorted(a.code_buckets) == sorted(b.code_buckets)
+    assert (a.occurrences, a.devices_affected, a.new_codes) == (
+        b.occurrences,
+        b.devices_affected,
+        b.new_codes,
+    )
+
+
+def test_only_a_superuser_without_a_pick_gets_the_every_tenant_scope(
+    demo_fleet, superuser, operator, tenant
+):
+    assert scope_for(superuser).every_tenant
+    assert not scope_for(superuser, f"tenant={tenant.slug}").every_tenant
+    assert not scope_for(superuser).pinned_to(tenant.slug).every_tenant
+    # An operator's scope is its grants, even when they are all the tenants there are.
+    assert not scope_for(operator).every_tenant
+    assert queries.overview(scope_for(operator)).occurrences == 15
