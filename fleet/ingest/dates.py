@@ -31,6 +31,9 @@ _NUMERIC = re.compile(
     r"^(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4})\.?" + _TIME + "$"
 )
 _SERIAL = re.compile(r"^\d{4,5}(?:\.\d+)?$")
+# What most exports write (`2025-03-04 09:26:03.000`, no zone): a subset of _ISO that
+# `datetime.fromisoformat` reads the same way, many times faster, on every row of a large file.
+_PLAIN_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?$")
 
 
 class DateError(ValueError):
@@ -80,6 +83,11 @@ def decide_day_first(values: Iterable[str], delimiter: str = ",") -> bool:
 def parse_datetime(text: str, *, day_first: bool = False) -> datetime:
     """Parse one timestamp as UTC; a value without zone is taken as UTC, as exports write them."""
     raw = text.strip()
+    if _PLAIN_ISO.match(raw):
+        try:
+            return datetime.fromisoformat(raw + "+00:00")
+        except ValueError:
+            pass  # an impossible date: the reading below says why
     if not raw:
         raise DateError("time is blank")
     if match := _ISO.match(raw):

@@ -38,42 +38,58 @@ class DeviceRef:
             self.last_seen = when
 
 
+# How many name keys one import remembers between batches (about 200 bytes each).
+KNOWN_DEVICES_LIMIT = 200_000
+
+
 def resolve_devices(
     tenant: Tenant,
     refs: dict[str, DeviceRef],
     collect_last_seen: dict[int, datetime] | None = None,
+    known: dict[str, tuple[int, datetime | None]] | None = None,
 ) -> tuple[dict[str, int], int]:
     """Map each name key of `refs` to a device id, creating what is missing.
 
     Returns the mapping and how many devices this call created. Existing devices' last-seen
     times are raised at once, or, if the caller passes `collect_last_seen`, collected there for one
     `raise_last_seen` at the end (an import does that rather than once per batch).
+
+    A caller resolving many batches may pass the same `known` dict to every call: keys found by
+    name are remembered there with their device's last-seen time, and are not looked up again.
+    The name match wins over the Intune and Entra IDs, so a remembered key resolves as a query
+    would, and `raise_last_seen` never moves a time back, so collecting from the remembered
+    (older) time stores the same times.
     """
     if not refs:
         return {}, 0
+    resolved: dict[str, int] = {}
+    newer: dict[int, datetime] = {}
+    if known:
+        remembered = {key: known[key] for key in refs.keys() & known.keys()}
+        _collect_newer(refs, remembered, resolved, newer)
+        queried = {key: ref for key, ref in refs.items() if key not in remembered}
+    else:
+        queried = refs
     by_key: dict[str, tuple[int, datetime | None]] = {}
     by_intune: dict[str, tuple[int, datetime | None]] = {}
     by_entra: dict[str, tuple[int, datetime | None]] = {}
-    for pk, key, intune, entra, last_seen in _matching_devices(tenant.pk, refs):
-        by_key[key] = (pk, last_seen)
-        if intune:
-            by_intune.setdefault(intune, (pk, last_seen))
-        if entra:
-            by_entra.setdefault(entra, (pk, last_seen))
+    if queried:
+        for pk, key, intune, entra, last_seen in _matching_devices(tenant.pk, queried):
+            by_key[key] = (pk, last_seen)
+            if intune:
+                by_intune.setdefault(intune, (pk, last_seen))
+            if entra:
+                by_entra.setdefault(entra, (pk, last_seen))
 
-    resolved: dict[str, int] = {}
-    newer: dict[int, datetime] = {}
+    found: dict[str, tuple[int, datetime | None]] = {}
     missing: list[str] = []
-    for key, ref in refs.items():
-        found = by_key.get(key) or by_intune.get(ref.intune_id) or by_entra.get(ref.entra_id)
-        if found is None:
+    for key, ref in queried.items():
+        match = by_key.get(key) or by_intune.get(ref.intune_id) or by_entra.get(ref.entra_id)
+        if match is None:
             missing.append(key)
-            continue
-        pk, last_seen = found
-        resolved[key] = pk
-        later = ref.last_seen and (last_seen is None or ref.last_seen > last_seen)
-        if later and (pk not in newer or ref.last_seen > newer[pk]):
-            newer[pk] = ref.last_seen
+        else:
+            found[key] = match
+    _collect_newer(refs, found, resolved, newer)
     if collect_last_seen is not None:
         for pk, when in newer.items():
             if pk not in collect_last_seen or when > collect_last_seen[pk]:
@@ -93,7 +109,26 @@ def resolve_devices(
                     "name_key", "pk"
                 )
             )
+    if known is not None and len(known) < KNOWN_DEVICES_LIMIT:
+        known.update((key, found[key]) for key in found.keys() & by_key.keys())
+        if missing:
+            known.update((key, (created_ids[key], refs[key].last_seen)) for key in created_ids)
     return resolved, created
+
+
+def _collect_newer(
+    refs: dict[str, DeviceRef],
+    matches: dict[str, tuple[int, datetime | None]],
+    resolved: dict[str, int],
+    newer: dict[int, datetime],
+) -> None:
+    """Record each matched key's device, and its time where the batch saw it later."""
+    for key, (pk, last_seen) in matches.items():
+        resolved[key] = pk
+        ref_seen = refs[key].last_seen
+        later = ref_seen and (last_seen is None or ref_seen > last_seen)
+        if later and (pk not in newer or ref_seen > newer[pk]):
+            newer[pk] = ref_seen
 
 
 def _matching_devices(tenant_id: int, refs: dict[str, DeviceRef]) -> list[tuple]:

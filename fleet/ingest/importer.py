@@ -9,8 +9,9 @@ the same file again completes it, because every row's dedupe key is derived from
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
+import math
+import operator
 import re
 import shutil
 import tempfile
@@ -18,6 +19,7 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from hashlib import sha256
 from pathlib import Path
 
 from django.db import transaction
@@ -28,7 +30,7 @@ from codes.decode import CodeError, ParsedCode, parse_code
 from fleet.ingest import dates
 from fleet.ingest.csv_formats import FormatError, ReportFormat, detect_format, normalize_header
 from fleet.ingest.devices import DeviceRef, raise_last_seen, resolve_devices
-from fleet.ingest.reader import RowReader, UnreadableFile, inspect_file, is_null
+from fleet.ingest.reader import NULL_LITERALS, RowReader, UnreadableFile, inspect_file
 from fleet.ingest.same_file import one_import_at_a_time
 from fleet.ingest.store import NewOccurrence, insert_occurrences
 from fleet.models import ImportRecord, Occurrence, Tenant, device_name_key
@@ -42,7 +44,15 @@ _KB = re.compile(r"\bKB\s?(\d{6,8})\b", re.IGNORECASE)
 _HOSTNAME = re.compile(r"^[\w][\w.\-\\$]*$")
 # Exports repeat the same few codes and devices on every row: parse each spelling once.
 _parse_code = functools.lru_cache(maxsize=4096)(parse_code)
-_name_key = functools.lru_cache(maxsize=65536)(device_name_key)
+
+
+@functools.lru_cache(maxsize=65536)
+def _device_key(hostname: str) -> str | None:
+    """The name key of a stripped hostname, or None when it cannot be a device name; cached
+    because exports name the same devices on row after row."""
+    if len(hostname) > 255 or not _HOSTNAME.match(hostname):
+        return None
+    return device_name_key(hostname)
 
 
 class ImportFailed(Exception):
@@ -103,7 +113,7 @@ class ImportSummary:
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     line: int
     device_key: str
@@ -149,6 +159,13 @@ class _Columns:
             for index, name in enumerate(header)
             if not normalize_header(name).endswith("_loc")
         )
+        # The identity as one %-template and one getter, so a full row is keyed in C calls.
+        self.identity_template = "row\x1f" + "\x1f".join(f"{name}=%s" for name, _i in self.identity)
+        # (itemgetter gives a tuple only for two or more indices; other rows take the slow path.)
+        indices = [index for _name, index in self.identity]
+        fast = len(indices) > 1
+        self.identity_values = operator.itemgetter(*indices) if fast else None
+        self.identity_width = max(indices) + 1 if fast else math.inf
         if not (self.device and self.code and self.time):
             raise FormatError(f"the file lacks the device, code or time column of {fmt.name}")
 
@@ -157,9 +174,12 @@ class _Columns:
 
     @staticmethod
     def first(fields: list[str], indices: list[int]) -> str:
+        # is_null inlined: this runs several times per row.
         for index in indices:
-            if index < len(fields) and not is_null(fields[index]):
-                return fields[index].strip()
+            if index < len(fields):
+                value = fields[index].strip()
+                if value.lower() not in NULL_LITERALS:
+                    return value
         return ""
 
 
@@ -320,6 +340,7 @@ def _read_rows(
         seen_success: set[int] = set()
         device_ids: set[int] = set()
         last_seen: dict[int, datetime] = {}
+        known: dict[str, tuple[int, datetime | None]] = {}  # devices resolved by earlier batches
         batch: list[_Row] = []
         for line, fields, error in reader.rows():
             summary.rows += 1
@@ -340,10 +361,10 @@ def _read_rows(
                 summary.success_rows += 1
             batch.append(row)
             if len(batch) >= batch_size:
-                _store_batch(tenant, record, fmt, batch, summary, device_ids, last_seen)
+                _store_batch(tenant, record, fmt, batch, summary, device_ids, last_seen, known)
                 batch = []
                 _save_progress(record, summary, reader.bytes_read, device_ids)
-        _store_batch(tenant, record, fmt, batch, summary, device_ids, last_seen)
+        _store_batch(tenant, record, fmt, batch, summary, device_ids, last_seen, known)
         summary.devices = len(device_ids)
     raise_last_seen(last_seen)
 
@@ -381,24 +402,26 @@ def _parse_row(
     if not hostname:
         summary.reject(line, f"{cols.label(cols.device)} is blank")
         return None
-    if len(hostname) > 255 or not _HOSTNAME.match(hostname):
+    key = _device_key(hostname)
+    if key is None:
         summary.reject(line, f"{cols.label(cols.device)} {hostname[:80]!r} is not a device name")
         return None
-    code_text = cols.first(fields, cols.code)
-    if not code_text:
-        summary.reject(line, f"{cols.label(cols.code)} is blank")
-        return None
+    code_text = ""
     code = None
     problems = []
     for index in cols.code:
         text = fields[index].strip() if index < len(fields) else ""
-        if is_null(text):
+        if text.lower() in NULL_LITERALS:
             continue
+        code_text = code_text or text
         try:
             code = _parse_code(text)
             break
         except CodeError as exc:
             problems.append(f"{cols.names[index]}: {exc}")
+    if not code_text:
+        summary.reject(line, f"{cols.label(cols.code)} is blank")
+        return None
     if code is None:
         summary.reject(line, "; ".join(problems))
         return None
@@ -413,18 +436,23 @@ def _parse_row(
         except dates.DateError as exc:
             summary.reject(line, f"{cols.label(cols.time)}: {exc}")
             return None
-    key = _name_key(hostname)
-    event_id = cols.first(fields, cols.event_id)
+    event_id = cols.first(fields, cols.event_id) if cols.event_id else ""
     if event_id:
         identity = f"id\x1f{event_id}\x1f{key}\x1f{code.value}\x1f{code.extension}"
+    elif len(fields) >= cols.identity_width:
+        identity = cols.identity_template % tuple(map(str.strip, cols.identity_values(fields)))
     else:
         identity = "row\x1f" + "\x1f".join(
             f"{name}={fields[index].strip() if index < len(fields) else ''}"
             for name, index in cols.identity
         )
-    title = cols.first(fields, cols.title)
-    extra = {name: fields[index] for name, index in cols.extra if index < len(fields)}
+    extra = {
+        name: value
+        for name, index in cols.extra
+        if index < len(fields) and (value := fields[index]).strip().lower() not in NULL_LITERALS
+    }
     if code.extension:
+        # No format has a `code_text` column (headers are normalized without underscores).
         extra.setdefault("code_text", code_text)
     return _Row(
         line=line,
@@ -432,13 +460,13 @@ def _parse_row(
         hostname=hostname,
         code=code,
         occurred_at=occurred_at,
-        dedupe_key=hashlib.sha256(identity.encode("utf-8")).hexdigest(),
-        intune_id=cols.first(fields, cols.intune_id),
-        entra_id=cols.first(fields, cols.entra_id),
-        wsus_id=cols.first(fields, cols.wsus_id),
-        title=title,
-        message=cols.first(fields, cols.message),
-        extra={k: v for k, v in extra.items() if not is_null(v)},
+        dedupe_key=sha256(identity.encode("utf-8")).hexdigest(),
+        intune_id=cols.first(fields, cols.intune_id) if cols.intune_id else "",
+        entra_id=cols.first(fields, cols.entra_id) if cols.entra_id else "",
+        wsus_id=cols.first(fields, cols.wsus_id) if cols.wsus_id else "",
+        title=cols.first(fields, cols.title) if cols.title else "",
+        message=cols.first(fields, cols.message) if cols.message else "",
+        extra=extra,
     )
 
 
@@ -450,21 +478,25 @@ def _store_batch(
     summary: ImportSummary,
     device_ids: set[int],
     last_seen: dict[int, datetime],
+    known_devices: dict[str, tuple[int, datetime | None]],
 ) -> None:
     if not batch:
         return
     refs: dict[str, DeviceRef] = {}
+    configmgr = fmt.name == "configmgr_deployment_errors"
     for row in batch:
-        ref = refs.setdefault(row.device_key, DeviceRef(hostname=row.hostname))
+        ref = refs.get(row.device_key)
+        if ref is None:
+            ref = refs[row.device_key] = DeviceRef(hostname=row.hostname)
         ref.intune_id = ref.intune_id or row.intune_id
         ref.entra_id = ref.entra_id or row.entra_id
         ref.wsus_id = ref.wsus_id or row.wsus_id
-        if fmt.name == "configmgr_deployment_errors":
+        if configmgr:
             ref.configmgr_name = ref.configmgr_name or row.hostname
         ref.seen(row.occurred_at)
     new: dict[str, NewOccurrence] = {}
     with transaction.atomic():
-        mapping, created_devices = resolve_devices(tenant, refs, last_seen)
+        mapping, created_devices = resolve_devices(tenant, refs, last_seen, known_devices)
         for row in batch:
             device_ids.add(mapping[row.device_key])
             if row.code.value == 0:
@@ -472,7 +504,7 @@ def _store_batch(
             if row.dedupe_key in new:
                 summary.duplicates += 1
                 continue
-            match = _KB.search(row.title)
+            match = _KB.search(row.title) if row.title else None
             new[row.dedupe_key] = NewOccurrence(
                 device_id=mapping[row.device_key],
                 code=row.code.value,

@@ -197,11 +197,13 @@ class RowReader:
                     "is a quote not closed? Those lines were not imported"
                 )  # fmt: skip
                 continue
-            if not fields or not any(cell.strip() for cell in fields):
+            # One string for both checks: blank means every cell is whitespace or empty.
+            joined = "".join(fields)
+            if not joined or joined.isspace():
                 continue  # blank lines and Excel's trailing ",,,," rows carry no data
             if len(fields) == 1 and _ROWS_AFFECTED.match(fields[0].strip()):
                 continue  # sqlcmd/SSMS footer
-            if "\x00" in "".join(fields):
+            if "\x00" in joined:
                 # Past the first 4 KB checked for binary files; PostgreSQL text cannot hold NUL.
                 yield line, None, "the row holds a NUL byte: is the file corrupt?"
                 continue

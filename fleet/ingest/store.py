@@ -4,14 +4,17 @@
 SQLite (3.35+) and PostgreSQL, and its RETURNING rows are the occurrences this statement stored,
 so counts stay exact even when two imports of the same file run at once.
 
-On PostgreSQL the rows first go by COPY into a session-local staging table (emptied at every
-commit) and reach the real table with one `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING`:
-COPY is far cheaper than large parameter lists, and the conflict handling stays the same.
+On PostgreSQL a batch first goes by COPY straight into the table, in a savepoint: if that
+succeeds, every row was new. If it fails (some row is stored already), the rows go by COPY into a
+session-local staging table (emptied at every commit) and reach the real table with one
+`INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING`: COPY is far cheaper than large parameter
+lists, and the conflict handling stays the same.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -27,7 +30,7 @@ COLUMNS = [
 ]  # fmt: skip
 
 
-@dataclass
+@dataclass(slots=True)
 class NewOccurrence:
     device_id: int
     code: int
@@ -64,6 +67,7 @@ def insert_occurrences(
         f"DO NOTHING RETURNING {quote('code')}"
     )
     row_sql = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
+    extras = _ExtraTexts(json.dumps)
     for start in range(0, len(rows), CHUNK_ROWS):
         chunk = rows[start : start + CHUNK_ROWS]
         params: list = []
@@ -79,7 +83,7 @@ def insert_occurrences(
                 row.update_title[:500],
                 row.kb[:20],
                 row.message,
-                json.dumps(row.extra) if row.extra else "{}",
+                extras.get(row.extra),
                 received,
                 False,
                 import_record_id,
@@ -106,8 +110,11 @@ def _insert_by_copy(tenant_id: int, rows: list[NewOccurrence], import_record_id:
     table = quote(Occurrence._meta.db_table)
     columns = ", ".join(quote(c) for c in COLUMNS)
     received = timezone.now()
+    text = _copy_text(tenant_id, rows, import_record_id, received)
     # The staging rows live until the commit, so all of this must share one transaction.
     with transaction.atomic(), connection.cursor() as cursor:
+        if "\x00" not in text and _copy_all_new(cursor, table, columns, text):
+            return [row.code for row in rows]
         # Created once per database session; ON COMMIT DELETE ROWS empties it after each batch.
         cursor.execute(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} ON COMMIT DELETE ROWS AS "
@@ -117,28 +124,110 @@ def _insert_by_copy(tenant_id: int, rows: list[NewOccurrence], import_record_id:
         # the table a new file and a catalog update on every batch.
         cursor.execute(f"DELETE FROM {STAGE}")
         with cursor.cursor.copy(f"COPY {STAGE} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(
-                    (
-                        tenant_id,
-                        row.device_id,
-                        row.code,
-                        row.code_extension[:32],
-                        row.occurred_at,
-                        row.source[:40],
-                        row.dedupe_key,
-                        row.update_title[:500],
-                        row.kb[:20],
-                        row.message,
-                        json.dumps(row.extra) if row.extra else "{}",
-                        received,
-                        False,
-                        import_record_id,
+            if "\x00" not in text:
+                copy.write(text)
+            else:
+                # PostgreSQL text cannot hold NUL: let psycopg refuse the rows as it always has.
+                for row in rows:
+                    copy.write_row(
+                        (
+                            tenant_id,
+                            row.device_id,
+                            row.code,
+                            row.code_extension[:32],
+                            row.occurred_at,
+                            row.source[:40],
+                            row.dedupe_key,
+                            row.update_title[:500],
+                            row.kb[:20],
+                            row.message,
+                            json.dumps(row.extra) if row.extra else "{}",
+                            received,
+                            False,
+                            import_record_id,
+                        )
                     )
-                )
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {STAGE} "
             f"ON CONFLICT ({quote('tenant_id')}, {quote('source')}, {quote('dedupe_key')}) "
             f"DO NOTHING RETURNING {quote('code')}"
         )
         return [code for (code,) in cursor.fetchall()]
+
+
+def _copy_all_new(cursor, table: str, columns: str, text: str) -> bool:
+    """COPY the rows straight into the table, in a savepoint; False (and nothing stored) if
+    that failed, most likely on a row already stored.
+
+    New rows are the common case, and this skips the staging table and the conflict checks,
+    which cost PostgreSQL about a third more than the bare COPY. A row another import is
+    storing at this moment makes COPY wait for it, as ON CONFLICT would; a failure leaves the
+    staged INSERT to skip what is stored, or to raise the error it always raised.
+    """
+    import psycopg
+
+    try:
+        with (
+            transaction.atomic(),
+            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+        ):
+            copy.write(text)
+    except psycopg.Error:
+        return False
+    return True
+
+
+def _copy_text(
+    tenant_id: int, rows: list[NewOccurrence], import_record_id: int | None, received: datetime
+) -> str:
+    """The rows in COPY's text format: formatting them here costs half what `write_row` does,
+    and a batch repeats the same few `extra` dicts, so each is encoded once."""
+    escape = _copy_escape
+    head = f"{tenant_id}\t"
+    record = r"\N" if import_record_id is None else import_record_id  # \N is COPY's NULL
+    tail = f"\t{received}\tf\t{record}\n"
+    extras = _ExtraTexts(lambda extra: escape(json.dumps(extra)))
+    # isoformat() carries the offset, so PostgreSQL reads the same instant.
+    return "".join(
+        [
+            f"{head}{row.device_id}\t{row.code}\t{escape(row.code_extension[:32])}\t"
+            f"{row.occurred_at.isoformat()}\t{escape(row.source[:40])}\t{escape(row.dedupe_key)}\t"
+            f"{escape(row.update_title[:500])}\t{escape(row.kb[:20])}\t{escape(row.message)}\t"
+            f"{extras.get(row.extra)}{tail}"
+            for row in rows
+        ]
+    )
+
+
+def _copy_escape(value: str) -> str:
+    """Escape what COPY's text format gives a meaning to; most values hold none of it."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_COPY_ESCAPES)
+    return value
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+class _ExtraTexts:
+    """The encoded text of each distinct `extra` dict of string keys and values, encoded once."""
+
+    def __init__(self, encode: Callable[[dict], str]) -> None:
+        self.encode = encode
+        self.texts: dict[tuple, str] = {}
+
+    def get(self, extra: dict) -> str:
+        if not extra:
+            return "{}"
+        key = tuple(extra.items())
+        try:
+            text = self.texts.get(key)
+        except TypeError:  # a list or dict inside
+            return self.encode(extra)
+        if text is None:
+            text = self.encode(extra)
+            # Only strings are remembered: 1 and True are equal keys with two encodings, and
+            # nothing but a string equals a string.
+            if all(type(k) is str and type(v) is str for k, v in key):
+                self.texts[key] = text
+        return text
