@@ -111,15 +111,15 @@ def _code_buckets(scope: Scope) -> list[tuple[int, datetime, int]]:
 
 
 def _device_stats(scope: Scope):
-    """Per-device counts in the window: hourly rows for 24 h, the smaller daily table otherwise
-    (day windows are whole UTC days, so both give the same numbers)."""
+    """Per-device rows in the window: hourly rows for 24 h, the smaller daily table otherwise
+    (day windows are whole UTC days, so both give the same numbers).
+
+    No tenant filter: callers narrow to devices already taken from the scope, so the planner
+    walks each device's own (device, code, bucket) key instead of every row of the tenants.
+    """
     if scope.hourly:
-        return HourlyDeviceCodeStat.objects.filter(
-            tenant_id__in=scope.tenant_ids, hour__gte=scope.start, hour__lt=scope.end
-        )
-    return DailyDeviceCodeStat.objects.filter(
-        tenant_id__in=scope.tenant_ids, day__gte=scope.start.date(), day__lt=scope.end.date()
-    )
+        return HourlyDeviceCodeStat.objects.filter(hour__gte=scope.start, hour__lt=scope.end)
+    return DailyDeviceCodeStat.objects.filter(day__gte=scope.start.date(), day__lt=scope.end.date())
 
 
 # --- overview -------------------------------------------------------------------------------
@@ -220,16 +220,9 @@ def top_devices(scope: Scope, limit: int = TOP_DEVICES) -> tuple[int, list[dict]
         ranked = cursor.fetchall()
     if not ranked:
         return 0, []
-    # The ranked devices are the scope's already: filtering by device alone lets the planner
-    # walk each one's (device, code, day) key instead of the scope's rows.
-    if scope.hourly:
-        own = HourlyDeviceCodeStat.objects.filter(hour__gte=scope.start, hour__lt=scope.end)
-    else:
-        own = DailyDeviceCodeStat.objects.filter(
-            day__gte=scope.start.date(), day__lt=scope.end.date()
-        )
     codes = (
-        own.filter(device_id=OuterRef("pk"))
+        _device_stats(scope)
+        .filter(device_id=OuterRef("pk"))
         .values("device_id")
         .annotate(codes=Count("code", distinct=True))
         .values("codes")
@@ -435,16 +428,9 @@ def code_fleet(scope: Scope, value: int) -> CodeFleet:
         .annotate(occurrences=Count("id"), last=Max("occurred_at"))
         .order_by("-occurrences", "update_title", "kb")[:20]
     )
-    # The ranked devices are already the scope's, so no tenant filter: the planner then walks
-    # the (device, code, day) key per device rather than every row of the scope's tenants.
-    if scope.hourly:
-        near = HourlyDeviceCodeStat.objects.filter(hour__gte=scope.start, hour__lt=scope.end)
-    else:
-        near = DailyDeviceCodeStat.objects.filter(
-            day__gte=scope.start.date(), day__lt=scope.end.date()
-        )
     cooccurring = list(
-        near.filter(device_id__in=[r["device_id"] for r in ranked_devices])
+        _device_stats(scope)
+        .filter(device_id__in=[r["device_id"] for r in ranked_devices])
         .exclude(code=value)
         .values("code")
         .annotate(devices=Count("device_id", distinct=True), occurrences=Sum("occurrences"))
