@@ -149,5 +149,8 @@ def scope_from_request(request: HttpRequest, *, now: datetime | None = None) -> 
         custom_from=first,
         custom_to=last,
         errors=errors,
-        every_tenant=request.user.is_superuser and not picked,
+        # The test visible_tenants() makes for "all of them", so the two never disagree.
+        every_tenant=bool(
+            visible and request.user.is_active and request.user.is_superuser and not picked
+        ),
     )

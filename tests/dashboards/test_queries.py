@@ -209,4 +209,7 @@ def test_only_a_superuser_without_a_pick_gets_the_every_tenant_scope(
     assert not scope_for(superuser).pinned_to(tenant.slug).every_tenant
     # An operator's scope is its grants, even when they are all the tenants there are.
     assert not scope_for(operator).every_tenant
+    superuser.is_active = False
+    inactive = scope_for(superuser)
+    assert not inactive.every_tenant and inactive.tenant_ids == []
     assert queries.overview(scope_for(operator)).occurrences == 15
