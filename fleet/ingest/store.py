@@ -111,9 +111,10 @@ def _insert_by_copy(tenant_id: int, rows: list[NewOccurrence], import_record_id:
     columns = ", ".join(quote(c) for c in COLUMNS)
     received = timezone.now()
     text = _copy_text(tenant_id, rows, import_record_id, received)
+    storable = "\x00" not in text  # PostgreSQL text cannot hold NUL
     # The staging rows live until the commit, so all of this must share one transaction.
     with transaction.atomic(), connection.cursor() as cursor:
-        if "\x00" not in text and _copy_all_new(cursor, table, columns, text):
+        if storable and _copy_all_new(cursor, table, columns, text):
             return [row.code for row in rows]
         # Created once per database session; ON COMMIT DELETE ROWS empties it after each batch.
         cursor.execute(
@@ -124,10 +125,10 @@ def _insert_by_copy(tenant_id: int, rows: list[NewOccurrence], import_record_id:
         # the table a new file and a catalog update on every batch.
         cursor.execute(f"DELETE FROM {STAGE}")
         with cursor.cursor.copy(f"COPY {STAGE} ({columns}) FROM STDIN") as copy:
-            if "\x00" not in text:
+            if storable:
                 copy.write(text)
             else:
-                # PostgreSQL text cannot hold NUL: let psycopg refuse the rows as it always has.
+                # Let psycopg refuse the rows with the error it has always raised.
                 for row in rows:
                     copy.write_row(
                         (
