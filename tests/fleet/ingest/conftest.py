@@ -1,10 +1,13 @@
-"""Helpers for the ingest tests: sample paths and small generated exports."""
+"""Helpers for the ingest tests: small generated exports and a broker that is down.
+
+The committed export files and their expected counts are in `tests.fleet.ingest.exports`."""
 
 from pathlib import Path
 
 import pytest
 
-SAMPLES = Path(__file__).resolve().parents[3] / ".." / "shared" / "samples"
+# Its asserts explain themselves in a failing test's report, as a test module's do.
+pytest.register_assert_rewrite("tests.fleet.ingest.exports")
 
 
 @pytest.fixture

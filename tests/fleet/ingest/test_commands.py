@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from fleet.ingest.keys import authenticate, hash_key
 from fleet.models import IngestKey
-from tests.fleet.ingest.conftest import SAMPLES
+from tests.fleet.ingest.exports import EXPECTED, EXPORTS, created, rejected_lines
 
 pytestmark = pytest.mark.django_db
 
@@ -39,23 +39,19 @@ def test_authenticate_refuses_other_schemes_and_junk(tenant):
 
 
 def test_import_report_plain_output(tenant):
+    name = "wsus_susdb_event_errors.csv"
+    expected = EXPECTED[name]
     out = StringIO()
-    call_command(
-        "import_report",
-        str(SAMPLES / "wsus_susdb_event_errors.csv"),
-        "--tenant",
-        tenant.slug,
-        stdout=out,
-    )
+    call_command("import_report", str(EXPORTS / name), "--tenant", tenant.slug, stdout=out)
     text = out.getvalue()
 
     assert "format wsus_susdb_events, encoding utf-8" in text
-    assert "created          30" in text
-    assert "line 23:" in text
+    assert f"created          {created(expected)}\n" in text
+    assert f"line {rejected_lines(expected)[0]}:" in text
 
 
 def test_import_report_unknown_tenant_or_file(tenant, tmp_path):
     with pytest.raises(CommandError, match="no tenant"):
-        call_command("import_report", str(SAMPLES / "wsus_susdb_event_errors.csv"), "--tenant", "x")
+        call_command("import_report", str(EXPORTS / "wsus_susdb_event_errors.csv"), "--tenant", "x")
     with pytest.raises(CommandError, match="no such file"):
         call_command("import_report", str(tmp_path / "missing.csv"), "--tenant", tenant.slug)

@@ -7,12 +7,12 @@ from django.db import connection
 
 from fleet.ingest.importer import import_file
 from fleet.models import Device, Occurrence
-from tests.fleet.ingest.conftest import SAMPLES
+from tests.fleet.ingest.exports import EXPECTED, EXPORTS, created
 
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_imports_of_the_same_file_add_it_once(tenant, tmp_path):
-    # A bigger file than the samples, in small batches, so the two imports interleave.
+    # A bigger file than the committed exports, in small batches, so the two imports interleave.
     path = tmp_path / "big.csv"
     lines = ["MachineName,LastEnforcementTime,ErrorCode"]
     lines += [f"PC-{n % 40},2025-02-12 10:{n % 60:02d}:00,0x8024{n:04X}" for n in range(600)]
@@ -45,8 +45,9 @@ def test_concurrent_imports_of_the_same_file_add_it_once(tenant, tmp_path):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_imports_of_a_sample(tenant):
-    path = SAMPLES / "wsus_susdb_event_errors.csv"
+def test_concurrent_imports_of_a_committed_export(tenant):
+    name = "wsus_susdb_event_errors.csv"
+    path = EXPORTS / name
     results = []
 
     def worker() -> None:
@@ -61,5 +62,5 @@ def test_concurrent_imports_of_a_sample(tenant):
     for thread in threads:
         thread.join(60)
 
-    assert sum(results) == 30 and len(results) == 3
-    assert Occurrence.objects.filter(tenant=tenant).count() == 30
+    assert sum(results) == created(EXPECTED[name]) and len(results) == 3
+    assert Occurrence.objects.filter(tenant=tenant).count() == created(EXPECTED[name])

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from fleet.ingest.importer import ImportFailed, import_file
 from fleet.models import Device, ImportRecord, Occurrence
 from tests.factories import DeviceFactory
-from tests.fleet.ingest.conftest import SAMPLES
+from tests.fleet.ingest.exports import EXPECTED, EXPORTS, created
 
 pytestmark = pytest.mark.django_db
 
@@ -348,14 +348,16 @@ def test_zip_holding_one_export_is_imported(tenant, tmp_path):
     import hashlib
     import zipfile
 
+    name = "intune_feature_update_failures.csv"
+    expected = EXPECTED[name]
     path = tmp_path / "DeviceFailuresByFeatureUpdatePolicy.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.write(SAMPLES / "intune_feature_update_failures.csv", "export_123.csv")
+        archive.write(EXPORTS / name, "export_123.csv")
 
     record, summary = import_file(path, tenant)
 
     assert (summary.format, summary.created, summary.success_rows) == (
-        "intune_feature_update_failures", 26, 2,
+        expected["format"], created(expected), expected["by_code"]["0x00000000"],
     )  # fmt: skip
     assert record.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 

@@ -7,13 +7,17 @@ import pytest
 from fleet.ingest.tasks import run_import
 from fleet.ingest.uploads import start_import
 from fleet.models import ImportRecord, Occurrence
-from tests.fleet.ingest.conftest import SAMPLES
+from tests.fleet.ingest.exports import EXPECTED, EXPORTS, created
 from tests.services import wait_until
 
+NAME = "wufb_ucupdatealert.csv"
+CREATED = created(EXPECTED[NAME])
+REJECTED = len(EXPECTED[NAME]["invalid"])
 
-def queued_record(tenant, tmp_path, name="wufb_ucupdatealert.csv") -> ImportRecord:
+
+def queued_record(tenant, tmp_path, name=NAME) -> ImportRecord:
     path = tmp_path / name
-    shutil.copy(SAMPLES / name, path)
+    shutil.copy(EXPORTS / name, path)
     return ImportRecord.objects.create(
         tenant=tenant, file_name=name, stored_path=str(path), size=path.stat().st_size
     )
@@ -32,7 +36,9 @@ def test_worker_runs_a_queued_import(tenant, tmp_path, celery_worker):
 
     wait_until(finished, 60, f"the worker to import; its log:\n{celery_worker.log()}")
     assert record.status == ImportRecord.Status.DONE
-    assert (record.created, record.rejected_count, record.progress_percent) == (29, 3, 100)
+    assert (record.created, record.rejected_count, record.progress_percent) == (
+        CREATED, REJECTED, 100,
+    )  # fmt: skip
     assert "fleet.ingest.tasks.run_import" in celery_worker.log()
 
 
@@ -42,7 +48,7 @@ def test_task_is_safe_to_run_twice(tenant, tmp_path, dead_broker):
 
     assert run_import(record.pk) == "done"
     assert run_import(record.pk) == "skipped"
-    assert Occurrence.objects.filter(tenant=tenant).count() == 29
+    assert Occurrence.objects.filter(tenant=tenant).count() == CREATED
 
 
 @pytest.mark.django_db
@@ -52,4 +58,4 @@ def test_rerunning_a_failed_import_completes_it(tenant, tmp_path, dead_broker):
 
     assert run_import(record.pk) == "done"
     record.refresh_from_db()
-    assert (record.status, record.created, record.error) == (ImportRecord.Status.DONE, 29, "")
+    assert (record.status, record.created, record.error) == (ImportRecord.Status.DONE, CREATED, "")

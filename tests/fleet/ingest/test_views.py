@@ -2,7 +2,6 @@
 
 import csv
 import io
-import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -11,7 +10,7 @@ from django.test import Client
 from fleet.ingest import uploads
 from fleet.models import ImportRecord, Occurrence
 from tests.factories import UserFactory
-from tests.fleet.ingest.conftest import SAMPLES
+from tests.fleet.ingest.exports import EXPECTED, EXPORTS, created, rejected_lines
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("dead_broker")]
 
@@ -46,7 +45,9 @@ def test_pages_need_login(tenant):
 
 
 def test_upload_imports_and_shows_the_summary(logged_in, tenant, operator):
-    response = upload(logged_in, tenant, SAMPLES / "intune_feature_update_failures.csv")
+    name = "intune_feature_update_failures.csv"
+    expected = EXPECTED[name]
+    response = upload(logged_in, tenant, EXPORTS / name)
 
     record = ImportRecord.objects.get()
     assert response.status_code == 302
@@ -54,22 +55,22 @@ def test_upload_imports_and_shows_the_summary(logged_in, tenant, operator):
     assert record.status == ImportRecord.Status.DONE
     assert (record.user, record.tenant) == (operator, tenant)
     assert (record.rows, record.created, record.success_rows, record.rejected_count) == (
-        30,
-        26,
-        2,
-        2,
+        expected["rows"],
+        created(expected),
+        expected["by_code"]["0x00000000"],
+        len(expected["invalid"]),
     )
-    assert (
-        record.stored_path
-        and record.size == (SAMPLES / "intune_feature_update_failures.csv").stat().st_size
+    assert record.stored_path and record.size == (EXPORTS / name).stat().st_size
+    assert Occurrence.objects.filter(tenant=tenant, import_record=record).count() == created(
+        expected
     )
-    assert Occurrence.objects.filter(tenant=tenant, import_record=record).count() == 26
 
     page = logged_in.get(response["Location"]).content.decode()
     assert "intune_feature_update_failures" in page
-    assert re.search(r"<dt>Occurrences created</dt><dd>26</dd>", page)
-    assert "<td>19</td>" in page and "<td>26</td>" in page  # rejected lines
-    assert "0x8024G00B" in page
+    assert f"<dt>Occurrences created</dt><dd>{created(expected)}</dd>" in page
+    for line in rejected_lines(expected):
+        assert f"<td>{line}</td>" in page
+    assert "0x8024G00B" in page  # the malformed code, named in its row's reason
     assert f"/imports/{record.pk}/rejected.csv" in page
 
     listing = logged_in.get("/imports/").content.decode()
@@ -125,7 +126,7 @@ def test_tenant_choice_is_limited_to_visible_tenants(logged_in, tenant, other_te
     assert tenant.name in page
     assert other_tenant.name not in page
 
-    response = upload(logged_in, other_tenant, SAMPLES / "wsus_susdb_event_errors.csv")
+    response = upload(logged_in, other_tenant, EXPORTS / "wsus_susdb_event_errors.csv")
 
     assert response.status_code == 200  # the form again, with an error
     assert not ImportRecord.objects.exists()
@@ -167,15 +168,16 @@ def test_unreadable_upload_shows_why(logged_in, tenant, tmp_path):
 def test_large_upload_with_broker_down_is_imported_inline(logged_in, tenant, monkeypatch):
     monkeypatch.setattr(uploads, "INLINE_MAX_BYTES", 100)  # every file counts as large
 
-    response = upload(logged_in, tenant, SAMPLES / "wsus_susdb_event_errors.csv")
+    expected = EXPECTED["wsus_susdb_event_errors.csv"]
+    response = upload(logged_in, tenant, EXPORTS / "wsus_susdb_event_errors.csv")
 
     record = ImportRecord.objects.get()
     assert record.status == ImportRecord.Status.DONE
-    assert record.created == 30
+    assert record.created == created(expected)
     status = logged_in.get(f"/imports/{record.pk}/status.json").json()
     assert status == {
-        "status": "done", "progress": 100, "rows": 34, "created": 30, "rejected_count": 1,
-        "error": "",
+        "status": "done", "progress": 100, "rows": expected["rows"], "created": created(expected),
+        "rejected_count": len(expected["invalid"]), "error": "",
     }  # fmt: skip
     assert response.status_code == 302
 
@@ -193,7 +195,7 @@ def test_upload_needs_the_csrf_token(operator, tenant):
     client = Client(enforce_csrf_checks=True)
     client.force_login(operator)
 
-    response = upload(client, tenant, SAMPLES / "wsus_susdb_event_errors.csv")
+    response = upload(client, tenant, EXPORTS / "wsus_susdb_event_errors.csv")
 
     assert response.status_code == 403
     assert not ImportRecord.objects.exists()
