@@ -19,7 +19,7 @@ from django.utils import timezone
 from codes.decode import CodeError, ParsedCode, parse_code
 from fleet.ingest.devices import DeviceRef, resolve_devices
 from fleet.ingest.store import NewOccurrence, insert_occurrences
-from fleet.models import Tenant, device_name_key
+from fleet.models import NO_HOST_PART, Tenant, device_name_key
 
 SOURCE = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,39}$")
 HOSTNAME = re.compile(r"^[\w][\w.\-\\$]{0,254}$")
@@ -163,6 +163,9 @@ def _validate(item: object, context: _BatchContext) -> _Item:
         raise ItemError("device", "device hostname is required")
     if not isinstance(hostname, str) or not HOSTNAME.match(hostname):
         raise ItemError("device", f"{str(device)[:80]!r} is not a device hostname")
+    device_key = context.name_key(hostname)
+    if not device_key:
+        raise ItemError("device", f"device hostname {hostname[:80]!r} {NO_HOST_PART}")
     intune_id = _text(ids, "intune_device_id", 64)
     entra_id = _text(ids, "entra_device_id", 64)
 
@@ -212,7 +215,6 @@ def _validate(item: object, context: _BatchContext) -> _Item:
         not isinstance(event_id, str) or len(event_id) > 200 or UNSTORABLE.search(event_id)
     ):
         raise ItemError("event_id", "event_id must be a string of at most 200 characters")
-    device_key = context.name_key(hostname)
     if event_id and event_id.strip():
         event_id = event_id.strip()
         dedupe_key = event_id if len(event_id) <= 64 else _sha256(event_id)

@@ -33,7 +33,7 @@ from fleet.ingest.devices import DeviceRef, raise_last_seen, resolve_devices
 from fleet.ingest.reader import NULL_LITERALS, RowReader, UnreadableFile, inspect_file
 from fleet.ingest.same_file import one_import_at_a_time
 from fleet.ingest.store import NewOccurrence, insert_occurrences
-from fleet.models import ImportRecord, Occurrence, Tenant, device_name_key
+from fleet.models import NO_HOST_PART, ImportRecord, Occurrence, Tenant, device_name_key
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,8 @@ _parse_code = functools.lru_cache(maxsize=4096)(parse_code)
 
 @functools.lru_cache(maxsize=65536)
 def _device_key(hostname: str) -> str | None:
-    """The name key of a stripped hostname, or None when it cannot be a device name; cached
-    because exports name the same devices on row after row."""
+    """The name key of a stripped hostname, None when it cannot be a device name, "" when it has
+    no host part (`CHC\\`); cached because exports name the same devices on row after row."""
     if len(hostname) > 255 or not _HOSTNAME.match(hostname):
         return None
     return device_name_key(hostname)
@@ -405,6 +405,9 @@ def _parse_row(
     key = _device_key(hostname)
     if key is None:
         summary.reject(line, f"{cols.label(cols.device)} {hostname[:80]!r} is not a device name")
+        return None
+    if not key:
+        summary.reject(line, f"{cols.label(cols.device)} {hostname[:80]!r} {NO_HOST_PART}")
         return None
     code_text = ""
     code = None

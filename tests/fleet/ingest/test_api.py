@@ -101,6 +101,20 @@ def test_mixed_batch_stores_good_items_and_names_bad_ones(tenant, key):
     assert set(Device.objects.filter(tenant=tenant).values_list("name_key", flat=True)) == hosts
 
 
+def test_device_names_with_no_host_part_are_rejected_items(tenant, key):
+    names = ["CHC\\", "QQQ\\", "DOMAIN\\", "\\", ".", ".corp.local", "CHC\\.corp", "  "]
+    batch = [item(n, device={"hostname": name}) for n, name in enumerate(names)]
+    batch.append(item(99, device={"hostname": "CHC\\PC-7"}))
+    body = post(batch, key).json()
+
+    assert (body["accepted"], body["rejected"]) == (1, len(names))
+    assert [e["index"] for e in body["errors"]] == list(range(len(names)))
+    assert {e["field"] for e in body["errors"]} == {"device"}
+    messages = [e["message"] for e in body["errors"]]
+    assert all("has no host part" in m for m in messages[:3] + messages[6:7])
+    assert list(Device.objects.filter(tenant=tenant).values_list("name_key", flat=True)) == ["pc-7"]
+
+
 def test_bad_json_is_400_and_stores_nothing(key):
     response = post('[{"device": "PC-1", ', key, raw=True)
 

@@ -204,6 +204,29 @@ def test_bad_devices_and_codes_are_rejected_with_reasons(tenant, write_file):
     assert not Device.objects.exists()
 
 
+# Names whose device key would be empty; two of them once became one device with key "".
+NO_HOST_NAMES = ["CHC\\", "QQQ\\", "DOMAIN\\", "\\", ".", ".corp.local", "CHC\\.corp.local"]
+
+
+def test_device_names_with_no_host_part_are_rejected_naming_the_column(tenant, write_file):
+    rows = [f"{name},u,2025-02-12 19:24:42,1,0x8024000B,,x" for name in NO_HOST_NAMES]
+    rows += [
+        "   ,u,2025-02-12 19:24:42,1,0x8024000B,,x",
+        "CHC\\PC-7,u,2025-02-12 19:24:42,1,0x8024000B,,x",
+    ]
+    summary = run(write_file(cm_rows(*rows)), tenant)
+
+    reasons = {r["line"]: r["reason"] for r in summary.rejected}
+    assert sorted(reasons) == list(range(2, 2 + len(NO_HOST_NAMES) + 1))
+    assert all(reason.startswith("MachineName ") for reason in reasons.values())
+    for line in (2, 3, 4):  # CHC\, QQQ\, DOMAIN\ pass the character check but name no host
+        assert reasons[line].endswith(
+            "has no host part (nothing before its first dot or after its backslash)"
+        )
+    assert summary.created == 1
+    assert list(Device.objects.values_list("name_key", flat=True)) == ["pc-7"]
+
+
 def test_exact_duplicate_rows_count_once(tenant, write_file):
     row = "PC-1,u,2025-02-12 19:24:42,1,0x8024000B,,x"
     ok = "PC-1,u,2025-02-12 19:24:42,0,0x00000000,0,Succeeded"
