@@ -11,12 +11,13 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django.db import transaction
 from django.utils import timezone
 
 from codes.decode import CodeError, ParsedCode, parse_code
+from fleet.ingest import dates
 from fleet.ingest.devices import DeviceRef, resolve_devices
 from fleet.ingest.store import NewOccurrence, insert_occurrences
 from fleet.models import NO_HOST_PART, Tenant, device_name_key
@@ -28,8 +29,6 @@ KB_IN_TITLE = re.compile(r"\bKB\s?(\d{6,8})\b", re.IGNORECASE)
 MAX_TEXT = {"update_title": 500, "message": 4000}
 # JSON can carry these (as escapes) but the database cannot store them: NUL and lone surrogates.
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-# Endpoint clocks drift; a time further ahead than this is a bug in the sender.
-FUTURE_SLACK = timedelta(days=1)
 
 
 @dataclass
@@ -191,8 +190,8 @@ def _validate(item: object, context: _BatchContext) -> _Item:
         raise ItemError("occurred_at", f"{raw_time[:60]!r} is out of range")
     if occurred_at.tzinfo is None:
         raise ItemError("occurred_at", "occurred_at needs a time zone, e.g. Z or +02:00")
-    if occurred_at - context.now > FUTURE_SLACK:
-        raise ItemError("occurred_at", "occurred_at is more than a day in the future")
+    if problem := dates.bounds_problem(occurred_at, context.now):
+        raise ItemError("occurred_at", f"occurred_at {raw_time[:60]!r} {problem}")
 
     source = item.get("source", "api")
     if not isinstance(source, str) or not SOURCE.match(source):

@@ -134,6 +134,8 @@ class _Columns:
 
     def __init__(self, fmt: ReportFormat, header: list[str]) -> None:
         self.fmt = fmt
+        # The "now" that row times may not be far ahead of, taken once for the whole file.
+        self.now = timezone.now()
         positions: dict[str, int] = {}
         for index, name in enumerate(header):
             positions.setdefault(normalize_header(name), index)
@@ -438,6 +440,9 @@ def _parse_row(
             occurred_at = dates.parse_datetime(time_text, day_first=day_first)
         except dates.DateError as exc:
             summary.reject(line, f"{cols.label(cols.time)}: {exc}")
+            return None
+        if problem := dates.bounds_problem(occurred_at, cols.now):
+            summary.reject(line, f"{cols.label(cols.time)}: {time_text[:60]!r} {problem}")
             return None
     event_id = cols.first(fields, cols.event_id) if cols.event_id else ""
     if event_id:
