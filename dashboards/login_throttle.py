@@ -4,11 +4,18 @@ Both the operator login and the admin login use these forms. Failures are rows i
 (`LoginFailure`), so every web worker sees the same counts; a successful login clears the
 username's failures. While refused, the password is not even checked, so guessing learns
 nothing, and refused attempts are not counted, so the refusal ends WINDOW after the failures.
+
+Checking and recording are one step: an attempt counts the failures in the window and, if it
+may go ahead, records itself as a failure before its password is checked, all in one
+transaction that holds a lock on its username and its address (PostgreSQL advisory locks;
+SQLite's IMMEDIATE transactions lock the whole database). So however many attempts arrive at
+once, at most the limit get their password checked; a right password then clears the record.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -16,6 +23,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -41,31 +49,60 @@ def _username_key(username: str) -> str:
     return username.strip().lower()[:150]
 
 
-def refusal(username: str, address: str) -> str:
-    """Why a login attempt is refused now, or "" when it may go ahead."""
-    key = _username_key(username)
+def _counts(key: str, address: str) -> tuple[int, int]:
+    """Failures in the window for this username key and for this address."""
     counts = LoginFailure.objects.filter(
         Q(username=key) | Q(address=address), failed_at__gte=timezone.now() - WINDOW
     ).aggregate(
         by_username=Count("pk", filter=Q(username=key)),
         by_address=Count("pk", filter=Q(address=address)),
     )
-    if (
-        counts["by_username"] >= MAX_FAILURES_PER_USERNAME
-        or counts["by_address"] >= MAX_FAILURES_PER_ADDRESS
-    ):
-        minutes = int(WINDOW.total_seconds() // 60)
-        return (
-            "Too many failed login attempts. Wait "
-            f"{minutes} minutes and try again, or ask an administrator to reset your password."
-        )
+    return counts["by_username"], counts["by_address"]
+
+
+def _refusal_message() -> str:
+    minutes = int(WINDOW.total_seconds() // 60)
+    return (
+        "Too many failed login attempts. Wait "
+        f"{minutes} minutes and try again, or ask an administrator to reset your password."
+    )
+
+
+def refusal(username: str, address: str) -> str:
+    """Why a login attempt would be refused now, or "" (a check only: it records nothing)."""
+    by_username, by_address = _counts(_username_key(username), address)
+    if by_username >= MAX_FAILURES_PER_USERNAME or by_address >= MAX_FAILURES_PER_ADDRESS:
+        return _refusal_message()
     return ""
 
 
-def record_failure(username: str, address: str) -> None:
-    now = timezone.now()
-    LoginFailure.objects.filter(failed_at__lt=now - WINDOW).delete()
-    LoginFailure.objects.create(username=_username_key(username), address=address, failed_at=now)
+def _lock(*names: str) -> None:
+    """Hold these names until the transaction ends (PostgreSQL; SQLite holds the database)."""
+    if connection.vendor != "postgresql":
+        return
+    # Sorted, so two attempts sharing both names never wait for each other in a cycle.
+    keys = sorted(
+        int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+        for name in names
+    )
+    with connection.cursor() as cursor:
+        for key in keys:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def reserve_attempt(username: str, address: str) -> str:
+    """Record an attempt as a failure before its password is checked, if the limits allow.
+
+    Returns "" when the attempt may go ahead, else why not (and nothing is recorded).
+    """
+    key = _username_key(username)
+    LoginFailure.objects.filter(failed_at__lt=timezone.now() - WINDOW).delete()
+    with transaction.atomic():
+        _lock(f"login-username:{key}", f"login-address:{address}")
+        message = refusal(key, address)
+        if not message:
+            LoginFailure.objects.create(username=key, address=address, failed_at=timezone.now())
+    return message
 
 
 def record_success(username: str) -> None:
@@ -73,7 +110,7 @@ def record_success(username: str) -> None:
 
 
 class _ThrottledLogin:
-    """Mixin for Django's login forms: check the throttle first, count a wrong password."""
+    """Mixin for Django's login forms: reserve the attempt first; a right password clears it."""
 
     request: HttpRequest | None
     user_cache: object
@@ -81,7 +118,12 @@ class _ThrottledLogin:
     def clean(self) -> dict:
         username = self.cleaned_data.get("username") or ""
         address = client_address(self.request) if self.request is not None else ""
-        message = refusal(username, address)
+        if username and self.cleaned_data.get("password"):
+            # The password will be checked: reserve the attempt (a failure until proven right).
+            message = reserve_attempt(username, address)
+        else:
+            # Nothing will be checked, so nothing is recorded; still say when it is refused.
+            message = refusal(username, address)
         if message:
             if self.request is not None:
                 self.request.login_refused = True
@@ -90,12 +132,9 @@ class _ThrottledLogin:
             cleaned = super().clean()
         except forms.ValidationError:
             # An inactive or non-staff account with the right password is not a guess.
-            if self.user_cache is None:
-                record_failure(username, address)
-            else:
+            if self.user_cache is not None:
                 record_success(username)
             raise
-        # No password given: nothing was checked, so nothing is cleared either.
         if self.user_cache is not None:
             record_success(username)
         return cleaned

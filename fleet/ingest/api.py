@@ -11,15 +11,16 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django.db import transaction
 from django.utils import timezone
 
 from codes.decode import CodeError, ParsedCode, parse_code
+from fleet.ingest import dates
 from fleet.ingest.devices import DeviceRef, resolve_devices
 from fleet.ingest.store import NewOccurrence, insert_occurrences
-from fleet.models import Tenant, device_name_key
+from fleet.models import NO_HOST_PART, Tenant, device_name_key
 
 SOURCE = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,39}$")
 HOSTNAME = re.compile(r"^[\w][\w.\-\\$]{0,254}$")
@@ -28,8 +29,6 @@ KB_IN_TITLE = re.compile(r"\bKB\s?(\d{6,8})\b", re.IGNORECASE)
 MAX_TEXT = {"update_title": 500, "message": 4000}
 # JSON can carry these (as escapes) but the database cannot store them: NUL and lone surrogates.
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-# Endpoint clocks drift; a time further ahead than this is a bug in the sender.
-FUTURE_SLACK = timedelta(days=1)
 
 
 @dataclass
@@ -163,6 +162,9 @@ def _validate(item: object, context: _BatchContext) -> _Item:
         raise ItemError("device", "device hostname is required")
     if not isinstance(hostname, str) or not HOSTNAME.match(hostname):
         raise ItemError("device", f"{str(device)[:80]!r} is not a device hostname")
+    device_key = context.name_key(hostname)
+    if not device_key:
+        raise ItemError("device", f"device hostname {hostname[:80]!r} {NO_HOST_PART}")
     intune_id = _text(ids, "intune_device_id", 64)
     entra_id = _text(ids, "entra_device_id", 64)
 
@@ -188,8 +190,8 @@ def _validate(item: object, context: _BatchContext) -> _Item:
         raise ItemError("occurred_at", f"{raw_time[:60]!r} is out of range")
     if occurred_at.tzinfo is None:
         raise ItemError("occurred_at", "occurred_at needs a time zone, e.g. Z or +02:00")
-    if occurred_at - context.now > FUTURE_SLACK:
-        raise ItemError("occurred_at", "occurred_at is more than a day in the future")
+    if problem := dates.bounds_problem(occurred_at, context.now):
+        raise ItemError("occurred_at", f"occurred_at {raw_time[:60]!r} {problem}")
 
     source = item.get("source", "api")
     if not isinstance(source, str) or not SOURCE.match(source):
@@ -212,7 +214,6 @@ def _validate(item: object, context: _BatchContext) -> _Item:
         not isinstance(event_id, str) or len(event_id) > 200 or UNSTORABLE.search(event_id)
     ):
         raise ItemError("event_id", "event_id must be a string of at most 200 characters")
-    device_key = context.name_key(hostname)
     if event_id and event_id.strip():
         event_id = event_id.strip()
         dedupe_key = event_id if len(event_id) <= 64 else _sha256(event_id)

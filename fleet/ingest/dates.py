@@ -11,6 +11,10 @@ If no date settles it, dot dates (`04.03.2025`, the German style) and files usin
 delimiter (the continental Excel style) are day-first; plain slash dates are US month-first.
 A file that has both kinds of unambiguous dates is refused row by row: the rows that contradict
 the file's order are rejected with a reason rather than silently misread.
+
+Imports and the ingest API hold times to the same bounds (`offset_problem`, `bounds_problem`):
+a UTC offset in use somewhere, and not more than FUTURE_SLACK ahead of now, so that no row can
+pin a device's "last seen" in the far future.
 """
 
 from __future__ import annotations
@@ -20,6 +24,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 EXCEL_EPOCH = datetime(1899, 12, 30, tzinfo=UTC)  # Excel's day 0, leap-year bug included
+# The UTC offsets in use: from -12:00 (Baker Island) to +14:00 (the Line Islands).
+EARLIEST_OFFSET = timedelta(hours=-12)
+LATEST_OFFSET = timedelta(hours=14)
+# Endpoint clocks drift; a time further ahead than this is a bug in the sender.
+FUTURE_SLACK = timedelta(days=1)
 
 _TIME = (
     r"(?:[ T,]+(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<frac>\d{1,9}))?)?"
@@ -38,6 +47,36 @@ _PLAIN_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?$
 
 class DateError(ValueError):
     """The text is not a timestamp we can read."""
+
+
+def _offset_text(offset: timedelta) -> str:
+    minutes = int(offset.total_seconds() / 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def offset_problem(offset: timedelta) -> str:
+    """Why `offset` is not a UTC offset in use, naming the bounds; "" when it is."""
+    if EARLIEST_OFFSET <= offset <= LATEST_OFFSET:
+        return ""
+    return (
+        f"has UTC offset {_offset_text(offset)}, outside {_offset_text(EARLIEST_OFFSET)} "
+        f"to {_offset_text(LATEST_OFFSET)}"
+    )
+
+
+def bounds_problem(when: datetime, now: datetime) -> str:
+    """Why the aware time `when` cannot have happened by `now`, naming the bound; "" if it can.
+
+    Its offset must be in use (`offset_problem`) and it may be at most FUTURE_SLACK ahead.
+    """
+    offset = when.utcoffset()
+    if offset is not None and (problem := offset_problem(offset)):
+        return problem
+    if when - now > FUTURE_SLACK:
+        hours = int(FUTURE_SLACK.total_seconds() // 3600)
+        return f"is more than {hours} hours ahead of now ({now.astimezone(UTC):%Y-%m-%d %H:%M} UTC)"
+    return ""
 
 
 def date_order_hint(text: str) -> str | None:
@@ -120,9 +159,15 @@ def parse_datetime(text: str, *, day_first: bool = False) -> datetime:
     zone = match["tz"]
     if zone and zone[0] in "+-":
         digits = zone[1:].replace(":", "")
+        if int(digits[2:]) > 59:
+            raise DateError(f"{raw!r} has an offset {zone} that is not hours and minutes")
         offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        if zone[0] == "-":
+            offset = -offset
+        if problem := offset_problem(offset):
+            raise DateError(f"{raw!r} {problem}")
         try:
-            value -= offset if zone[0] == "+" else -offset
+            value -= offset
         except OverflowError:
             raise DateError(f"{raw!r} is out of range") from None
     return value

@@ -62,6 +62,8 @@ def resolve_devices(
     """
     if not refs:
         return {}, 0
+    if "" in refs:  # the callers reject such names; one slipping through would merge devices
+        raise ValueError("a device name with no host part has no name key")
     resolved: dict[str, int] = {}
     newer: dict[int, datetime] = {}
     if known:

@@ -33,7 +33,7 @@ from fleet.ingest.devices import DeviceRef, raise_last_seen, resolve_devices
 from fleet.ingest.reader import NULL_LITERALS, RowReader, UnreadableFile, inspect_file
 from fleet.ingest.same_file import one_import_at_a_time
 from fleet.ingest.store import NewOccurrence, insert_occurrences
-from fleet.models import ImportRecord, Occurrence, Tenant, device_name_key
+from fleet.models import NO_HOST_PART, ImportRecord, Occurrence, Tenant, device_name_key
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,8 @@ _parse_code = functools.lru_cache(maxsize=4096)(parse_code)
 
 @functools.lru_cache(maxsize=65536)
 def _device_key(hostname: str) -> str | None:
-    """The name key of a stripped hostname, or None when it cannot be a device name; cached
-    because exports name the same devices on row after row."""
+    """The name key of a stripped hostname, None when it cannot be a device name, "" when it has
+    no host part (`CHC\\`); cached because exports name the same devices on row after row."""
     if len(hostname) > 255 or not _HOSTNAME.match(hostname):
         return None
     return device_name_key(hostname)
@@ -134,6 +134,8 @@ class _Columns:
 
     def __init__(self, fmt: ReportFormat, header: list[str]) -> None:
         self.fmt = fmt
+        # The "now" that row times may not be far ahead of, taken once for the whole file.
+        self.now = timezone.now()
         positions: dict[str, int] = {}
         for index, name in enumerate(header):
             positions.setdefault(normalize_header(name), index)
@@ -406,6 +408,9 @@ def _parse_row(
     if key is None:
         summary.reject(line, f"{cols.label(cols.device)} {hostname[:80]!r} is not a device name")
         return None
+    if not key:
+        summary.reject(line, f"{cols.label(cols.device)} {hostname[:80]!r} {NO_HOST_PART}")
+        return None
     code_text = ""
     code = None
     problems = []
@@ -435,6 +440,9 @@ def _parse_row(
             occurred_at = dates.parse_datetime(time_text, day_first=day_first)
         except dates.DateError as exc:
             summary.reject(line, f"{cols.label(cols.time)}: {exc}")
+            return None
+        if problem := dates.bounds_problem(occurred_at, cols.now):
+            summary.reject(line, f"{cols.label(cols.time)}: {time_text[:60]!r} {problem}")
             return None
     event_id = cols.first(fields, cols.event_id) if cols.event_id else ""
     if event_id:

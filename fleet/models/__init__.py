@@ -1,7 +1,7 @@
 """Fleet models, one module per concern; import them from here."""
 
 from fleet.models.alerts import AlertDelivery, AlertFiring, AlertRule, AlertRuleState
-from fleet.models.core import Device, Occurrence, Tenant, device_name_key
+from fleet.models.core import NO_HOST_PART, Device, Occurrence, Tenant, device_name_key
 from fleet.models.ingest import ImportRecord, IngestKey
 from fleet.models.stats import (
     DailyCodeStat,
@@ -13,6 +13,7 @@ from fleet.models.stats import (
 from fleet.models.triage import TriageEvent, TriageFlag, TriageRule
 
 __all__ = [
+    "NO_HOST_PART",
     "AlertDelivery",
     "AlertFiring",
     "AlertRule",

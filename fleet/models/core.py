@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -33,7 +34,8 @@ def device_name_key(name: str) -> str:
     """The matching key for a device name: case-insensitive, an FQDN reduced to its host part.
 
     `PC-0042.contoso.local`, `pc-0042` and `PC-0042` are the same device; an IP address is kept
-    whole because its dots are not domain separators.
+    whole because its dots are not domain separators. The key is "" for a name with no host part
+    (`CHC\\`, `.corp.local`, `\\`): that is no device, and callers reject it with NO_HOST_PART.
     """
     name = name.strip().rstrip(".").lower()
     if not name:
@@ -48,6 +50,10 @@ def device_name_key(name: str) -> str:
     if "\\" in name:  # DOMAIN\HOST as some scripts write it
         name = name.rsplit("\\", 1)[1]
     return name.split(".", 1)[0]
+
+
+# Why a name whose key is "" is refused; the callers put the field and the name in front.
+NO_HOST_PART = "has no host part (nothing before its first dot or after its backslash)"
 
 
 class Device(models.Model):
@@ -82,6 +88,15 @@ class Device(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.name_key = device_name_key(self.hostname)
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """Refuse in forms (the admin) what the unique name key would refuse with a 500."""
+        key = device_name_key(self.hostname)
+        if not key:
+            raise ValidationError({"hostname": f"{self.hostname[:80]!r} {NO_HOST_PART}"})
+        same = Device.objects.filter(tenant_id=self.tenant_id, name_key=key).exclude(pk=self.pk)
+        if self.tenant_id is not None and same.exists():
+            raise ValidationError({"hostname": f"this tenant already has a device {key!r}"})
 
 
 class Occurrence(models.Model):

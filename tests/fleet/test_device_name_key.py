@@ -1,8 +1,10 @@
 """device_name_key: how device names from exports and agents are matched."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
-from fleet.models import device_name_key
+from fleet.ingest.devices import DeviceRef, resolve_devices
+from fleet.models import Device, device_name_key
 
 
 @pytest.mark.parametrize(
@@ -19,7 +21,36 @@ from fleet.models import device_name_key
         ("1234", "1234"),
         ("123.example.com", "123"),
         ("  ", ""),
+        # No host part: the key is empty, and importer and API reject the name.
+        ("CHC\\", ""),
+        ("DOMAIN\\", ""),
+        ("\\", ""),
+        (".", ""),
+        (".corp.local", ""),
+        ("CHC\\.corp.local", ""),
     ],
 )
 def test_name_key(name, key):
     assert device_name_key(name) == key
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("hostname", ["CHC\\", ".corp.local", "PC-0001.other.domain"])
+def test_the_device_form_refuses_a_name_with_no_key_or_a_taken_key(device, hostname):
+    # `device` is PC-0001.acme.local: the third name is the same device key.
+    with pytest.raises(ValidationError) as refused:
+        Device(tenant=device.tenant, hostname=hostname).full_clean()
+    assert "hostname" in refused.value.message_dict
+
+
+@pytest.mark.django_db
+def test_the_device_form_accepts_its_own_name_and_a_new_one(device):
+    device.full_clean()
+    Device(tenant=device.tenant, hostname="PC-0002").full_clean()
+
+
+@pytest.mark.django_db
+def test_resolving_devices_refuses_an_empty_name_key_rather_than_merging(tenant):
+    with pytest.raises(ValueError, match="no host part"):
+        resolve_devices(tenant, {"": DeviceRef(hostname="CHC\\"), "pc-1": DeviceRef("PC-1")})
+    assert not Device.objects.exists()

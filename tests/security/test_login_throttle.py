@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import forms as auth_forms
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -138,3 +141,86 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_counted(settings, staff
         headers={"X-Forwarded-For": "192.0.2.100"},
     )
     assert ok.status_code == 302
+
+
+def race(monkeypatch, url: str, attempts: list[tuple[str, str, str]]) -> tuple[list, list[int]]:
+    """Post every (username, password, address) at once, each from its own thread and database
+    connection; return the usernames whose password was checked and the status codes.
+
+    A checked attempt waits inside `authenticate` until every attempt has been checked or
+    refused, so that no attempt's result can be recorded before another's check: the widest
+    window a check-then-record race can have.
+    """
+    real_authenticate = auth_forms.authenticate
+    settled = threading.Condition()
+    arrived = [0]
+    checked: list[str] = []
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+    this_thread = threading.local()
+
+    def arrive() -> None:
+        with settled:
+            arrived[0] += 1
+            settled.notify_all()
+
+    def held_authenticate(request=None, **credentials):
+        checked.append(credentials.get("username"))
+        this_thread.checked = True
+        arrive()
+        with settled:
+            # The timeout only keeps a broken throttle from hanging the run.
+            settled.wait_for(lambda: arrived[0] == len(attempts), timeout=60)
+        return real_authenticate(request, **credentials)
+
+    monkeypatch.setattr(auth_forms, "authenticate", held_authenticate)
+    start = threading.Barrier(len(attempts))
+
+    def worker(username: str, password: str, address: str) -> None:
+        this_thread.checked = False
+        try:
+            start.wait()
+            _client, response = attempt(url, username, password, address)
+            statuses.append(response.status_code)
+        except BaseException as exc:  # noqa: BLE001 - reported by the caller's assert
+            errors.append(exc)
+        finally:
+            if not this_thread.checked:
+                arrive()
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=args) for args in attempts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    monkeypatch.setattr(auth_forms, "authenticate", real_authenticate)
+    assert errors == []
+    return checked, statuses
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("url", LOGIN_PAGES)
+def test_parallel_wrong_passwords_get_at_most_the_limit_checked(monkeypatch, url, staff):
+    tries = 3 * login_throttle.MAX_FAILURES_PER_USERNAME
+    checked, statuses = race(
+        monkeypatch, url, [(staff.username, "wrong password", f"192.0.2.{n}") for n in range(tries)]
+    )
+    assert len(checked) == login_throttle.MAX_FAILURES_PER_USERNAME
+    assert sorted(statuses) == [200] * len(checked) + [429] * (tries - len(checked))
+    assert LoginFailure.objects.filter(username="stella").count() == len(checked)
+    client, response = attempt(url, staff.username, PASSWORD, "203.0.113.7")
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_guesses_from_one_address_get_at_most_its_limit_checked(monkeypatch, staff):
+    tries = login_throttle.MAX_FAILURES_PER_ADDRESS + 4
+    checked, statuses = race(
+        monkeypatch, "/login/", [(f"guess{n}", "x", "192.0.2.66") for n in range(tries)]
+    )
+    assert len(checked) == login_throttle.MAX_FAILURES_PER_ADDRESS
+    assert statuses.count(429) == tries - len(checked)
+    _client, response = attempt("/login/", staff.username, PASSWORD, "192.0.2.66")
+    assert response.status_code == 429

@@ -2,11 +2,13 @@
 
 import json
 import threading
+from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from fleet.ingest.keys import create_ingest_key, revoke
 from fleet.models import Device, IngestKey, Occurrence
@@ -99,6 +101,46 @@ def test_mixed_batch_stores_good_items_and_names_bad_ones(tenant, key):
     assert hosts == {"pc-0001", "pc-0005"}
     # Rejected items create no devices either.
     assert set(Device.objects.filter(tenant=tenant).values_list("name_key", flat=True)) == hosts
+
+
+def test_device_names_with_no_host_part_are_rejected_items(tenant, key):
+    names = ["CHC\\", "QQQ\\", "DOMAIN\\", "\\", ".", ".corp.local", "CHC\\.corp", "  "]
+    batch = [item(n, device={"hostname": name}) for n, name in enumerate(names)]
+    batch.append(item(99, device={"hostname": "CHC\\PC-7"}))
+    body = post(batch, key).json()
+
+    assert (body["accepted"], body["rejected"]) == (1, len(names))
+    assert [e["index"] for e in body["errors"]] == list(range(len(names)))
+    assert {e["field"] for e in body["errors"]} == {"device"}
+    messages = [e["message"] for e in body["errors"]]
+    assert all("has no host part" in m for m in messages[:3] + messages[6:7])
+    assert list(Device.objects.filter(tenant=tenant).values_list("name_key", flat=True)) == ["pc-7"]
+
+
+def test_times_beyond_the_bounds_are_rejected_items_naming_the_bound(tenant, key, monkeypatch):
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 3, 4, 23, 45, tzinfo=UTC))
+    batch = [
+        item(1, occurred_at="2026-03-05T23:45:00Z"),  # a day ahead: clock drift, accepted
+        item(2, occurred_at="9998-12-31T23:59:59Z"),
+        item(3, occurred_at="2026-03-04T12:00:00+23:00"),
+        item(4, occurred_at="2026-03-06T00:00:01+00:00"),
+    ]
+    body = post(batch, key).json()
+
+    assert (body["accepted"], body["rejected"]) == (1, 3)
+    errors = {e["index"]: (e["field"], e["message"]) for e in body["errors"]}
+    ahead = "is more than 24 hours ahead of now (2026-03-04 23:45 UTC)"
+    assert errors == {
+        1: ("occurred_at", f"occurred_at '9998-12-31T23:59:59Z' {ahead}"),
+        2: (
+            "occurred_at",
+            "occurred_at '2026-03-04T12:00:00+23:00' has UTC offset +23:00, "
+            "outside -12:00 to +14:00",
+        ),
+        3: ("occurred_at", f"occurred_at '2026-03-06T00:00:01+00:00' {ahead}"),
+    }
+    device = Device.objects.get(tenant=tenant)
+    assert device.last_seen_at == datetime(2026, 3, 5, 23, 45, tzinfo=UTC)
 
 
 def test_bad_json_is_400_and_stores_nothing(key):

@@ -2,10 +2,12 @@
 preambles, literals, date orders, code notations, bad and duplicate rows."""
 
 import json
+from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from fleet.ingest.importer import ImportFailed, import_file
 from fleet.models import Device, ImportRecord, Occurrence
@@ -202,6 +204,59 @@ def test_bad_devices_and_codes_are_rejected_with_reasons(tenant, write_file):
     assert "LastEnforcementTime" in reasons[6] and "not a date" in reasons[6]
     assert not Occurrence.objects.exists()
     assert not Device.objects.exists()
+
+
+# Names whose device key would be empty; two of them once became one device with key "".
+NO_HOST_NAMES = ["CHC\\", "QQQ\\", "DOMAIN\\", "\\", ".", ".corp.local", "CHC\\.corp.local"]
+
+
+def test_device_names_with_no_host_part_are_rejected_naming_the_column(tenant, write_file):
+    rows = [f"{name},u,2025-02-12 19:24:42,1,0x8024000B,,x" for name in NO_HOST_NAMES]
+    rows += [
+        "   ,u,2025-02-12 19:24:42,1,0x8024000B,,x",
+        "CHC\\PC-7,u,2025-02-12 19:24:42,1,0x8024000B,,x",
+    ]
+    summary = run(write_file(cm_rows(*rows)), tenant)
+
+    reasons = {r["line"]: r["reason"] for r in summary.rejected}
+    assert sorted(reasons) == list(range(2, 2 + len(NO_HOST_NAMES) + 1))
+    assert all(reason.startswith("MachineName ") for reason in reasons.values())
+    for line in (2, 3, 4):  # CHC\, QQQ\, DOMAIN\ pass the character check but name no host
+        assert reasons[line].endswith(
+            "has no host part (nothing before its first dot or after its backslash)"
+        )
+    assert summary.created == 1
+    assert list(Device.objects.values_list("name_key", flat=True)) == ["pc-7"]
+
+
+def test_times_beyond_the_apis_bounds_are_rejected_and_pin_no_last_seen(
+    tenant, write_file, monkeypatch
+):
+    # A fixed "now" late in the day, so that "more than a day ahead" never depends on the clock.
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 3, 4, 23, 45, tzinfo=UTC))
+    text = cm_rows(
+        "PC-1,u,2026-03-04 10:00:00,1,0x8024000B,,x",
+        "PC-1,u,2026-03-05 23:45:00,1,0x8024000C,,x",  # a day ahead: clock drift, accepted
+        "PC-1,u,9999-12-31 23:59:59,1,0x8024000D,,x",
+        "PC-1,u,2026-03-06 00:00:00,1,0x8024000E,,x",
+        "PC-1,u,2026-03-04T10:00:00+99:00,1,0x8024000F,,x",
+        "PC-2,u,73051.5,1,0x8024000B,,x",  # an Excel serial: 2099-12-31
+    )
+    summary = run(write_file(text), tenant)
+
+    reasons = {r["line"]: r["reason"] for r in summary.rejected}
+    assert sorted(reasons) == [4, 5, 6, 7]
+    ahead = "is more than 24 hours ahead of now (2026-03-04 23:45 UTC)"
+    assert reasons[4] == f"LastEnforcementTime: '9999-12-31 23:59:59' {ahead}"
+    assert reasons[5] == f"LastEnforcementTime: '2026-03-06 00:00:00' {ahead}"
+    assert reasons[6] == (
+        "LastEnforcementTime: '2026-03-04T10:00:00+99:00' has UTC offset +99:00, "
+        "outside -12:00 to +14:00"
+    )
+    assert reasons[7] == f"LastEnforcementTime: '73051.5' {ahead}"
+    assert summary.created == 2
+    device = Device.objects.get()
+    assert device.last_seen_at == datetime(2026, 3, 5, 23, 45, tzinfo=UTC)
 
 
 def test_exact_duplicate_rows_count_once(tenant, write_file):
