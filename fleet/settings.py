@@ -155,8 +155,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True  # only sent when SECURE_HSTS_SECONDS > 0
-# The health check answers over plain HTTP for load balancers and compose.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# The health checks answer over plain HTTP for load balancers and compose.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 if TRUSTED_PROXY:
     # Only behind a proxy that sets (not forwards) this header: otherwise a client could.
     # The login throttle then also reads the client address from X-Forwarded-For.
