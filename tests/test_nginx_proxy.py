@@ -289,3 +289,12 @@ def test_debian_nginx_and_envsubst_are_installed_by_make_test():
     recipe = makefile.split("test-system-deps:", 1)[1].split("\n\n", 1)[0]
     assert "/usr/sbin/nginx:nginx" in recipe
     assert "/usr/bin/envsubst:gettext-base" in recipe
+
+
+def test_without_the_proxy_a_forged_forwarded_for_is_ignored(settings):
+    # `make demo` and any gunicorn without nginx: TRUSTED_PROXY stays 0, the peer is counted.
+    settings.TRUSTED_PROXY = False
+    request = RequestFactory().get(
+        "/login/", REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.9"
+    )
+    assert client_address(request) == "198.51.100.7"
