@@ -37,7 +37,8 @@ system-deps:
 test-system-deps:
 	@scripts/ensure_debian_packages.sh redis-server:redis-server /usr/bin/chromium:chromium \
 		/usr/share/mingw-w64/include/wuerror.h:mingw-w64-common \
-		/usr/share/fonts/truetype/liberation:fonts-liberation
+		/usr/share/fonts/truetype/liberation:fonts-liberation \
+		/usr/sbin/nginx:nginx /usr/bin/envsubst:gettext-base
 
 demo: install system-deps
 	@PORT=$(PORT) scripts/demo.sh

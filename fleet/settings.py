@@ -18,6 +18,13 @@ from fleet.env import (
     parse_database_url,
 )
 
+
+def _in_a_gevent_worker() -> bool:
+    """True in gunicorn's gevent worker (fleet/gunicorn.conf.py), which patches the stdlib."""
+    monkey = sys.modules.get("gevent.monkey")
+    return bool(monkey and monkey.is_module_patched("socket"))
+
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -39,6 +46,10 @@ try:
     }
     if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    if _in_a_gevent_worker():
+        # Django keeps a connection per thread, which gevent makes per greenlet: one per request,
+        # never reused, so a persistent one would only stay open until garbage collection.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
     REDIS_URL = check_redis_url(env_str("REDIS_URL", "redis://127.0.0.1:6379/0"))
     EMAIL_HOST = env_str("SMTP_HOST", "127.0.0.1")
     EMAIL_PORT = env_int("SMTP_PORT", 25, minimum=1)
@@ -155,8 +166,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True  # only sent when SECURE_HSTS_SECONDS > 0
-# The health check answers over plain HTTP for load balancers and compose.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# The health checks answer over plain HTTP for load balancers and compose.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 if TRUSTED_PROXY:
     # Only behind a proxy that sets (not forwards) this header: otherwise a client could.
     # The login throttle then also reads the client address from X-Forwarded-For.

@@ -27,6 +27,7 @@ urlpatterns = [
     path("admin/login/", refused_as_429(admin.site.login)),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("", include("codes.urls")),
     path("", include("dashboards.urls")),
     path("", include("fleet.triage_urls")),

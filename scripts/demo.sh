@@ -45,8 +45,8 @@ $BIN/celery -A fleet worker --loglevel INFO --concurrency 2 >var/log/worker.log 
 pids+=($!)
 $BIN/celery -A fleet beat --loglevel INFO --schedule var/celerybeat-schedule >var/log/beat.log 2>&1 &
 pids+=($!)
-$BIN/gunicorn fleet.wsgi --bind "127.0.0.1:$PORT" --workers 2 --access-logfile - \
-    >var/log/web.log 2>&1 &
+# Gevent workers (fleet/gunicorn.conf.py): nothing buffers in front of gunicorn here.
+$BIN/gunicorn -c fleet/gunicorn.conf.py --bind "127.0.0.1:$PORT" >var/log/web.log 2>&1 &
 pids+=($!)
 
 for _ in $(seq 100); do

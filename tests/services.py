@@ -218,3 +218,91 @@ def celery_worker(redis_server: RedisServer, tmp_path: Path, settings) -> Iterat
             yield worker
     finally:
         worker.stop()
+
+
+class GunicornServer:
+    """gunicorn with the production settings (fleet/gunicorn.conf.py) on a free loopback port.
+
+    `args` are added after the config file, so a test can weaken one setting on purpose.
+    """
+
+    def __init__(self, logfile: Path, env: dict[str, str], args: tuple[str, ...] = ()) -> None:
+        self.port = free_port()
+        self.logfile = logfile
+        self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": "fleet.settings", **env}
+        self.args = args
+        self.process: subprocess.Popen | None = None
+        self._log = None
+
+    def start(self) -> None:
+        self._log = self.logfile.open("w")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(REPO / "fleet" / "gunicorn.conf.py"),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                *self.args,
+            ],
+            cwd=REPO,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_until(self._answers, 60, "gunicorn")
+
+    def _answers(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited early:\n{self.log()}")
+        try:
+            return http_get(self.port, "/healthz", timeout=2).startswith(b"HTTP/1.1 200")
+        except OSError:
+            return False
+
+    def log(self) -> str:
+        return self.logfile.read_text(errors="replace") if self.logfile.exists() else ""
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(5)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+def http_get(port: int, path: str, timeout: float, headers: str = "") -> bytes:
+    """One GET on loopback with a plain socket: the whole raw answer, status line first."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Connection: close\r\n\r\n".encode()
+        )
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def silent_upload(port: int, path: str = "/login/", length: int = 1024 * 1024) -> socket.socket:
+    """A connection that announces a `length`-byte form body and sends none of it.
+
+    It carries a CSRF cookie, so Django's CSRF check reads the body (without one it refuses
+    before reading): the worker that took the request waits on the body.
+    """
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(
+        (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Cookie: csrftoken={'a' * 32}\r\nContent-Length: {length}\r\n\r\n"
+        ).encode()
+    )
+    return sock

@@ -1,19 +1,21 @@
 """docker-compose.yml is checked as YAML here: no Docker engine runs on CI machines."""
 
+import re
 from pathlib import Path
 
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
+TEMPLATE = "scripts/nginx/default.conf.template"
 
 
 def load_compose() -> dict:
     return yaml.safe_load((REPO / "docker-compose.yml").read_text())
 
 
-def test_compose_names_the_five_services_with_health_checks():
+def test_compose_names_the_six_services_with_health_checks():
     services = load_compose()["services"]
-    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    assert set(services) == {"proxy", "postgres", "redis", "web", "worker", "beat"}
     for name, service in services.items():
         assert "healthcheck" in service, f"{name} has no health check"
         assert service.get("image") or service.get("build"), name
@@ -40,8 +42,9 @@ def test_state_lives_in_named_volumes():
         volume.split(":", 1)[0]
         for service in compose["services"].values()
         for volume in service.get("volumes", [])
+        if not volume.startswith(("./", "/"))  # bind mounts of repository files (nginx's)
     }
-    assert {"pgdata", "redisdata", "media"} <= used <= declared
+    assert {"pgdata", "redisdata", "media", "static"} <= used <= declared
 
 
 def test_default_worker_consumes_every_queue_the_settings_route_to():
@@ -63,3 +66,64 @@ def test_scale_override_gives_each_queue_a_dedicated_worker():
         if name != "worker":
             assert service["extends"] == {"file": "docker-compose.yml", "service": "worker"}
     assert consumed == {"worker": "aggregate", "worker-ingest": "ingest", "worker-alerts": "alerts"}
+
+
+def test_only_the_proxy_publishes_a_port_and_it_waits_for_a_ready_web():
+    services = load_compose()["services"]
+    published = {name for name, service in services.items() if service.get("ports")}
+    assert published == {"proxy"}
+    proxy = services["proxy"]
+    assert proxy["image"].startswith("nginx:")
+    assert proxy["ports"] == ["${PROXY_PORT:-8000}:80"]
+    assert proxy["environment"]["PROXY_PORT"] == "80"
+    assert proxy["environment"]["WEB_UPSTREAM"] == "web:8000"
+    assert services["web"]["expose"] == ["8000"]
+    assert proxy["depends_on"] == {"web": {"condition": "service_healthy"}}
+
+
+def test_health_checks_use_readiness_for_web_and_liveness_through_the_proxy():
+    services = load_compose()["services"]
+    web_check = " ".join(services["web"]["healthcheck"]["test"])
+    assert "http://127.0.0.1:8000/readyz" in web_check
+    proxy_check = services["proxy"]["healthcheck"]["test"]
+    assert proxy_check[:2] == ["CMD", "wget"] and proxy_check[-1] == "http://127.0.0.1/healthz"
+
+
+def test_one_max_upload_mb_drives_the_app_and_the_proxy_limit():
+    services = load_compose()["services"]
+    limit = "${MAX_UPLOAD_MB:-200}"
+    assert services["proxy"]["environment"]["MAX_UPLOAD_MB"] == limit
+    for name in ("web", "worker", "beat"):
+        assert services[name]["environment"]["MAX_UPLOAD_MB"] == limit, name
+    template = (REPO / TEMPLATE).read_text()
+    assert "client_max_body_size ${MAX_UPLOAD_MB}m;" in template
+    # The compose default is the settings' own default.
+    settings_source = (REPO / "fleet" / "settings.py").read_text()
+    assert 'env_int("MAX_UPLOAD_MB", 200, minimum=1)' in settings_source
+
+
+def test_the_proxy_renders_our_template_with_every_variable_it_uses_set():
+    proxy = load_compose()["services"]["proxy"]
+    assert f"./{TEMPLATE}:/etc/nginx/templates/default.conf.template:ro" in proxy["volumes"]
+    used = set(re.findall(r"\$\{([A-Z_]+)\}", (REPO / TEMPLATE).read_text()))
+    assert used == {"MAX_UPLOAD_MB", "PROXY_PORT", "WEB_UPSTREAM", "STATIC_ROOT"}
+    assert used <= set(proxy["environment"])
+
+
+def test_nginx_serves_the_static_volume_that_web_collects_into():
+    from django.conf import settings
+
+    services = load_compose()["services"]
+    web_mounts = dict(volume.split(":", 1) for volume in services["web"]["volumes"])
+    static_in_image = "/app/" + str(settings.STATIC_ROOT.relative_to(settings.BASE_DIR))
+    assert web_mounts["static"] == static_in_image
+    assert "collectstatic --no-input" in services["web"]["command"]
+    proxy = services["proxy"]
+    assert f"static:{proxy['environment']['STATIC_ROOT']}:ro" in proxy["volumes"]
+
+
+def test_web_trusts_forwarded_headers_and_nothing_else_does():
+    services = load_compose()["services"]
+    assert services["web"]["environment"]["TRUSTED_PROXY"] == "1"
+    for name in ("worker", "beat"):
+        assert "TRUSTED_PROXY" not in services[name]["environment"], name

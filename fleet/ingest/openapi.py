@@ -132,7 +132,47 @@ def schema() -> dict:
                         ),
                     },
                 }
-            }
+            },
+            "/healthz": {"get": _health_operation(LIVENESS)},
+            "/readyz": {"get": _health_operation(READINESS)},
+        },
+    }
+
+
+LIVENESS = (
+    "Liveness: the web process and its database answer. Load balancers route on this one.",
+    {"status": {"const": "ok"}},
+    {},
+)
+READINESS = (
+    "Readiness: the database and the Celery broker, each reported on its own. Answers 503 "
+    "when either is down (the broker check gives up after about a second). Pages and ingest "
+    "keep answering while only the broker is down; queued work waits for it.",
+    {
+        "status": {"enum": ["ok", "down"]},
+        "database": {"enum": ["ok", "down"]},
+        "broker": {"enum": ["ok", "down"]},
+    },
+    {"503": "The database or the broker (or both) is down; the body says which."},
+)
+
+
+def _health_operation(spec: tuple[str, dict, dict]) -> dict:
+    description, properties, other_answers = spec
+    body = {
+        "application/json": {
+            "schema": {"type": "object", "properties": properties, "required": list(properties)}
+        }
+    }
+    return {
+        "summary": description.split(":", 1)[0],
+        "description": description,
+        "security": [],
+        "responses": {
+            "200": {"description": "Every check answers.", "content": body},
+            **{
+                code: {"description": text, "content": body} for code, text in other_answers.items()
+            },
         },
     }
 
