@@ -98,7 +98,7 @@ def stale_reason(record: ImportRecord, file_gone: bool) -> str:
     who = record.get_runner_display() if record.runner else "the process"
     said = f"no progress for {settings.IMPORT_STALE_MINUTES} minutes; {who} running it was "
     if file_gone:
-        return said + "probably killed. " + FILE_GONE
+        return said + "probably killed. " + (FILE_GONE if record.stored_path else _NO_COPY)
     return said + (
         f"probably killed, for the last of {record.attempts} attempts, so it is not retried "
         "(a file that makes the worker run out of memory does this). Import the file again "
@@ -109,6 +109,11 @@ def stale_reason(record: ImportRecord, file_gone: bool) -> str:
 FILE_GONE = (
     "The uploaded file is no longer on disk, so the import cannot be resumed: import the file "
     "again (rows already stored are not stored twice)."
+)
+
+_NO_COPY = (
+    "A command-line import keeps no copy of its file, so it cannot be resumed: run "
+    "import_report again (rows already stored are not stored twice)."
 )
 
 

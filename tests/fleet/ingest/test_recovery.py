@@ -146,6 +146,17 @@ def test_a_dead_import_out_of_attempts_is_failed_not_resumed(tenant, tmp_path, d
 
 
 @pytest.mark.django_db
+def test_a_dead_command_line_import_is_failed_with_what_to_do(tenant, tmp_path, dead_broker):
+    record = ImportRecord.objects.create(tenant=tenant, file_name="export.csv", attempts=1)
+    left_running(record, NOW - stale_minutes() - timedelta(seconds=1), runner="command")
+
+    assert recover_imports(now=NOW).failed == [record.pk]
+    record.refresh_from_db()
+    assert "the import_report command running it was probably killed" in record.error
+    assert "run import_report again" in record.error
+
+
+@pytest.mark.django_db
 def test_a_record_left_running_from_before_heartbeats_is_recovered(tenant, tmp_path, dead_broker):
     record = upload_record(tenant, tmp_path / "gone.csv", status=Status.RUNNING)
 
