@@ -69,6 +69,15 @@ try:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
     TRUSTED_PROXY = env_bool("TRUSTED_PROXY", False)
     MAX_UPLOAD_MB = env_int("MAX_UPLOAD_MB", 200, minimum=1)
+    # Uploads up to this size import in the request; larger ones go to a worker. An inline
+    # import that takes longer than INLINE_IMPORT_SECONDS (keep it under gunicorn's --timeout)
+    # hands the rest to a worker at the next batch boundary.
+    INLINE_IMPORT_MAX_MB = env_int("INLINE_IMPORT_MAX_MB", 2, minimum=0)
+    INLINE_IMPORT_SECONDS = env_int("INLINE_IMPORT_SECONDS", 20, minimum=1)
+    # A running import with no committed batch for this long is resumed (or failed, after
+    # IMPORT_MAX_ATTEMPTS runs or when its upload is gone) by the beat sweep.
+    IMPORT_STALE_MINUTES = env_int("IMPORT_STALE_MINUTES", 10, minimum=1)
+    IMPORT_MAX_ATTEMPTS = env_int("IMPORT_MAX_ATTEMPTS", 3, minimum=1)
     INGEST_MAX_BODY_MB = env_int("INGEST_MAX_BODY_MB", 10, minimum=1)
     INGEST_MAX_BATCH = env_int("INGEST_MAX_BATCH", 5000, minimum=1)
     RAW_RETENTION_DAYS = env_int("RAW_RETENTION_DAYS", 0, minimum=0)
@@ -177,6 +186,11 @@ if TRUSTED_PROXY:
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
+# Delivery, chosen together with the import heartbeat (docs/ingest.md, "When a worker dies"):
+# a task is acknowledged when it ends, not when it starts, so a worker that dies mid-task
+# leaves its message to be delivered again; a pool process killed under a live worker (the
+# OOM killer) sends it back at once; each process reserves one task, so a long import never
+# holds a second one hostage while other workers idle.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -186,7 +200,16 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A publish to a dead broker must fail fast: the occurrence is already committed and the
 # next beat tick catches up, so the HTTP answer should not wait on Redis.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+# Redis hands an unacknowledged message to another worker after `visibility_timeout`, whether
+# or not the first is still working on it: 30 minutes outlasts our longest import (a
+# 200 MB export takes minutes), and a killed worker's import is resumed sooner by the
+# heartbeat sweep. A redelivery that comes anyway finds the import claimed and is skipped.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "visibility_timeout": 30 * 60,
+}
 # Three queues, so each kind of work can get its own workers (docs/scaling.md): `ingest` for
 # CSV imports (long, CPU-bound), `aggregate` for aggregation, triage and alert evaluation (short,
 # serialised by the database), `alerts` for sending email (waits on SMTP). A worker started
@@ -199,6 +222,8 @@ CELERY_TASK_QUEUES = [
 CELERY_TASK_DEFAULT_QUEUE = "aggregate"
 CELERY_TASK_ROUTES = {
     "fleet.ingest.tasks.run_import": {"queue": "ingest"},
+    # Short, and must not wait behind the imports it rescues.
+    "fleet.ingest.tasks.recover_imports": {"queue": "aggregate"},
     "fleet.tasks.aggregate_occurrences": {"queue": "aggregate"},
     "fleet.tasks.run_pipeline": {"queue": "aggregate"},
     "fleet.tasks.send_alert_emails": {"queue": "alerts"},
@@ -215,6 +240,13 @@ CELERY_BEAT_SCHEDULE = {
     # Retries emails that failed (SMTP down) even when no new alert fires.
     "send-alert-emails": {
         "task": "fleet.tasks.send_alert_emails",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Imports whose runner died: resumed from their upload or failed with the reason, and
+    # queued ones the broker never got (fleet/ingest/recovery.py).
+    "recover-imports": {
+        "task": "fleet.ingest.tasks.recover_imports",
         "schedule": 60.0,
         "options": {"expires": 55},
     },

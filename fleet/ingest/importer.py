@@ -4,6 +4,7 @@ Each batch (BATCH_ROWS rows) resolves its devices in a few queries, inserts its 
 with ON CONFLICT DO NOTHING and commits. The ImportRecord says `running` until the last batch is
 in and `done` only then; a crash leaves `failed` (or `running` if the process died) and running
 the same file again completes it, because every row's dedupe key is derived from the row itself.
+Each batch also refreshes the record's heartbeat, which `fleet.ingest.recovery` watches.
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ import operator
 import re
 import shutil
 import tempfile
+import time
 import zipfile
 from collections import Counter
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from hashlib import sha256
 from pathlib import Path
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 
 from codes.decode import CodeError, ParsedCode, parse_code
@@ -44,6 +47,9 @@ _KB = re.compile(r"\bKB\s?(\d{6,8})\b", re.IGNORECASE)
 _HOSTNAME = re.compile(r"^[\w][\w.\-\\$]*$")
 # Exports repeat the same few codes and devices on every row: parse each spelling once.
 _parse_code = functools.lru_cache(maxsize=4096)(parse_code)
+# The monotonic time by which the import running in this context must hand over to a worker
+# (an inline import in a web request); checked after each committed batch.
+_deadline: ContextVar[float | None] = ContextVar("import_deadline", default=None)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -57,6 +63,14 @@ def _device_key(hostname: str) -> str | None:
 
 class ImportFailed(Exception):
     """The file cannot be imported at all (unreadable, empty, unknown format)."""
+
+
+class ImportHandedOff(Exception):
+    """The import used up its time budget; its record is queued again for a worker to finish."""
+
+
+class _OutOfTime(Exception):
+    pass
 
 
 @dataclass
@@ -202,31 +216,70 @@ def import_file(
         file_name=(file_name or Path(path).name)[:255],
         requested_format=requested_format,
         column_map=column_map or {},
+        # Running from the start, so the beat sweep never takes it for a queued upload.
+        status=ImportRecord.Status.RUNNING,
+        runner=ImportRecord.Runner.COMMAND,
+        heartbeat_at=timezone.now(),
     )
-    return record, run_import(record, Path(path), batch_size=batch_size)
+    return record, run_import(
+        record, Path(path), batch_size=batch_size, runner=ImportRecord.Runner.COMMAND
+    )
 
 
-def run_import(record: ImportRecord, path: Path, *, batch_size: int = BATCH_ROWS) -> ImportSummary:
+def run_import(
+    record: ImportRecord,
+    path: Path,
+    *,
+    batch_size: int = BATCH_ROWS,
+    runner: str = ImportRecord.Runner.INLINE,
+    time_budget: float | None = None,
+) -> ImportSummary:
     """Run the import `record` describes, keeping the record's status and counts current.
 
     A record that started before (a worker died, or it failed) is resumed: the rows it stored
-    then are found stored now, and count as created by it, not as duplicates."""
+    then are found stored now, and count as created by it, not as duplicates. With a
+    `time_budget` (seconds), the import stops after the batch that uses it up, queues its record
+    for a worker and raises ImportHandedOff."""
     # None for a first run. Devices carry no import id, so a resumed run takes the devices
     # its interrupted attempts created from their last saved progress.
     earlier_devices = record.devices_created if record.started_at is not None else None
-    record.status = ImportRecord.Status.RUNNING
-    record.started_at = timezone.now()
-    record.error = ""
-    record.save(update_fields=["status", "started_at", "error"])
+    now = timezone.now()
+    ImportRecord.objects.filter(pk=record.pk).update(
+        status=ImportRecord.Status.RUNNING,
+        started_at=now,
+        error="",
+        heartbeat_at=now,
+        runner=runner,
+        attempts=F("attempts") + 1,
+    )
+    record.refresh_from_db(fields=_STARTED_FIELDS)
+    token = _deadline.set(None if time_budget is None else time.monotonic() + time_budget)
     try:
         summary = _run(record, path, batch_size, earlier_devices)
+    except _OutOfTime:
+        # No heartbeat: not yet with the broker (the caller or the beat sweep sends it).
+        ImportRecord.objects.filter(pk=record.pk).update(
+            status=ImportRecord.Status.QUEUED, heartbeat_at=None
+        )
+        record.refresh_from_db()
+        raise ImportHandedOff(f"import {record.pk} used its {time_budget:g} s") from None
     except (UnreadableFile, FormatError) as exc:
         _fail(record, str(exc))
         raise ImportFailed(str(exc)) from None
     except Exception as exc:
         _fail(record, f"import stopped: {exc}")
         raise
+    finally:
+        _deadline.reset(token)
     return summary
+
+
+_STARTED_FIELDS = ["status", "started_at", "error", "heartbeat_at", "runner", "attempts"]
+
+
+def _beat(record: ImportRecord) -> None:
+    """Say the import is alive without a batch to show for it (waiting for the same file)."""
+    ImportRecord.objects.filter(pk=record.pk).update(heartbeat_at=timezone.now())
 
 
 def _count_earlier_attempts(
@@ -307,7 +360,7 @@ def _run_text(
     )
     record.save(update_fields=["sha256", "size", "encoding"])
     # A second import of this file waits here for the first, then finds its rows stored.
-    with one_import_at_a_time(record.tenant_id, record.sha256):
+    with one_import_at_a_time(record.tenant_id, record.sha256, lambda: _beat(record)):
         if ImportRecord.objects.filter(pk=record.pk, status=ImportRecord.Status.DONE).exists():
             # Another run of this very record (a redelivered task) finished while this waited.
             record.refresh_from_db()
@@ -366,13 +419,17 @@ def _read_rows(
                 _store_batch(tenant, record, fmt, batch, summary, device_ids, last_seen, known)
                 batch = []
                 _save_progress(record, summary, reader.bytes_read, device_ids)
+                if (deadline := _deadline.get()) is not None and time.monotonic() >= deadline:
+                    raise _OutOfTime
         _store_batch(tenant, record, fmt, batch, summary, device_ids, last_seen, known)
         summary.devices = len(device_ids)
     raise_last_seen(last_seen)
 
 
 def _save_progress(record, summary, bytes_read: int, device_ids: set[int]) -> None:
+    """One UPDATE per batch: the counts so far, and the heartbeat the beat sweep watches."""
     ImportRecord.objects.filter(pk=record.pk).update(
+        heartbeat_at=timezone.now(),
         bytes_read=bytes_read,
         rows=summary.rows,
         created=summary.created,

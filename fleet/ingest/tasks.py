@@ -1,4 +1,4 @@
-"""Celery task for imports too large to run inside the upload request."""
+"""Celery tasks for imports: running a queued one, and the beat sweep that keeps them moving."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 from celery import shared_task
 
+from fleet.ingest import recovery
 from fleet.ingest.importer import ImportFailed
 from fleet.ingest.importer import run_import as run_import_now
 from fleet.models import ImportRecord
@@ -16,13 +17,18 @@ log = logging.getLogger(__name__)
 
 @shared_task(name="fleet.ingest.tasks.run_import", acks_late=True)
 def run_import(record_id: int) -> str:
-    """Run a queued import. Safe to run twice: a done import is skipped, a re-run of a failed
-    or interrupted one stores only what is missing."""
-    record = ImportRecord.objects.filter(pk=record_id).first()
-    if record is None or record.status == ImportRecord.Status.DONE:
+    """Run a queued import. Safe to deliver twice: the first delivery claims the record, a later
+    one finds it done or still making progress and is skipped; a re-run of a failed or
+    interrupted import stores only what is missing."""
+    record = ImportRecord.objects.filter(pk=record_id).only("stored_path").first()
+    # A lost upload is left for the sweep, which fails the record with the reason.
+    if record is None or not recovery.has_file(record):
         return "skipped"
+    if not recovery.claim(record_id, ImportRecord.Runner.WORKER):
+        return "skipped"
+    record = ImportRecord.objects.get(pk=record_id)
     try:
-        run_import_now(record, Path(record.stored_path))
+        run_import_now(record, Path(record.stored_path), runner=ImportRecord.Runner.WORKER)
     except ImportFailed as exc:
         log.info("import %s failed: %s", record_id, exc)
         return "failed"
@@ -30,3 +36,10 @@ def run_import(record_id: int) -> str:
 
     request_aggregation()
     return "done"
+
+
+@shared_task(name="fleet.ingest.tasks.recover_imports", acks_late=True)
+def recover_imports() -> dict[str, list[int]]:
+    """Resume or fail stalled imports and send the queued ones no worker got (beat: 1 min)."""
+    result = recovery.recover_imports()
+    return {"resumed": result.resumed, "failed": result.failed, "sent": result.sent}

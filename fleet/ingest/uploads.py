@@ -1,9 +1,13 @@
 """Store an uploaded export under MEDIA_ROOT and start its import: inline when small, on a
-Celery worker when large, inline again if the broker cannot be reached (never lose an upload)."""
+Celery worker when large, inline again if the broker cannot be reached (never lose an upload).
+
+An inline import never outlives the web server's timeout: after INLINE_IMPORT_SECONDS it stops
+at a batch boundary and hands the rest to a worker, or, with the broker down, leaves the record
+queued for the beat sweep to send once the broker is back.
+"""
 
 from __future__ import annotations
 
-import logging
 import re
 import uuid
 from pathlib import Path
@@ -11,13 +15,14 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
-from fleet.ingest.importer import ImportFailed, run_import
+from fleet.ingest.importer import ImportFailed, ImportHandedOff, run_import
+from fleet.ingest.recovery import claim, send_to_worker
 from fleet.models import ImportRecord, Tenant
 
-log = logging.getLogger(__name__)
 
-# Files up to this size import within the request; the summary page shows at once.
-INLINE_MAX_BYTES = 2 * 1024 * 1024
+def inline_max_bytes() -> int:
+    """Files up to this size import within the request, so the summary page shows at once."""
+    return settings.INLINE_IMPORT_MAX_MB * 1024 * 1024
 
 
 def save_upload(upload: UploadedFile, tenant: Tenant, user, requested_format: str,
@@ -40,20 +45,23 @@ def save_upload(upload: UploadedFile, tenant: Tenant, user, requested_format: st
     )
 
 
-def start_import(record: ImportRecord, inline_max: int = INLINE_MAX_BYTES) -> str:
+def start_import(
+    record: ImportRecord, inline_max: int | None = None, time_budget: float | None = None
+) -> str:
     """Run or queue the import; returns "inline" or "queued"."""
-    if record.size > inline_max:
-        from fleet.ingest.tasks import run_import as task
-
-        try:
-            task.apply_async(args=[record.pk], retry=False)
-            return "queued"
-        except Exception as exc:  # noqa: BLE001 - any broker failure: import here instead
-            log.warning("broker unavailable, importing %s inline: %s", record.pk, exc)
+    inline_max = inline_max_bytes() if inline_max is None else inline_max
+    time_budget = settings.INLINE_IMPORT_SECONDS if time_budget is None else time_budget
+    if record.size > inline_max and send_to_worker(record.pk):
+        return "queued"
+    if not claim(record.pk, ImportRecord.Runner.INLINE):
+        return "queued"  # the beat sweep sent it to a worker meanwhile
     try:
-        run_import(record, Path(record.stored_path))
+        run_import(record, Path(record.stored_path), time_budget=time_budget)
     except ImportFailed:
         pass  # the record says why; the result page shows it
+    except ImportHandedOff:
+        send_to_worker(record.pk)  # False (broker down): the sweep sends it when it is back
+        return "queued"
     else:
         from fleet.tasks import request_aggregation
 

@@ -42,6 +42,10 @@ class ImportRecord(models.Model):
     Batches commit one by one, so `status` tells the truth about a half-done import: `running`
     while it works, `done` only after the last batch, `failed` with `error` otherwise. Running
     the same file again completes a failed import without storing anything twice.
+
+    `heartbeat_at` is the last sign of life: while running, the last committed batch (a beat
+    sweep resumes or fails a running import without one for IMPORT_STALE_MINUTES); while
+    queued, when it was handed to the broker (empty: not yet, the sweep sends it).
     """
 
     class Status(models.TextChoices):
@@ -49,6 +53,11 @@ class ImportRecord(models.Model):
         RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
+
+    class Runner(models.TextChoices):
+        INLINE = "inline", "the web request"
+        WORKER = "worker", "a Celery worker"
+        COMMAND = "command", "the import_report command"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="imports")
     user = models.ForeignKey(
@@ -67,6 +76,11 @@ class ImportRecord(models.Model):
     encoding = models.CharField(max_length=32, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     error = models.TextField(blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    runner = models.CharField(
+        max_length=10, choices=Runner.choices, blank=True, help_text="Who ran the last attempt."
+    )
+    attempts = models.PositiveIntegerField(default=0, help_text="Runs started, resumes included.")
     bytes_read = models.BigIntegerField(default=0)
     rows = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
@@ -80,7 +94,11 @@ class ImportRecord(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["tenant", "-created_at"], name="import_tenant_time_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="import_tenant_time_idx"),
+            # The beat sweep's lookup of queued and running imports by their last sign of life.
+            models.Index(fields=["status", "heartbeat_at"], name="import_status_beat_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"

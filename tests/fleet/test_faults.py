@@ -19,6 +19,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db.models import Count
@@ -27,8 +28,9 @@ from django.test import Client
 from django.utils import timezone
 
 from fleet.ingest.keys import create_ingest_key
+from fleet.ingest.recovery import recover_imports
 from fleet.ingest.tasks import run_import
-from fleet.ingest.uploads import INLINE_MAX_BYTES, start_import
+from fleet.ingest.uploads import inline_max_bytes, start_import
 from fleet.models import (
     AlertDelivery,
     AlertRule,
@@ -177,8 +179,8 @@ def test_redis_down_ingest_is_stored_and_aggregates_catch_up_when_it_returns(
     web = Client()
     web.force_login(operator)
     small = report_csv(tmp_path / "small.csv", 40)
-    large = report_csv(tmp_path / "large.csv", 600, pad_to=INLINE_MAX_BYTES + 64 * 1024)
-    assert large.stat().st_size > INLINE_MAX_BYTES  # would go to a worker with Redis up
+    large = report_csv(tmp_path / "large.csv", 600, pad_to=inline_max_bytes() + 64 * 1024)
+    assert large.stat().st_size > inline_max_bytes()  # would go to a worker with Redis up
 
     redis_server.stop()
 
@@ -262,7 +264,9 @@ def test_worker_killed_mid_aggregation_counts_every_row_exactly_once(tenant, wor
     assert sum(n for *_, n in stored_aggregates()["hourly_device"]) == total
 
 
-def test_worker_killed_mid_import_is_completed_with_exact_counts(tenant, workers, tmp_path):
+def test_worker_killed_mid_import_is_resumed_by_the_sweep_with_exact_counts(
+    tenant, workers, tmp_path
+):
     path = report_csv(tmp_path / "big.csv", 12_000)  # three batches of BATCH_ROWS
     record = ImportRecord.objects.create(
         tenant=tenant, file_name=path.name, stored_path=str(path), size=path.stat().st_size
@@ -278,11 +282,14 @@ def test_worker_killed_mid_import_is_completed_with_exact_counts(tenant, workers
     stored_before_kill = Occurrence.objects.filter(tenant=tenant).count()
     assert 0 < stored_before_kill < 12_000, "the kill did not land mid-import"
     record.refresh_from_db()
-    assert record.status == ImportRecord.Status.RUNNING
+    assert (record.status, record.runner, record.attempts) == ("running", "worker", 1)
+    # Its last batch was moments ago: the sweep leaves it alone.
+    assert recover_imports(now=timezone.now()).resumed == []
 
     workers.start()
-    # What the broker does once the unacknowledged message's visibility timeout has passed.
-    run_import.apply_async(args=[record.pk])
+    # IMPORT_STALE_MINUTES later, with no batch since, beat's sweep queues it again.
+    stale = record.heartbeat_at + timedelta(minutes=settings.IMPORT_STALE_MINUTES, seconds=1)
+    assert recover_imports(now=stale).resumed == [record.pk]
     workers.wait(
         lambda: ImportRecord.objects.filter(pk=record.pk, status="done").exists(),
         "the import to be completed",
@@ -293,6 +300,16 @@ def test_worker_killed_mid_import_is_completed_with_exact_counts(tenant, workers
     assert (record.rows, record.created, record.duplicates) == (12_000, 12_000, 0)
     assert sum(record.by_code.values()) == 12_000
     assert record.devices_created == 30
+    assert (record.runner, record.attempts) == ("worker", 2)
+
+    # The killed worker's own message, which Redis hands out again once its visibility timeout
+    # has passed, finds the import done and changes nothing.
+    run_import.apply_async(args=[record.pk])
+    workers.wait(lambda: "succeeded" in workers.logs() and "'skipped'" in workers.logs(),
+                 "the redelivered task to be skipped")  # fmt: skip
+    record.refresh_from_db()
+    assert (record.created, record.attempts) == (12_000, 2)
+    assert Occurrence.objects.filter(tenant=tenant).count() == 12_000
 
 
 def test_smtp_down_alert_is_kept_retried_and_sent_once(tenant, smtp_server, workers):

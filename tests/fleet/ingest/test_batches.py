@@ -87,3 +87,25 @@ def test_utf16_without_bom_is_recognised(tenant, tmp_path):
     _record, summary = import_file(path, tenant)
 
     assert (summary.encoding, summary.created) == ("utf-16-le", 1)
+
+
+def progress_updates(path, tenant, batch_size: int) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        import_file(path, tenant, batch_size=batch_size)
+    return [
+        q["sql"]
+        for q in captured
+        if q["sql"].startswith('UPDATE "fleet_importrecord"') and '"bytes_read"' in q["sql"]
+    ]
+
+
+def test_each_batch_costs_one_update_of_the_record_which_carries_the_heartbeat(
+    tenant, other_tenant, tmp_path
+):
+    path = export(tmp_path, 500, 20)
+
+    five = progress_updates(path, tenant, batch_size=100)
+    ten = progress_updates(path, other_tenant, batch_size=50)
+
+    assert len(ten) - len(five) == 5
+    assert all('"heartbeat_at"' in sql for sql in five + ten)

@@ -7,7 +7,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from fleet.ingest import uploads
 from fleet.models import ImportRecord, Occurrence
 from tests.factories import UserFactory
 from tests.fleet.ingest.exports import EXPECTED, EXPORTS, created, rejected_lines
@@ -165,8 +164,8 @@ def test_unreadable_upload_shows_why(logged_in, tenant, tmp_path):
     assert "unknown format" in logged_in.get(response["Location"]).content.decode()
 
 
-def test_large_upload_with_broker_down_is_imported_inline(logged_in, tenant, monkeypatch):
-    monkeypatch.setattr(uploads, "INLINE_MAX_BYTES", 100)  # every file counts as large
+def test_large_upload_with_broker_down_is_imported_inline(logged_in, tenant, settings):
+    settings.INLINE_IMPORT_MAX_MB = 0  # every file counts as large
 
     expected = EXPECTED["wsus_susdb_event_errors.csv"]
     response = upload(logged_in, tenant, EXPORTS / "wsus_susdb_event_errors.csv")

@@ -1,0 +1,120 @@
+"""Inline or queued: a large upload goes to a worker, and an inline import that runs out of its
+time budget hands the rest to one (or, with the broker down, waits queued for the sweep)."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from fleet.ingest import tasks
+from fleet.ingest.importer import BATCH_ROWS
+from fleet.ingest.recovery import recover_imports
+from fleet.ingest.uploads import inline_max_bytes, start_import
+from fleet.models import ImportRecord, Occurrence
+from tests.services import broker, wait_until
+
+Status = ImportRecord.Status
+
+
+def export(path, rows: int, pad_to: int = 0):
+    padding = "x" * max(0, pad_to // max(rows, 1))
+    lines = ["MachineName,LastEnforcementTime,ErrorCode,Notes"]
+    lines += [
+        f"PC-{n % 9},2026-11-19 {n % 24:02d}:{n % 60:02d}:00,0x8024{n % 16:04X},{n}{padding}"
+        for n in range(rows)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def queued_record(tenant, path) -> ImportRecord:
+    return ImportRecord.objects.create(
+        tenant=tenant, file_name=path.name, stored_path=str(path), size=path.stat().st_size
+    )
+
+
+def finished(record: ImportRecord):
+    def check() -> bool:
+        record.refresh_from_db()
+        return record.status in (Status.DONE, Status.FAILED)
+
+    return check
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_a_large_upload_goes_to_the_worker(tenant, operator, tmp_path, celery_worker):
+    path = export(tmp_path / "large.csv", 600, pad_to=inline_max_bytes() + 64 * 1024)
+    assert path.stat().st_size > inline_max_bytes()
+    client = Client()
+    client.force_login(operator)
+
+    response = client.post(
+        "/imports/new/",
+        {
+            "tenant": tenant.pk,
+            "format": "auto",
+            "file": SimpleUploadedFile(path.name, path.read_bytes()),
+        },
+    )
+
+    assert response.status_code == 302
+    record = ImportRecord.objects.get()
+    wait_until(finished(record), 60, f"the worker to import; its log:\n{celery_worker.log()}")
+    assert (record.status, record.runner, record.attempts) == (Status.DONE, "worker", 1)
+    assert (record.rows, record.created) == (600, 600)
+    assert "fleet.ingest.tasks.run_import" in celery_worker.log()
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_an_inline_import_out_of_time_is_finished_by_the_worker(tenant, tmp_path, celery_worker):
+    rows = BATCH_ROWS + 1000  # two batches: the budget is checked after the first
+    record = queued_record(tenant, export(tmp_path / "slow.csv", rows))
+
+    assert start_import(record, time_budget=0) == "queued"
+
+    wait_until(finished(record), 60, f"the worker to finish; its log:\n{celery_worker.log()}")
+    assert (record.status, record.runner, record.attempts) == (Status.DONE, "worker", 2)
+    assert (record.rows, record.created, record.duplicates) == (rows, rows, 0)
+    assert sum(record.by_code.values()) == rows
+    assert Occurrence.objects.filter(tenant=tenant).count() == rows
+
+
+@pytest.mark.django_db
+def test_an_inline_import_out_of_time_with_the_broker_down_waits_for_the_sweep(
+    tenant, operator, tmp_path, dead_broker, redis_server
+):
+    rows = BATCH_ROWS + 1000
+    record = queued_record(tenant, export(tmp_path / "slow.csv", rows))
+
+    assert start_import(record, time_budget=0) == "queued"
+
+    record.refresh_from_db()
+    assert (record.status, record.heartbeat_at) == (Status.QUEUED, None)  # nothing lost
+    assert Occurrence.objects.filter(tenant=tenant).count() == BATCH_ROWS
+    client = Client()
+    client.force_login(operator)
+    page = client.get(f"/imports/{record.pk}/").content.decode()
+    assert "waiting for the task queue: Redis could not be reached" in page
+    with broker(redis_server.url):  # the broker is back
+        assert recover_imports().sent == [record.pk]
+        assert tasks.run_import(record.pk) == "done"  # what the worker does with it
+    record.refresh_from_db()
+    assert (record.rows, record.created, record.duplicates) == (rows, rows, 0)
+
+
+@pytest.mark.django_db
+def test_a_small_upload_within_its_budget_is_imported_in_the_request(tenant, tmp_path, dead_broker):
+    record = queued_record(tenant, export(tmp_path / "small.csv", 40))
+
+    assert start_import(record) == "inline"
+
+    record.refresh_from_db()
+    assert (record.status, record.runner, record.attempts, record.created) == (
+        Status.DONE, "inline", 1, 40,
+    )  # fmt: skip
