@@ -3,7 +3,7 @@
 `import_codes` owns the catalog fields (name, message, family, …) and, for curated codes, the
 knowledge fields; those are read-only here so an edit is never silently undone by the next
 import. Operators may add knowledge and a severity override to any code that has no curated
-file, and manage runbook notes.
+file, and manage the runbook notes of their tenants.
 """
 
 from django.contrib import admin
@@ -12,6 +12,8 @@ from codes import catalog_import
 from codes.decode import CodeError, parse_code
 from codes.families import severity_and_reason
 from codes.models import CodeFamily, ErrorCode, RunbookNote
+from codes.notes import note_access
+from fleet.access import visible_tenants
 
 # The import owns these; the admin shows them read-only on curated rows.
 CATALOG_FIELDS = ("value", *catalog_import.CATALOG_FIELDS)
@@ -73,10 +75,27 @@ class CodeFamilyAdmin(admin.ModelAdmin):
 
 @admin.register(RunbookNote)
 class RunbookNoteAdmin(admin.ModelAdmin):
-    list_display = ["code_hex", "author", "created_at"]
+    """Superusers see and assign every note (the unassigned old ones too); other staff see and
+    edit only the notes the code pages would show them, for their own tenants."""
+
+    list_display = ["code_hex", "tenant", "all_tenants", "author", "created_at"]
+    list_filter = [("tenant", admin.RelatedOnlyFieldListFilter), "all_tenants"]
+    list_select_related = ["tenant", "author"]
     search_fields = ["body"]
     raw_id_fields = ["author"]
 
     @admin.display(description="code", ordering="code")
     def code_hex(self, obj: RunbookNote) -> str:
         return f"0x{obj.code:08X}"
+
+    def get_queryset(self, request):
+        return note_access(request.user).visible(super().get_queryset(request))
+
+    def get_readonly_fields(self, request, obj=None):
+        # Only someone granted every tenant may write (or unmark) an all-tenants note.
+        return () if note_access(request.user).every_tenant else ("all_tenants",)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "tenant":
+            kwargs["queryset"] = visible_tenants(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -3,6 +3,10 @@
 from django import forms
 
 from codes.models import RunbookNote
+from codes.notes import NoteAccess
+
+# The form value of "all tenants"; tenant choices are primary keys, so it cannot collide.
+ALL_TENANTS = "all"
 
 
 class CodeSearchForm(forms.Form):
@@ -18,6 +22,17 @@ class CodeSearchForm(forms.Form):
 
 
 class RunbookNoteForm(forms.ModelForm):
+    """A note's text and whom it is for: one of the writer's tenants, or all of them for
+    someone granted every tenant. The choices are the writer's grants at the time of the POST,
+    so naming any other tenant is refused here, not trusted from the page."""
+
+    # A select, checked in clean_tenant so each refusal says what was wrong.
+    tenant = forms.CharField(
+        label="Shown to the operators of",
+        widget=forms.Select,
+        error_messages={"required": "Pick the tenant this note is for."},
+    )
+
     class Meta:
         model = RunbookNote
         fields = ["body"]
@@ -28,6 +43,26 @@ class RunbookNoteForm(forms.ModelForm):
             )
         }
 
+    def __init__(self, *args, access: NoteAccess, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.access = access
+        choices = [(str(tenant.pk), tenant.name) for tenant in access.tenants]
+        if access.every_tenant:
+            choices.append((ALL_TENANTS, "All tenants (only operators granted every tenant)"))
+        field = self.fields["tenant"]
+        if len(access.tenants) == 1:
+            # Their only tenant is the default, on the page and for a POST that names none.
+            field.initial, field.required = str(access.tenants[0].pk), False
+        else:
+            choices.insert(0, ("", "Pick a tenant…"))
+            field.required = self.may_write  # with no tenant at all, clean() says why, once
+        field.widget.choices = choices
+
+    @property
+    def may_write(self) -> bool:
+        """False for someone granted no tenant: there is nobody they could write for."""
+        return bool(self.access.tenants)
+
     def clean_body(self) -> str:
         body = self.cleaned_data["body"].strip()
         if not body:
@@ -37,3 +72,38 @@ class RunbookNoteForm(forms.ModelForm):
                 f"A note can be at most 10,000 characters (this one has {len(body):,})."
             )
         return body
+
+    def clean_tenant(self) -> str:
+        picked = self.cleaned_data["tenant"] or (self.fields["tenant"].initial or "")
+        if not self.may_write:
+            return picked  # clean() refuses the whole note, once
+        if picked == ALL_TENANTS:
+            if not self.access.every_tenant:
+                raise forms.ValidationError(
+                    "Only an operator granted every tenant may write an all-tenants note."
+                )
+        elif picked not in {str(tenant.pk) for tenant in self.access.tenants}:
+            raise forms.ValidationError("You are not granted that tenant: pick one of yours.")
+        return picked
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not self.may_write:
+            raise forms.ValidationError(
+                "You are not granted any tenant, so there is nobody to share a note with: "
+                "ask an administrator for a tenant grant."
+            )
+        return cleaned
+
+    def save(self, commit: bool = True) -> RunbookNote:
+        note = super().save(commit=False)
+        picked = self.cleaned_data["tenant"]
+        note.all_tenants = picked == ALL_TENANTS
+        note.tenant = (
+            None
+            if note.all_tenants
+            else next(t for t in self.access.tenants if str(t.pk) == picked)
+        )
+        if commit:
+            note.save()
+        return note

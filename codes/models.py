@@ -78,9 +78,27 @@ class ErrorCode(models.Model):
 
 
 class RunbookNote(models.Model):
-    """An operator's own note on a code, shown on its page to colleagues."""
+    """An operator's own note on a code, shown on its page to the operators of its tenant.
+
+    A note belongs to one tenant, or (`all_tenants`) to the whole MSP when written by someone
+    granted every tenant; `codes.notes` decides who may read and write which. A note with
+    neither is one from before notes were per tenant that could not be assigned safely: only
+    superusers see it (see migration 0002).
+    """
 
     code = models.PositiveBigIntegerField(db_index=True)
+    tenant = models.ForeignKey(
+        "fleet.Tenant",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="runbook_notes",
+        help_text="Shown only to operators granted this tenant.",
+    )
+    all_tenants = models.BooleanField(
+        default=False,
+        help_text="MSP-wide: shown only to operators granted every tenant (and superusers).",
+    )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
@@ -88,6 +106,13 @@ class RunbookNote(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(tenant__isnull=True) | models.Q(all_tenants=False),
+                name="runbook_note_one_tenant_or_all",
+                violation_error_message="A note is for one tenant or for all of them, not both.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"note on 0x{self.code:08X}"

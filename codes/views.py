@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from codes.decode import CodeError, ParsedCode, parse_code
 from codes.forms import CodeSearchForm, RunbookNoteForm
 from codes.knowledge_page import knowledge_page
-from codes.models import RunbookNote
+from codes.notes import NoteAccess, note_access, notes_on_code
 from codes.search import search_codes
 
 PAGE_SIZE = 50
@@ -51,7 +51,9 @@ def code_detail(request: HttpRequest, code: str) -> HttpResponse:
         return _invalid_code(request, code, exc)
     if code != parsed.hex:
         return redirect(_canonical_url(request, parsed))
-    return _render_detail(request, parsed.value, _extension(request), RunbookNoteForm())
+    access = note_access(request.user)
+    form = RunbookNoteForm(access=access)
+    return _render_detail(request, parsed.value, _extension(request), access, form)
 
 
 @login_required
@@ -61,26 +63,29 @@ def add_note(request: HttpRequest, code: str) -> HttpResponse:
         parsed = parse_code(code)
     except CodeError as exc:
         return _invalid_code(request, code, exc)
-    form = RunbookNoteForm(request.POST)
+    access = note_access(request.user)
+    form = RunbookNoteForm(request.POST, access=access)
     if not form.is_valid():
-        return _render_detail(request, parsed.value, "", form, status=400)
+        return _render_detail(request, parsed.value, "", access, form, status=400)
     note = form.save(commit=False)
     note.code = parsed.value
     note.author = request.user
     note.save()
-    messages.success(request, f"Your note on {parsed.hex} was added.")
+    shown_to = "every tenant" if note.all_tenants else note.tenant.name
+    messages.success(request, f"Your note on {parsed.hex} for {shown_to} was added.")
     return redirect(reverse("codes:detail", kwargs={"code": parsed.hex}) + "#notes")
 
 
 @login_required
 @require_POST
 def delete_note(request: HttpRequest, code: str, note_id: int) -> HttpResponse:
-    """Authors remove their own notes (a superuser any note); someone else's note is a 404."""
+    """Authors remove their own notes (a superuser any note); someone else's note, or one no
+    longer shown to its author (a tenant grant withdrawn), is a 404."""
     try:
         parsed = parse_code(code)
     except CodeError as exc:
         return _invalid_code(request, code, exc)
-    notes = RunbookNote.objects.filter(pk=note_id, code=parsed.value)
+    notes = notes_on_code(note_access(request.user), parsed.value).filter(pk=note_id)
     if not request.user.is_superuser:
         notes = notes.filter(author=request.user)
     deleted, _ = notes.delete()
@@ -91,13 +96,18 @@ def delete_note(request: HttpRequest, code: str, note_id: int) -> HttpResponse:
 
 
 def _render_detail(
-    request: HttpRequest, value: int, extension: str, form: RunbookNoteForm, status: int = 200
+    request: HttpRequest,
+    value: int,
+    extension: str,
+    access: NoteAccess,
+    form: RunbookNoteForm,
+    status: int = 200,
 ) -> HttpResponse:
     # Imported here: the dashboards app builds on the codes app, not the other way round.
     from dashboards.code_fleet import code_fleet_context
 
     page = knowledge_page(value, extension)
-    notes = RunbookNote.objects.filter(code=value).select_related("author")
+    notes = notes_on_code(access, value)
     context = {"page": page, "d": page.decoded, "notes": notes, "note_form": form}
     context.update(code_fleet_context(request, value))
     return render(request, "codes/code_detail.html", context, status=status)

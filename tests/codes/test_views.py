@@ -3,27 +3,13 @@ runbook notes, and login."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
-from codes.models import CodeFamily, ErrorCode, RunbookNote
+from codes.models import ErrorCode, RunbookNote
 from tests.factories import UserFactory
 
 CANCELLED = "/codes/0x8024000B/"
-
-
-@pytest.fixture(scope="module")
-def catalog(django_db_setup, django_db_blocker):
-    """The real catalog and curated files, loaded once for the module."""
-    with django_db_blocker.unblock():
-        call_command("import_codes", stdout=io.StringIO())
-    yield
-    with django_db_blocker.unblock():
-        ErrorCode.objects.all().delete()
-        CodeFamily.objects.all().delete()
 
 
 @pytest.fixture
@@ -146,27 +132,33 @@ def test_runbook_note_is_saved_under_the_canonical_value_and_shown_escaped(catal
     assert response["Location"] == CANCELLED + "#notes"
     note = RunbookNote.objects.get()
     assert note.code == 0x8024000B and note.author.username == "olivia"
+    assert note.tenant.slug == "acme" and not note.all_tenants  # her only tenant, by default
     html = text_of(client_in.get(CANCELLED))
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
     assert "<script>alert" not in html
     assert "the BITS service<br>then rescan" in html  # line breaks kept
     assert "olivia" in html and note.created_at.strftime("%Y-%m-%d %H:%M") in html
+    assert '<span class="note-tenant">Acme Corp</span>' in html  # each note names its tenant
 
 
-def test_colleagues_see_each_others_notes(catalog, client, operator):
-    RunbookNote.objects.create(code=0x8024000B, author=operator, body="Check the WSUS pool")
+def test_colleagues_of_the_same_tenant_see_each_others_notes(catalog, client, operator, tenant):
+    RunbookNote.objects.create(
+        code=0x8024000B, tenant=tenant, author=operator, body="Check the WSUS pool"
+    )
     colleague = UserFactory(username="carlos")
+    tenant.operators.add(colleague)
     client.force_login(colleague)
     assert "Check the WSUS pool" in text_of(client.get(CANCELLED))
     assert "Check the WSUS pool" not in text_of(client.get("/codes/0x80070005/"))
 
 
-def test_authors_delete_their_own_notes_only(catalog, client_in, operator):
-    mine = RunbookNote.objects.create(code=0x8024000B, author=operator, body="mine")
+def test_authors_delete_their_own_notes_only(catalog, client_in, operator, tenant):
+    mine = RunbookNote.objects.create(code=0x8024000B, tenant=tenant, author=operator, body="mine")
     theirs = RunbookNote.objects.create(
-        code=0x8024000B, author=UserFactory(username="carlos"), body="theirs"
+        code=0x8024000B, tenant=tenant, author=UserFactory(username="carlos"), body="theirs"
     )
     html = text_of(client_in.get(CANCELLED))
+    assert "theirs" in html  # shown to her, yet not hers to delete
     assert f"/codes/0x8024000B/notes/{mine.pk}/delete/" in html
     assert f"/codes/0x8024000B/notes/{theirs.pk}/delete/" not in html
 
@@ -178,8 +170,10 @@ def test_authors_delete_their_own_notes_only(catalog, client_in, operator):
     assert list(RunbookNote.objects.values_list("body", flat=True)) == ["theirs"]
 
 
-def test_superuser_may_delete_any_note(catalog, client, operator):
-    note = RunbookNote.objects.create(code=0x8024000B, author=operator, body="outdated")
+def test_superuser_may_delete_any_note(catalog, client, operator, tenant):
+    note = RunbookNote.objects.create(
+        code=0x8024000B, tenant=tenant, author=operator, body="outdated"
+    )
     client.force_login(UserFactory(username="root", is_superuser=True))
     assert client.post(f"/codes/0x8024000B/notes/{note.pk}/delete/").status_code == 302
     assert not RunbookNote.objects.exists()
@@ -222,12 +216,16 @@ def test_pages_require_login(db, client, method, url):
 
 
 def test_detail_query_count_does_not_grow_with_notes(
-    catalog, client_in, operator, django_assert_max_num_queries
+    catalog, client_in, operator, tenant, django_assert_max_num_queries
 ):
     RunbookNote.objects.bulk_create(
-        [RunbookNote(code=0x8024000B, author=operator, body=f"note {n}") for n in range(30)]
+        [
+            RunbookNote(code=0x8024000B, tenant=tenant, author=operator, body=f"note {n}")
+            for n in range(30)
+        ]
     )
-    # Session and user 2, decode + curated row + family 3, fleet section 7, notes 1.
-    with django_assert_max_num_queries(13):
+    # Session and user 2, decode + curated row + family 3, fleet section 7, notes 3 (the
+    # writer's tenants, whether that is every tenant, the notes with author and tenant).
+    with django_assert_max_num_queries(15):
         response = client_in.get(CANCELLED)
     assert text_of(response).count("note ") >= 30

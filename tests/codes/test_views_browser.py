@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from tests.factories import UserFactory
+from tests.factories import TenantFactory, UserFactory
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "codes"
@@ -34,7 +34,7 @@ def tab(monkeypatch, live_server):
     from playwright.sync_api import sync_playwright
 
     call_command("import_codes", stdout=io.StringIO())
-    UserFactory(username="olivia")
+    TenantFactory(slug="acme", name="Acme Corp").operators.add(UserFactory(username="olivia"))
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -67,10 +67,13 @@ def test_search_open_code_page_and_add_a_note(tab):
     tab.screenshot(path=str(ARTIFACTS / "code-page.png"), full_page=True)
 
     tab.fill("textarea[name=body]", "<img src=x onerror=alert(1)> restart BITS first")
+    # Her only tenant is picked for her; the note is shown to that tenant's operators.
+    assert tab.locator("#notes select[name=tenant] option:checked").inner_text() == "Acme Corp"
     tab.click("#notes button[type=submit]")
     tab.wait_for_url("**/codes/0x8024000B/#notes")
     note = tab.locator(".notes li").first
     assert "<img src=x onerror=alert(1)> restart BITS first" in note.inner_text()
+    assert note.locator(".note-tenant").inner_text() == "Acme Corp"
     assert note.locator("img").count() == 0
     assert tab.dialogs == []
     assert tab.errors == []

@@ -48,7 +48,7 @@ def hostile_fleet() -> dict:
         rejected_count=1,
         error=HOSTILE,
     )
-    RunbookNote.objects.create(code=CANCELLED, author=user, body=HOSTILE)
+    RunbookNote.objects.create(code=CANCELLED, tenant=tenant, author=user, body=HOSTILE)
     client = Client()
     client.force_login(user)
     return {"client": client, "device": device, "flag": flag, "record": record}
