@@ -27,6 +27,10 @@ RANGE_LABELS = {"24h": "24 h", "7d": "7 d", "30d": "30 d", "90d": "90 d", "custo
 DEFAULT_RANGE = "7d"
 # Custom ranges are capped so an hourly aggregate query stays bounded by the range, not the URL.
 MAX_CUSTOM_DAYS = 400
+# The window ends at midnight after the last day, which must still be a date Python can hold.
+LAST_CUSTOM_DAY = date.max - timedelta(days=1)
+# Database ids are 64-bit; a larger number in a URL names nothing.
+MAX_ID = 2**63 - 1
 
 
 @dataclass
@@ -110,7 +114,9 @@ def _window(params, now: datetime, errors: list[str]):
         first = _parse_day(params.get("from", ""), "from", errors)
         last = _parse_day(params.get("to", ""), "to", errors)
         if first and last:
-            if last < first:
+            if last > LAST_CUSTOM_DAY:
+                errors.append(f"to: the last day can be {LAST_CUSTOM_DAY:%Y-%m-%d} at the latest")
+            elif last < first:
                 errors.append("to: the end date is before the start date")
             elif (last - first).days + 1 > MAX_CUSTOM_DAYS:
                 errors.append(f"from/to: a custom range may span at most {MAX_CUSTOM_DAYS} days")
@@ -129,6 +135,17 @@ def _window(params, now: datetime, errors: list[str]):
         # Whole UTC days including today, so day buckets (and the daily aggregate) line up.
         end = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
     return key, end - RANGES[key], end, None, None
+
+
+def id_param(params, name: str) -> int | None:
+    """The database id in `params[name]`, or None when it is missing or not one.
+
+    ASCII digits only: `str.isdigit()` also accepts "²", which `int()` refuses."""
+    raw = params.get(name, "").strip()
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    value = int(raw)
+    return value if 0 < value <= MAX_ID else None
 
 
 def scope_from_request(request: HttpRequest, *, now: datetime | None = None) -> Scope:

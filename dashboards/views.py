@@ -14,7 +14,7 @@ from codes.decode import CodeError, parse_code
 from dashboards import pages, queries
 from dashboards.code_fleet import code_charts
 from dashboards.csv_export import chart_csv
-from dashboards.filters import scope_from_request
+from dashboards.filters import id_param, scope_from_request
 
 
 @login_required
@@ -59,8 +59,8 @@ def chart_download(request: HttpRequest, name: str) -> HttpResponse:
             return HttpResponse(f"code: {exc}\n", status=400, content_type="text/plain")
         found = code_charts(scope, value)
     elif name in pages.DEVICE_CHARTS:
-        raw = request.GET.get("device", "")
-        found_device = queries.visible_device(scope, int(raw)) if raw.isdigit() else None
+        device_id = id_param(request.GET, "device")
+        found_device = queries.visible_device(scope, device_id) if device_id else None
         if found_device is None:
             raise Http404("No such device.")
         found = pages.device_charts(scope, found_device)

@@ -53,6 +53,11 @@ DEFAULT_RULES: list[dict] = [
 ]
 
 
+# A count mute ends at baseline + this many; it must stay far inside the 32-bit integer columns
+# (and their sum in the un-mute query). Longer than a million more occurrences: mute by date.
+MAX_MUTE_OCCURRENCES = 1_000_000
+
+
 class TransitionError(ValueError):
     """An operator asked for a state change the flag cannot make; the message says why."""
 
@@ -316,6 +321,11 @@ def change_state(
             raise TransitionError("The mute date must be in the future.")
         if mute_occurrences is not None and mute_occurrences < 1:
             raise TransitionError("Mute for at least one more occurrence.")
+        if mute_occurrences is not None and mute_occurrences > MAX_MUTE_OCCURRENCES:
+            raise TransitionError(
+                f"Mute for at most {MAX_MUTE_OCCURRENCES:,} more occurrences; "
+                "for longer, mute until a day."
+            )
         changes |= {
             "muted_until": muted_until,
             "mute_occurrences": mute_occurrences,

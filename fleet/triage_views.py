@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Max, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncDate
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,7 +20,7 @@ from codes.decode import CodeError, parse_code
 from codes.models import ErrorCode
 from fleet.access import visible_tenants
 from fleet.models import DailyDeviceCodeStat, HourlyCodeStat, TriageFlag
-from fleet.triage import ACTIONS, TransitionError, change_state
+from fleet.triage import ACTIONS, MAX_MUTE_OCCURRENCES, TransitionError, change_state
 
 SPARK_DAYS = 14
 SPARK_WIDTH, SPARK_HEIGHT = 112, 24
@@ -46,7 +46,14 @@ class FlagActionForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     mute_occurrences = forms.IntegerField(
-        required=False, min_value=1, help_text="…or until this many more occurrences."
+        required=False,
+        min_value=1,
+        max_value=MAX_MUTE_OCCURRENCES,
+        help_text="…or until this many more occurrences.",
+        error_messages={
+            "max_value": f"at most {MAX_MUTE_OCCURRENCES:,} more occurrences; "
+            "for longer, mute until a day."
+        },
     )
 
 
@@ -168,12 +175,13 @@ def flag_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(
                     request, f"{flag.hex} at {flag.tenant}: {flag.get_state_display()}."
                 )
-                # Back to the queue when the action came from there; never off-site.
+                # Back to the queue when the action came from there; never off-site. Only a
+                # path: redirect() would take any other word for a view name to reverse.
                 target = request.POST.get("next", "")
-                if target and url_has_allowed_host_and_scheme(
+                if target.startswith("/") and url_has_allowed_host_and_scheme(
                     target, {request.get_host()}, require_https=request.is_secure()
                 ):
-                    return redirect(target)
+                    return HttpResponseRedirect(target)
                 return redirect("triage:flag", pk=flag.pk)
         status = 400
     entry = ErrorCode.objects.filter(value=flag.code).first()

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 
-from dashboards.filters import scope_from_request
+from dashboards.filters import MAX_ID, id_param, scope_from_request
 from tests.factories import TenantFactory
 
 NOW = datetime(2026, 11, 25, 9, 40, tzinfo=UTC)
@@ -54,6 +54,9 @@ def test_custom_range_includes_both_end_days(operator):
         ("range=custom&from=2026-10-31&to=2026-10-01", "to: the end date is before the start date"),
         ("range=custom&from=2020-01-01&to=2026-10-01", "a custom range may span at most 400"),
         ("range=1y", "range: '1y' is not one of 24h, 7d, 30d, 90d, custom"),
+        # The window would end at midnight after 9999-12-31, a date Python cannot hold.
+        ("range=custom&from=9999-12-31&to=9999-12-31", "to: the last day can be 9999-12-30"),
+        ("range=custom&from=2026-01-01&to=9999-12-31", "to: the last day can be 9999-12-30"),
     ],
 )
 def test_bad_range_falls_back_to_default_with_a_message_naming_the_field(operator, query, message):
@@ -81,3 +84,31 @@ def test_pinned_scope_is_one_visible_tenant_or_none(operator, tenant, other_tena
 
 def test_logged_out_user_sees_no_tenant(tenant):
     assert scope_for(AnonymousUser()).tenants == []
+
+
+def test_the_latest_custom_range_ends_at_the_last_midnight_python_can_hold(operator):
+    scope = scope_for(operator, "range=custom&from=9999-12-01&to=9999-12-30")
+    assert scope.errors == []
+    assert scope.end == datetime(9999, 12, 31, tzinfo=UTC)
+    assert len(scope.days) == 30
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("42", 42),
+        (" 42 ", 42),
+        ("²", None),  # a digit to str.isdigit(), not to int()
+        ("١٢", None),  # Arabic-Indic 12: int() reads it, but no link of ours writes it
+        ("0", None),
+        ("-3", None),
+        ("4.0", None),
+        ("", None),
+        (str(MAX_ID), MAX_ID),
+        (str(MAX_ID + 1), None),
+        ("9" * 400, None),
+    ],
+)
+def test_an_id_in_the_query_string_is_ascii_digits_within_64_bits(raw, expected):
+    assert id_param({"device": raw}, "device") == expected
+    assert id_param({}, "device") is None

@@ -141,6 +141,29 @@ def test_bad_filter_input_is_named_on_the_page_not_a_500(client, demo_fleet, ope
     assert "from: &#x27;yesterday&#x27; is not a date" in response.content.decode()
 
 
+@pytest.mark.parametrize("device", ["%C2%B2", "99999999999999999999999", "-1", "abc"])
+def test_device_chart_with_an_id_that_names_no_device_is_a_404(
+    client, demo_fleet, operator, device
+):
+    client.force_login(operator)
+    url = reverse("dashboards:chart_csv", args=["device_timeline"]) + f"?device={device}"
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query", ["from=2026-01-01&to=9999-12-31", "from=9999-12-31&to=9999-12-31"]
+)
+def test_a_custom_range_ending_at_the_end_of_the_calendar_is_named_not_a_500(
+    client, demo_fleet, operator, query
+):
+    client.force_login(operator)
+    page = client.get(reverse("dashboards:overview") + f"?range=custom&{query}")
+    assert page.status_code == 200
+    assert "to: the last day can be 9999-12-30 at the latest" in page.content.decode()
+    csv = client.get(reverse("dashboards:chart_csv", args=["top_codes"]) + f"?range=custom&{query}")
+    assert csv.status_code == 200
+
+
 def test_pages_keep_the_filter_on_their_links(client, demo_fleet, operator):
     client.force_login(operator)
     body = client.get(reverse("dashboards:overview") + "?tenant=acme&range=30d").content.decode()

@@ -222,6 +222,9 @@ def test_operator_changes_are_recorded_with_who_when_and_note(storm):
         ({}, "Mute until a date"),
         ({"muted_until": NOW - timedelta(days=1)}, "in the future"),
         ({"muted_until": NOW + timedelta(days=1), "mute_occurrences": 3}, "Mute until a date"),
+        ({"mute_occurrences": 0}, "at least one more occurrence"),
+        # Past 32 bits the update itself would fail (PostgreSQL integer, SQLite past 2**63).
+        ({"mute_occurrences": 2**31}, "at most 1,000,000 more occurrences"),
     ],
 )
 def test_mute_needs_exactly_one_future_limit(storm, kwargs, message):

@@ -9,6 +9,7 @@ from codes.models import ErrorCode
 from fleet.aggregate import aggregate_pending
 from fleet.models import TriageEvent, TriageFlag
 from fleet.pipeline import run_round
+from fleet.triage import MAX_MUTE_OCCURRENCES
 from tests.factories import DeviceFactory
 from tests.fleet.streams import emit
 
@@ -116,6 +117,37 @@ def test_bad_mute_is_refused_with_a_message(signed_in, flags):
     assert "Mute until a date, or until a number of more occurrences." in response.content.decode()
     mine.refresh_from_db()
     assert mine.state == "new"
+
+
+@pytest.mark.parametrize("count", [2**31, 2**63, 10**30, MAX_MUTE_OCCURRENCES + 1])
+def test_a_mute_count_past_the_limit_is_refused_naming_the_field(signed_in, flags, count):
+    mine, _ = flags
+    response = signed_in.post(
+        f"/triage/{mine.pk}/", {"action": "mute", "mute_occurrences": str(count)}
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Mute occurrences: at most 1,000,000 more occurrences" in body
+    mine.refresh_from_db()
+    assert mine.state == "new"
+
+
+def test_the_largest_mute_count_is_accepted(signed_in, flags):
+    mine, _ = flags
+    response = signed_in.post(
+        f"/triage/{mine.pk}/", {"action": "mute", "mute_occurrences": str(MAX_MUTE_OCCURRENCES)}
+    )
+    assert response.status_code == 302
+    mine.refresh_from_db()
+    assert mine.mute_occurrences == MAX_MUTE_OCCURRENCES
+
+
+@pytest.mark.parametrize("target", ["triage", "a\x00b", "queue.html", "//evil.example/"])
+def test_next_that_is_not_a_path_of_this_site_is_ignored(signed_in, flags, target):
+    mine, _ = flags
+    response = signed_in.post(f"/triage/{mine.pk}/", {"action": "resolve", "next": target})
+    assert response.status_code == 302
+    assert response["Location"] == f"/triage/{mine.pk}/"
 
 
 def test_next_pointing_off_site_is_ignored(signed_in, flags):
