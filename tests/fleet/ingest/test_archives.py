@@ -8,6 +8,8 @@ import html
 import itertools
 import os
 import resource
+import shutil
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -15,6 +17,7 @@ import tempfile
 import time
 import tracemalloc
 import zipfile
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -25,7 +28,7 @@ from fleet.ingest import archives, tasks
 from fleet.ingest.archives import ArchiveLimits, ArchiveRefused, extract_export, member_chunks
 from fleet.ingest.importer import ImportFailed, import_file
 from fleet.models import ImportRecord, Occurrence
-from tests.services import REPO, database_url_for_subprocess
+from tests.services import REPO
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -316,7 +319,30 @@ def _limit_memory_and_file_size() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (50 * 1000 * 1000, 50 * 1000 * 1000))
 
 
-@pytest.mark.django_db(transaction=True)
+def _manage(*args: str, env: dict[str, str], limited: bool = False, timeout: float = 120):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "fleet.settings", **env},
+        preexec_fn=_limit_memory_and_file_size if limited else None,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="module")
+def fresh_database(tmp_path_factory) -> Path:
+    """A migrated SQLite file with tenant `t`, as an operator's would be (small, so the file
+    size limit below bounds the temporary file, not the database)."""
+    path = tmp_path_factory.mktemp("db") / "fleet.sqlite3"
+    env = {"DATABASE_URL": f"sqlite:///{path}"}
+    for args in (["migrate", "-v0"], ["create_tenant", "t", "Tenant T"]):
+        result = _manage(*args, env=env)
+        assert result.returncode == 0, result.stderr
+    return path
+
+
 @pytest.mark.parametrize(
     ("env", "limit"),
     [
@@ -326,25 +352,17 @@ def _limit_memory_and_file_size() -> None:
     ids=["ratio", "size"],
 )
 def test_import_report_refuses_a_1_gib_bzip2_bomb_in_1_gib_of_memory(
-    tenant, bzip2_bomb, tmp_path, env, limit
+    fresh_database, bzip2_bomb, tmp_path, env, limit
 ):
+    database = tmp_path / "fleet.sqlite3"
+    shutil.copyfile(fresh_database, database)
     temp = tmp_path / "tmp"
     temp.mkdir()
+    env = {**env, "DATABASE_URL": f"sqlite:///{database}", "TMPDIR": str(temp)}
+
     started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "manage.py", "import_report", str(bzip2_bomb), "--tenant", tenant.slug],
-        cwd=REPO,
-        env={
-            **os.environ,
-            "DATABASE_URL": database_url_for_subprocess(),
-            "TMPDIR": str(temp),
-            "DJANGO_SETTINGS_MODULE": "fleet.settings",
-            **env,
-        },  # fmt: skip
-        preexec_fn=_limit_memory_and_file_size,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = _manage(
+        "import_report", str(bzip2_bomb), "--tenant", "t", env=env, limited=True, timeout=60
     )
     elapsed = time.monotonic() - started
 
@@ -352,8 +370,9 @@ def test_import_report_refuses_a_1_gib_bzip2_bomb_in_1_gib_of_memory(
     assert "bomb.zip: cannot import: the ZIP expands" in result.stderr
     assert limit in result.stderr
     assert list(temp.iterdir()) == []  # and no file there ever passed 50 MB (RLIMIT_FSIZE)
-    record = ImportRecord.objects.get()
-    assert record.status == ImportRecord.Status.FAILED and limit in record.error
+    with closing(sqlite3.connect(database)) as db:
+        (status, error), *more = db.execute("SELECT status, error FROM fleet_importrecord")
+    assert (status, more) == (ImportRecord.Status.FAILED, []) and limit in error
     print(f"import_report refused the bomb in {elapsed:.1f} s ({limit})")
 
 
