@@ -191,8 +191,7 @@ def member_chunks(raw: BinaryIO, member: zipfile.ZipInfo, limits: ArchiveLimits)
 def _check_limits(produced: int, compressed: int, limits: ArchiveLimits) -> None:
     if produced > limits.max_bytes:
         raise ArchiveRefused(
-            f"the ZIP expands past the {limits.max_bytes // (1024 * 1024)} MB limit "
-            "(MAX_UPLOAD_MB); upload the CSV itself if it is really that large"
+            f"the ZIP expands past the {limits.max_bytes // (1024 * 1024)} MB limit (MAX_UPLOAD_MB)"
         )
     if produced > limits.max_ratio * compressed:
         raise ArchiveRefused(
