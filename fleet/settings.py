@@ -78,6 +78,9 @@ try:
     # IMPORT_MAX_ATTEMPTS runs or when its upload is gone) by the beat sweep.
     IMPORT_STALE_MINUTES = env_int("IMPORT_STALE_MINUTES", 10, minimum=1)
     IMPORT_MAX_ATTEMPTS = env_int("IMPORT_MAX_ATTEMPTS", 3, minimum=1)
+    # A ZIP's file may expand to at most this many times its compressed size: real exports
+    # reach about 40 (docs/ingest.md, bench/archive_ratio.py); ZIP bombs thousands.
+    MAX_ARCHIVE_RATIO = env_int("MAX_ARCHIVE_RATIO", 500, minimum=1)
     INGEST_MAX_BODY_MB = env_int("INGEST_MAX_BODY_MB", 10, minimum=1)
     INGEST_MAX_BATCH = env_int("INGEST_MAX_BATCH", 5000, minimum=1)
     RAW_RETENTION_DAYS = env_int("RAW_RETENTION_DAYS", 0, minimum=0)

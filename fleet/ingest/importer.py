@@ -14,7 +14,6 @@ import logging
 import math
 import operator
 import re
-import shutil
 import tempfile
 import time
 import zipfile
@@ -31,6 +30,7 @@ from django.utils import timezone
 
 from codes.decode import CodeError, ParsedCode, parse_code
 from fleet.ingest import dates
+from fleet.ingest.archives import extract_export
 from fleet.ingest.csv_formats import FormatError, ReportFormat, detect_format, normalize_header
 from fleet.ingest.devices import DeviceRef, raise_last_seen, resolve_devices
 from fleet.ingest.reader import NULL_LITERALS, RowReader, UnreadableFile, inspect_file
@@ -331,15 +331,12 @@ def _run(
 ) -> ImportSummary:
     if not zipfile.is_zipfile(path):
         return _run_text(record, path, batch_size, earlier_devices=earlier_devices)
-    # Intune's console and Graph exports arrive as a ZIP holding one CSV.
+    # Intune's console and Graph exports arrive as a ZIP holding one CSV; `extract_export`
+    # bounds what the ZIP may expand to (ArchiveRefused is an UnreadableFile).
     zip_hash = inspect_file(path, text=False).sha256
-    with zipfile.ZipFile(path) as archive, tempfile.TemporaryDirectory() as workdir:
-        members = [info for info in archive.infolist() if not info.is_dir()]
-        if len(members) != 1:
-            raise UnreadableFile(f"the ZIP holds {len(members)} files; expected one export")
+    with tempfile.TemporaryDirectory() as workdir:
         extracted = Path(workdir) / "export.csv"
-        with archive.open(members[0]) as source, open(extracted, "wb") as target:
-            shutil.copyfileobj(source, target, 1024 * 1024)
+        extract_export(path, extracted)
         return _run_text(
             record, extracted, batch_size, file_hash=zip_hash, earlier_devices=earlier_devices
         )

@@ -2,7 +2,9 @@
 
 Nothing here holds the whole file: the encoding check and the hash read it in chunks, and rows
 come one at a time from `csv.reader`, each with the physical line it starts on (header = line 1
-after any `#TYPE` preamble; a quoted field with newlines spans several lines).
+after any `#TYPE` preamble; a quoted field with newlines spans several lines). Lines are read
+with a length limit, so one enormous line (a file with no line breaks, say) is refused after
+MAX_ROW_CHARS characters instead of being read into memory first.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ CHUNK = 1024 * 1024
 # A quoted field running over more lines than this is taken for a quote left open: it would
 # otherwise swallow the rows below it without a word.
 MAX_ROW_LINES = 100
+# The longest row (all its lines) read: real export rows are a few kilobytes, and csv's own
+# field_size_limit (128 Ki characters a field) acts only after a whole line has been read.
+MAX_ROW_CHARS = 1024 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 # What SQL tools, Excel and PowerShell write for "no value".
 NULL_LITERALS = frozenset({"", "null", "(null)", "n/a", "#n/a", "na", "#error", "none", "-"})
@@ -114,31 +119,39 @@ class RowReader:
         self._raw = open(self.path, "rb")  # noqa: SIM115 - closed in __exit__
         errors = "replace" if self.encoding == "cp1252" else "strict"
         text = io.TextIOWrapper(self._raw, encoding=self.encoding, errors=errors, newline="")
-        line_no = 0
+        self._line_no = 0
+        self._row_chars = 0
+        self._at_end = False
+        lines = self._bounded_lines(text)
         try:
-            for line in text:
-                line_no += 1
+            for line in lines:
+                self._row_chars = 0  # each preamble line is a row of its own
                 stripped = line.strip().lstrip("\ufeff")
                 # PowerShell's Export-Csv writes `#TYPE System.Data.DataRow` before the header.
                 if not stripped or stripped.startswith("#TYPE") or stripped.startswith("#"):
                     continue
-                self.header_line = line_no
+                self.header_line = self._line_no
                 self.delimiter = sniff_delimiter(line)
-                self._lines = itertools.chain([line], text)
+                self._lines = itertools.chain([line], lines)
                 break
         except UnicodeDecodeError as exc:
             self.close()
             raise UnreadableFile(f"the file is not valid {self.encoding}: {exc.reason}") from None
+        except UnreadableFile:
+            self.close()
+            raise
         if self._lines is None:
             self.close()
             raise UnreadableFile("the file has no header row")
-        self._at_end = False
-        self._csv = csv.reader(self._watch_end(self._lines), delimiter=self.delimiter)
+        self._csv = csv.reader(self._lines, delimiter=self.delimiter)
         try:
             header = next(self._csv)
         except csv.Error as exc:
             self.close()
             raise UnreadableFile(f"the header row cannot be read: {exc}") from None
+        except UnreadableFile:
+            self.close()
+            raise
         self.header = [cell.strip().lstrip("\ufeff").strip() for cell in header]
         if len([cell for cell in self.header if cell]) < 2:
             self.close()
@@ -148,10 +161,24 @@ class RowReader:
             )
         return self
 
-    def _watch_end(self, lines: Iterator[str]) -> Iterator[str]:
-        yield from lines
-        # Only a row still inside a quoted field asks for a line past the last one.
-        self._at_end = True
+    def _bounded_lines(self, text: io.TextIOWrapper) -> Iterator[str]:
+        """The file's lines, none read past what is left of the current row's MAX_ROW_CHARS;
+        `_at_end` turns true when a line past the last is asked for (only a row still inside
+        a quoted field does that)."""
+        while True:
+            allowance = MAX_ROW_CHARS - self._row_chars
+            line = text.readline(allowance + 1)
+            if not line:
+                self._at_end = True
+                return
+            self._line_no += 1
+            self._row_chars += len(line)
+            if len(line) > allowance:
+                raise UnreadableFile(
+                    f"line {self._line_no} makes a row longer than {MAX_ROW_CHARS:,} characters, "
+                    "the most one row may hold: is the file a table export?"
+                )
+            yield line
 
     def __exit__(self, *exc_info) -> None:
         self.close()
@@ -171,6 +198,7 @@ class RowReader:
         offset = self.header_line - 1
         start = self._csv.line_num + 1
         while True:
+            self._row_chars = 0
             try:
                 fields = next(self._csv)
             except StopIteration:
