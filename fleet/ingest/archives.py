@@ -80,6 +80,20 @@ def extract_export(path: Path, target: Path, limits: ArchiveLimits | None = None
         raise
 
 
+def declared_size(path: Path) -> int:
+    """What the file at `path` says it will take to read: a ZIP's declared expanded size, else
+    its own size. Only for choosing where to import (request or worker); never for a limit,
+    which extraction enforces on the real bytes."""
+    size = path.stat().st_size
+    if not zipfile.is_zipfile(path):
+        return size
+    try:
+        member = _the_one_member(path)
+    except (UnreadableFile, OSError, zipfile.BadZipFile):
+        return size
+    return max(size, member.file_size)
+
+
 def _the_one_member(path: Path) -> zipfile.ZipInfo:
     entries, directory_size = _directory_extent(path)
     if entries > MAX_ENTRIES:

@@ -1,11 +1,14 @@
 """Inline or queued: a large upload goes to a worker, and an inline import that runs out of its
 time budget hands the rest to one (or, with the broker down, waits queued for the sweep)."""
 
+import zipfile
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from fleet.ingest import tasks
+from fleet.ingest.archives import declared_size
 from fleet.ingest.importer import BATCH_ROWS
 from fleet.ingest.recovery import recover_imports
 from fleet.ingest.uploads import inline_max_bytes, start_import
@@ -68,6 +71,37 @@ def test_a_large_upload_goes_to_the_worker(tenant, operator, tmp_path, celery_wo
     assert (record.status, record.runner, record.attempts) == (Status.DONE, "worker", 1)
     assert (record.rows, record.created) == (600, 600)
     assert "fleet.ingest.tasks.run_import" in celery_worker.log()
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_a_small_zip_that_expands_past_the_inline_limit_goes_to_the_worker(
+    tenant, tmp_path, celery_worker
+):
+    plain = export(tmp_path / "big.csv", 600, pad_to=inline_max_bytes() + 64 * 1024)
+    archive = tmp_path / "small.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        out.write(plain, "export.csv")
+    assert archive.stat().st_size < inline_max_bytes() < plain.stat().st_size
+    record = queued_record(tenant, archive)
+
+    assert start_import(record) == "queued"
+
+    wait_until(finished(record), 60, f"the worker to import; its log:\n{celery_worker.log()}")
+    assert (record.status, record.runner, record.rows) == (Status.DONE, "worker", 600)
+
+
+def test_declared_size_is_a_zips_expanded_size_and_a_plain_files_own(tmp_path):
+    plain = export(tmp_path / "plain.csv", 50, pad_to=100_000)
+    archive = tmp_path / "plain.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        out.write(plain, "export.csv")
+    not_a_zip = tmp_path / "fake.zip"
+    not_a_zip.write_bytes(b"PK\x03\x04 but nothing else")
+
+    assert declared_size(plain) == plain.stat().st_size
+    assert declared_size(archive) == plain.stat().st_size > archive.stat().st_size
+    assert declared_size(not_a_zip) == not_a_zip.stat().st_size
 
 
 @pytest.mark.integration
