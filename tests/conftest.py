@@ -7,7 +7,7 @@ import pytest
 
 from tests.factories import DeviceFactory, TenantFactory, UserFactory
 
-pytest_plugins = ["tests.services"]
+pytest_plugins = ["tests.clock", "tests.services"]
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Run tests at moments where a day, a month, a year or Europe's summer time turns over:
+#   scripts/test_clocks.sh [PYTEST_ARGS...]   (default: the tests that build dated data)
+#
+# Each run moves the clock twice: `--now` anchors this process's tests (tests/clock.py), and
+# libfaketime moves the machine's clock for everything else, so the tests that keep the real
+# clock (a Celery worker, gunicorn, Chromium) run at the same moment. TZ is a European zone
+# so that a local date, where anything used one, differs from the UTC date at these moments.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/ensure_debian_packages.sh faketime:faketime
+
+MOMENTS=(
+    "2026-12-31 23:45:00"  # a quarter of an hour before the year ends (UTC)
+    "2027-01-01 00:05:00"  # five minutes after
+    "2026-02-28 23:59:30"  # the last half minute of a short month
+    "2026-03-29 00:59:30"  # half a minute before Europe moves to summer time (01:00 UTC)
+    "2026-10-25 01:00:30"  # half a minute after it moves back
+)
+[ $# -gt 0 ] || set -- tests/dashboards tests/fleet tests/security tests/test_load.py
+
+failed=()
+for moment in "${MOMENTS[@]}"; do
+    echo "=== $moment UTC"
+    start=$SECONDS
+    if TZ=Europe/Berlin faketime "$moment UTC" .venv/bin/pytest -p no:cacheprovider -q \
+        --now="${moment/ /T}Z" "$@"; then
+        echo "=== $moment UTC: passed in $((SECONDS - start)) s"
+    else
+        echo "=== $moment UTC: FAILED in $((SECONDS - start)) s"
+        failed+=("$moment")
+    fi
+done
+if [ ${#failed[@]} -gt 0 ]; then
+    printf 'failed at: %s UTC\n' "${failed[@]}" >&2
+    exit 1
+fi
