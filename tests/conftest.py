@@ -7,7 +7,7 @@ import pytest
 
 from tests.factories import DeviceFactory, TenantFactory, UserFactory
 
-pytest_plugins = ["tests.clock", "tests.services"]
+pytest_plugins = ["tests.clock", "tests.services", "tests.tools"]
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,8 @@ import pytest
 from django.core.management import call_command
 
 from tests.factories import UserFactory
+from tests.tools import CHROMIUM
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "codes"
 PASSWORD = "correct horse battery staple"  # the UserFactory password
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
@@ -21,9 +21,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-s
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
-    ),
+    pytest.mark.needs_tool(CHROMIUM, "Debian's chromium drives the browser tests"),
 ]
 
 

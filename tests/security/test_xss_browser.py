@@ -3,19 +3,17 @@ rule (plotly.js included)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.security.hostile import pages
+from tests.tools import CHROMIUM
 
-CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "correct horse battery staple"  # the UserFactory password
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
+    pytest.mark.needs_tool(CHROMIUM, "Debian's chromium drives the browser tests"),
 ]
 
 
