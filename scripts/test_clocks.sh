@@ -4,8 +4,10 @@
 #
 # Each run moves the clock twice: `--now` anchors this process's tests (tests/clock.py), and
 # libfaketime moves the machine's clock for everything else, so the tests that keep the real
-# clock (a Celery worker, gunicorn, Chromium) run at the same moment. TZ is a European zone
-# so that a local date, where anything used one, differs from the UTC date at these moments.
+# clock (a Celery worker, gunicorn, Chromium) run from the same moment. libfaketime is given
+# an offset, not a start time: with a start time each process's clock would start there when
+# it starts, and gunicorn's arbiter would take its workers for hung. TZ is a European zone so
+# that a local date, where anything used one, differs from the UTC date at these moments.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure_debian_packages.sh faketime:faketime
@@ -23,8 +25,9 @@ failed=()
 for moment in "${MOMENTS[@]}"; do
     echo "=== $moment UTC"
     start=$SECONDS
-    if TZ=Europe/Berlin faketime "$moment UTC" .venv/bin/pytest -p no:cacheprovider -q \
-        --now="${moment/ /T}Z" "$@"; then
+    offset=$(($(date -ud "$moment UTC" +%s) - $(date +%s)))
+    if TZ=Europe/Berlin faketime -f "$(printf '%+d' "$offset")" .venv/bin/pytest \
+        -p no:cacheprovider -q --now="${moment/ /T}Z" "$@"; then
         echo "=== $moment UTC: passed in $((SECONDS - start)) s"
     else
         echo "=== $moment UTC: FAILED in $((SECONDS - start)) s"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import chromium
 from tests.tools import CHROMIUM
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboards"
@@ -33,17 +34,8 @@ pytestmark = [
 
 @pytest.fixture
 def browser(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
-    # still plain synchronous code, so Django's async-safety check does not apply to them.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium(monkeypatch, CHROMIUM_ARGS) as launched:
+        yield launched
 
 
 class Page:
