@@ -12,12 +12,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure_debian_packages.sh faketime:faketime
 
+# All after the fixed dates that tests use for past events (2026-11): the API refuses rows
+# more than a day ahead, so an earlier clock would fail those tests for a reason of its own.
 MOMENTS=(
     "2026-12-31 23:45:00"  # a quarter of an hour before the year ends (UTC)
     "2027-01-01 00:05:00"  # five minutes after
-    "2026-02-28 23:59:30"  # the last half minute of a short month
-    "2026-03-29 00:59:30"  # half a minute before Europe moves to summer time (01:00 UTC)
-    "2026-10-25 01:00:30"  # half a minute after it moves back
+    "2027-02-28 23:59:30"  # the last half minute of a short month
+    "2027-03-28 00:59:30"  # half a minute before Europe moves to summer time (01:00 UTC)
+    "2027-10-31 01:00:30"  # half a minute after it moves back, on the last day of a month
 )
 [ $# -gt 0 ] || set -- tests/dashboards tests/fleet tests/security tests/test_load.py
 
