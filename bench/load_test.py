@@ -151,8 +151,6 @@ class Stack:
                 "--dir",
                 str(self.workdir),
             ],
-            # redis-server hangs at start under libfaketime (scripts/test_clocks.sh).
-            env={k: v for k, v in self.env.items() if k != "LD_PRELOAD"},
         )
         wait_until(self._redis_answers, 15, "redis-server")
         celery = [sys.executable, "-m", "celery", "-A", "fleet"]
