@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint format bench bench-quick load migrate install dev-install system-deps test-system-deps clean
+.PHONY: help demo test lint format bench bench-quick load migrate install dev-install system-deps test-system-deps test-clocks clean
 
 help:
 	@echo "make demo    - install, load the code catalog and a sample fleet, run web + worker + beat"
@@ -47,6 +47,10 @@ test: dev-install test-system-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+# The tests that build dated data at five awkward moments, under libfaketime (README).
+test-clocks: dev-install test-system-deps
+	@scripts/test_clocks.sh
 
 lint: dev-install
 	$(BIN)/ruff check .

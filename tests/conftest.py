@@ -7,7 +7,7 @@ import pytest
 
 from tests.factories import DeviceFactory, TenantFactory, UserFactory
 
-pytest_plugins = ["tests.services"]
+pytest_plugins = ["tests.clock", "tests.services", "tests.tools"]
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +20,18 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -
     if db["ENGINE"].endswith("sqlite3"):
         name = Path(db["TEST"]["NAME"])
         db["TEST"]["NAME"] = str(name.with_name(f"{name.stem}-{os.getpid()}{name.suffix}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collected_static_root(tmp_path_factory) -> Path:
+    """An empty STATIC_ROOT, as collectstatic leaves one: without it WhiteNoise warns "No
+    directory at" for every test client. Pages under test find static files through the
+    finders (live_server) or only name their URLs."""
+    from django.conf import settings
+
+    root = tmp_path_factory.mktemp("static")
+    settings.STATIC_ROOT = str(root)
+    return root
 
 
 @pytest.fixture

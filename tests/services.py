@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests import clock
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -69,6 +71,9 @@ class RedisServer:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            # Under libfaketime (scripts/test_clocks.sh) redis-server hangs at start; no test
+            # reads the broker's own clock, so it keeps the real one.
+            env={k: v for k, v in os.environ.items() if k != "LD_PRELOAD"},
         )
         wait_until(self.ping, 10, "redis-server")
 
@@ -113,6 +118,11 @@ class CeleryWorker:
         self._log = None
 
     def start(self) -> None:
+        if clock.anchored():
+            pytest.fail(
+                "a test that starts a Celery worker must be marked integration: the worker "
+                "reads the real clock, not the one this process's test was moved to"
+            )
         env = {
             **os.environ,
             "DATABASE_URL": database_url_for_subprocess(),

@@ -1,8 +1,10 @@
-"""Project-wide checks: migrations match the models, and the code is ruff-clean."""
+"""Project-wide checks: migrations match the models, the code is ruff-clean, the package builds
+the way setuptools will keep supporting."""
 
 import shutil
 import subprocess
 import sys
+from importlib.metadata import metadata
 from pathlib import Path
 
 import pytest
@@ -46,3 +48,8 @@ def test_migrations_apply_to_an_empty_database_and_seed_the_default_rules(tmp_pa
         text=True,
     )
     assert count.stdout.strip() == "3", count.stderr
+
+
+def test_package_licence_is_an_spdx_expression():
+    # The `{ text = ... }` table is deprecated; setuptools refuses it after 2027-02-18.
+    assert metadata("fleet-errors")["License-Expression"] == "MIT"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from codes.catalog import DATA_FILE, load_catalog, read_catalog
+from tests.tools import WUERROR, has_tool
 
 REPO = Path(__file__).resolve().parents[2]
-WUERROR = Path("/usr/share/mingw-w64/include/wuerror.h")
 
 
 def load_build_script():
@@ -34,7 +34,7 @@ def test_catalog_holds_every_wu_e_name_of_wuerror_h():
     names = {name for entry in load_catalog() for name in entry.names}
     catalog_wu_e = {name for name in names if name.startswith("WU_E_")}
     assert len(catalog_wu_e) == 447
-    if WUERROR.exists():  # the build machine has mingw-w64-common; compare name by name
+    if has_tool(WUERROR, "to compare the catalog with it name by name"):
         header_wu_e = set(re.findall(r"#define\s+(WU_E_\w+)", WUERROR.read_text()))
         assert header_wu_e - catalog_wu_e == set()
 
@@ -104,7 +104,7 @@ def test_header_parser_understands_every_macro_form(tmp_path):
     }
 
 
-@pytest.mark.skipif(not WUERROR.exists(), reason="needs Debian's mingw-w64-common headers")
+@pytest.mark.needs_tool(WUERROR, "the build script reads the mingw-w64-common headers")
 def test_build_script_regenerates_the_committed_file_byte_for_byte(tmp_path):
     # Runs the real script (it re-executes itself in the throwaway impacket venv).
     import os

@@ -16,7 +16,8 @@ from django.core.management import call_command
 
 from codes.catalog import load_catalog
 from codes.models import CodeFamily, ErrorCode
-from tests.codes.test_catalog import WUERROR, load_build_script
+from tests.codes.test_catalog import load_build_script
+from tests.tools import WUERROR, require_tool
 
 REPO = Path(__file__).resolve().parents[2]
 EXTRACT = REPO / "scripts" / "sources" / "windows-update-error-reference.tsv"
@@ -106,8 +107,7 @@ def test_extract_with_a_bad_row_is_refused_naming_file_and_line(tmp_path):
 @pytest.fixture(scope="module")
 def built_with_test_extracts(tmp_path_factory):
     """The real build script run on extracts that contradict [MS-ERREF] and the headers."""
-    if not WUERROR.exists():
-        pytest.skip("needs Debian's mingw-w64-common headers")
+    require_tool(WUERROR, "the build script reads the mingw-w64-common headers")
     sources = tmp_path_factory.mktemp("sources")
     header = "# test extract\nhex\tname\tmessage\n"
     (sources / "windows-update-error-reference.tsv").write_text(

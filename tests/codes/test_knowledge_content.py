@@ -14,9 +14,10 @@ import pytest
 import yaml
 
 from codes import families
+from tests.tools import MINGW_HEADERS
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "codes" / "knowledge"
-HEADERS = Path("/usr/share/mingw-w64/include")
+HEADERS = MINGW_HEADERS
 FAMILY_SLUGS = set(families.FAMILY_SLUGS)
 CODE_SECTIONS = ["Description", "Common causes", "Troubleshooting steps"]
 FAMILY_SECTIONS = ["Summary", "Where Windows logs it", "Troubleshooting", "Decode snippet"]
@@ -111,7 +112,7 @@ def test_code_file_is_complete(path: Path):
     assert all(len(text) > 80 for text in found.values()), "a section is nearly empty"
 
 
-@pytest.mark.skipif(not HEADERS.is_dir(), reason="mingw-w64-common headers not installed")
+@pytest.mark.needs_tool(HEADERS, "mingw-w64-common's headers define the codes' names")
 @pytest.mark.parametrize("path", CODE_FILES, ids=lambda p: p.stem)
 def test_code_name_matches_the_header_definition(path: Path):
     meta, _ = split(path)

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from tests.browser import chromium
 from tests.factories import TenantFactory, UserFactory
+from tests.tools import CHROMIUM
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "codes"
 PASSWORD = "correct horse battery staple"  # the UserFactory password
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
@@ -21,36 +22,26 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-s
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
-    ),
+    pytest.mark.needs_tool(CHROMIUM, "Debian's chromium drives the browser tests"),
 ]
 
 
 @pytest.fixture
 def tab(monkeypatch, live_server):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls stay synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
     call_command("import_codes", stdout=io.StringIO())
     TenantFactory(slug="acme", name="Acme Corp").operators.add(UserFactory(username="olivia"))
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.errors, page.dialogs = [], []
-            page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
-            page.on("pageerror", lambda e: page.errors.append(str(e)))
-            page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
-            page.goto(f"{live_server.url}/login/?next=/codes/")
-            page.fill("input[name=username]", "olivia")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit], input[type=submit]")
-            page.wait_for_url("**/codes/")
-            yield page
-        finally:
-            browser.close()
+    with chromium(monkeypatch, CHROMIUM_ARGS) as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.errors, page.dialogs = [], []
+        page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+        page.goto(f"{live_server.url}/login/?next=/codes/")
+        page.fill("input[name=username]", "olivia")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit], input[type=submit]")
+        page.wait_for_url("**/codes/")
+        yield page
 
 
 def test_search_open_code_page_and_add_a_note(tab):

@@ -1,13 +1,7 @@
 import pytest
-from django.utils import timezone
 
 from tests.dashboards.fleet_data import catalog, fleet
 from tests.factories import UserFactory
-
-
-@pytest.fixture
-def now():
-    return timezone.now()
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ def occurrences(
     update_title: str = "",
     kb: str = "",
 ) -> list[Occurrence]:
-    """`count` occurrences of `code` on `device`, one minute apart from `when`."""
+    """`count` occurrences of `code` on `device`, one minute apart, the last at `when`: never
+    later, so rows dated `now` stay inside every window that ends after now."""
     rows = []
     for n in range(count):
         key = hashlib.sha256(f"t{next(_serial)}".encode()).hexdigest()
@@ -35,7 +36,7 @@ def occurrences(
                 tenant_id=device.tenant_id,
                 device=device,
                 code=code,
-                occurred_at=when + timedelta(minutes=n % 50),
+                occurred_at=when - timedelta(minutes=n % 50),
                 source="test",
                 dedupe_key=key,
                 update_title=update_title,

@@ -81,10 +81,10 @@ def test_zero_days_keeps_everything(tenant, settings):
     assert not RetentionHorizon.objects.exists()
 
 
-def test_the_beat_task_prunes_by_the_setting(tenant, settings):
+def test_the_beat_task_prunes_by_the_setting(tenant, settings, now):
     settings.RAW_RETENTION_DAYS = 30
     device = DeviceFactory(tenant=tenant)
-    emit(device, 0x8024000B, [datetime.now(UTC) - timedelta(days=45), datetime.now(UTC)])
+    emit(device, 0x8024000B, [now - timedelta(days=45), now])
     aggregate_pending()
 
     assert prune_task() == 1
@@ -155,8 +155,7 @@ def _pages(user, now: datetime) -> dict:
     }
 
 
-def test_pages_show_the_same_numbers_after_pruning(tenant, other_tenant):
-    now = datetime.now(UTC)
+def test_pages_show_the_same_numbers_after_pruning(tenant, other_tenant, now):
     catalog()
     fleet(tenant, other_tenant, now)
     root = UserFactory(username="root", is_superuser=True, is_staff=True)

@@ -3,35 +3,25 @@ rule (plotly.js included)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.browser import chromium
 from tests.security.hostile import pages
+from tests.tools import CHROMIUM
 
-CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "correct horse battery staple"  # the UserFactory password
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed"),
+    pytest.mark.needs_tool(CHROMIUM, "Debian's chromium drives the browser tests"),
 ]
 
 
 @pytest.fixture
 def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium(monkeypatch, ["--no-sandbox", "--disable-gpu"]) as launched:
+        yield launched
 
 
 def test_hostile_names_never_run_and_pages_keep_to_the_policy(browser, live_server, hostile_fleet):
