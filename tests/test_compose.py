@@ -111,11 +111,12 @@ def test_the_proxy_renders_our_template_with_every_variable_it_uses_set():
 
 
 def test_nginx_serves_the_static_volume_that_web_collects_into():
-    from django.conf import settings
+    # The settings module as deployed: the test session points settings.STATIC_ROOT elsewhere.
+    from fleet import settings as deployed
 
     services = load_compose()["services"]
     web_mounts = dict(volume.split(":", 1) for volume in services["web"]["volumes"])
-    static_in_image = "/app/" + str(settings.STATIC_ROOT.relative_to(settings.BASE_DIR))
+    static_in_image = "/app/" + str(deployed.STATIC_ROOT.relative_to(deployed.BASE_DIR))
     assert web_mounts["static"] == static_in_image
     assert "collectstatic --no-input" in services["web"]["command"]
     proxy = services["proxy"]
