@@ -68,12 +68,20 @@ def extract_export(path: Path, target: Path, limits: ArchiveLimits | None = None
     `target` is removed and ArchiveRefused says why."""
     limits = limits or ArchiveLimits.from_settings()
     member = _the_one_member(path)
+    written = 0
     try:
-        written = 0
-        with open(path, "rb") as raw, open(target, "wb") as out:
-            for chunk in member_chunks(raw, member, limits):
-                out.write(chunk)
-                written += len(chunk)
+        try:
+            with open(path, "rb") as raw, open(target, "wb") as out:
+                for chunk in member_chunks(raw, member, limits):
+                    out.write(chunk)
+                    written += len(chunk)
+        except OSError as exc:
+            # A full disk (or a file-size limit) is the server's problem, but the import must
+            # still end with a reason rather than a traceback.
+            raise UnreadableFile(
+                f"the ZIP's file could not be unpacked to the temporary folder after "
+                f"{written:,} bytes: {exc.strerror or exc}"
+            ) from None
         return written
     except BaseException:
         target.unlink(missing_ok=True)

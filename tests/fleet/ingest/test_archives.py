@@ -376,6 +376,30 @@ def test_import_report_refuses_a_1_gib_bzip2_bomb_in_1_gib_of_memory(
     print(f"import_report refused the bomb in {elapsed:.1f} s ({limit})")
 
 
+def test_a_full_disk_while_unpacking_fails_the_import_with_a_reason(
+    fresh_database, bzip2_bomb, tmp_path
+):
+    # With both limits out of the way, RLIMIT_FSIZE (50 MB) stands in for a full disk.
+    database = tmp_path / "fleet.sqlite3"
+    shutil.copyfile(fresh_database, database)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {"MAX_ARCHIVE_RATIO": str(10**9), "DATABASE_URL": f"sqlite:///{database}",
+           "TMPDIR": str(temp)}  # fmt: skip
+
+    result = _manage(
+        "import_report", str(bzip2_bomb), "--tenant", "t", env=env, limited=True, timeout=60
+    )
+
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "could not be unpacked to the temporary folder" in result.stderr
+    assert list(temp.iterdir()) == []
+    with closing(sqlite3.connect(database)) as db:
+        ((status, error),) = db.execute("SELECT status, error FROM fleet_importrecord")
+    assert status == ImportRecord.Status.FAILED and "File too large" in error
+
+
 @pytest.mark.django_db
 def test_the_upload_page_gives_the_same_message(
     tenant, operator, bzip2_bomb, settings, tmp_path, temp_dir, dead_broker
