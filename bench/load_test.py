@@ -6,7 +6,9 @@
 Starts its own stack on loopback: a throwaway database (a SQLite file in a temporary directory,
 or, when --database-url or DATABASE_URL names a PostgreSQL server, a `fleet_load_<pid>` database
 created there and dropped afterwards) migrated with the real migrations, redis-server on a free
-port, gunicorn (`fleet.wsgi`, 2 gthread workers), a Celery worker and Celery beat. Then, for
+port, gunicorn with the production settings (`-c fleet/gunicorn.conf.py`: gevent workers and,
+on PostgreSQL, their connection pools; only the bind address and the number of workers are
+set here), a Celery worker and Celery beat. Then, for
 --duration seconds, ingest clients post batches of 1 to 1,000 occurrences (some resent whole to
 exercise dedupe, some items invalid on purpose, now and then a bad key) while operators log in
 and browse the overview, tenant, device, code and triage pages and download chart CSVs, probing
@@ -132,7 +134,7 @@ class Stack:
         )
         self.processes.append((name, process))
 
-    def start(self, web_workers: int, web_threads: int) -> None:
+    def start(self, web_workers: int) -> None:
         redis = shutil.which("redis-server")
         if not redis:
             raise SystemExit("redis-server is not installed (`make system-deps` installs it)")
@@ -189,17 +191,13 @@ class Stack:
                 sys.executable,
                 "-m",
                 "gunicorn",
-                "fleet.wsgi",
+                # As deployed (demo.sh, the image, compose): measure the product, not a variant.
+                "-c",
+                "fleet/gunicorn.conf.py",
                 "--bind",
                 f"127.0.0.1:{self.web_port}",
                 "--workers",
                 str(web_workers),
-                "--threads",
-                str(web_threads),
-                "--worker-class",
-                "gthread",
-                "--timeout",
-                "120",
             ],
         )
         wait_until(self._web_answers, 60, "gunicorn")
@@ -762,7 +760,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--operators", type=int, default=2)
     parser.add_argument("--tenants", type=int, default=4)
     parser.add_argument("--web-workers", type=int, default=2)
-    parser.add_argument("--web-threads", type=int, default=4)
     parser.add_argument(
         "--catch-up", type=float, default=180, help="seconds the pipeline gets to aggregate"
     )
@@ -837,11 +834,11 @@ def run(args: argparse.Namespace, stack: Stack, database_url: str) -> int:
         operators.append((user.username, password, own, [t for t in tokens if t not in own]))
 
     print(
-        f"starting redis, gunicorn ({args.web_workers} workers x {args.web_threads} threads), "
+        f"starting redis, gunicorn (fleet/gunicorn.conf.py, {args.web_workers} workers), "
         "celery worker and beat",
         flush=True,
     )
-    stack.start(args.web_workers, args.web_threads)
+    stack.start(args.web_workers)
     port = stack.web_port
     recorder, isolation = Recorder(), Isolation()
     ledgers = {token: Ledger() for token in tokens}
@@ -1047,7 +1044,7 @@ def write_results(
             "ingest_clients": args.ingest_clients,
             "operators": args.operators,
             "tenants": args.tenants,
-            "web": f"gunicorn {args.web_workers} gthread workers x {args.web_threads} threads",
+            "web": f"gunicorn -c fleet/gunicorn.conf.py, {args.web_workers} gevent workers",
             "worker": "celery worker --concurrency 1, celery beat (pipeline every 60 s)",
         },
         db_version=database_version(),

@@ -46,10 +46,28 @@ try:
     }
     if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # Connections one gevent web worker may hold on PostgreSQL, and how long a request waits
+    # for one before it is answered 503 (fleet/database_pool.py, docs/scaling.md).
+    DB_POOL_MAX = env_int("DB_POOL_MAX", 10, minimum=1)
+    DB_POOL_TIMEOUT = env_int("DB_POOL_TIMEOUT", 10, minimum=1)
     if _in_a_gevent_worker():
         # Django keeps a connection per thread, which gevent makes per greenlet: one per request,
         # never reused, so a persistent one would only stay open until garbage collection.
         DATABASES["default"]["CONN_MAX_AGE"] = 0
+        if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+            # Without a pool every concurrent request opens its own connection, and a burst
+            # finds PostgreSQL's max_connections ("too many clients"). The pool caps a worker
+            # at DB_POOL_MAX and queues the rest; its helper threads are greenlets here.
+            DATABASES["default"].setdefault("OPTIONS", {}).update(
+                pool={
+                    "min_size": min(2, DB_POOL_MAX),
+                    "max_size": DB_POOL_MAX,
+                    "timeout": DB_POOL_TIMEOUT,
+                    "name": "fleet-web",
+                },
+                # So pg_stat_activity tells the web's connections from the workers'.
+                application_name="fleet-web",
+            )
     REDIS_URL = check_redis_url(env_str("REDIS_URL", "redis://127.0.0.1:6379/0"))
     EMAIL_HOST = env_str("SMTP_HOST", "127.0.0.1")
     EMAIL_PORT = env_int("SMTP_PORT", 25, minimum=1)
@@ -113,6 +131,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "fleet.content_security_policy.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "fleet.database_pool.PoolTimeoutMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -189,6 +208,10 @@ if TRUSTED_PROXY:
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
+# Celery keeps its result backend per thread unless told it may share it; under gevent every
+# request is a new "thread", and building the (disabled) backend scans every installed
+# package's entry points: measured at about 6% of a gevent web worker's CPU during ingest.
+CELERY_RESULT_BACKEND_THREAD_SAFE = True
 # Delivery, chosen together with the import heartbeat (docs/ingest.md, "When a worker dies"):
 # a task is acknowledged when it ends, not when it starts, so a worker that dies mid-task
 # leaves its message to be delivered again; a pool process killed under a live worker (the

@@ -263,7 +263,12 @@ class GunicornServer:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_until(self._answers, 60, "gunicorn")
+        try:
+            wait_until(self._answers, 60, "gunicorn")
+        except BaseException:
+            # A server that never answered (workers failing to boot) must not outlive the test.
+            self.stop()
+            raise
 
     def _answers(self) -> bool:
         if self.process.poll() is not None:

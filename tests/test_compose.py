@@ -128,3 +128,24 @@ def test_web_trusts_forwarded_headers_and_nothing_else_does():
     assert services["web"]["environment"]["TRUSTED_PROXY"] == "1"
     for name in ("worker", "beat"):
         assert "TRUSTED_PROXY" not in services[name]["environment"], name
+
+
+def compose_default(value: str) -> int:
+    """The default of a `${NAME:-default}` value."""
+    match = re.fullmatch(r"\$\{\w+:-(\d+)\}", str(value))
+    assert match, value
+    return int(match.group(1))
+
+
+def test_web_pools_and_workers_fit_well_under_postgres_max_connections():
+    services = load_compose()["services"]
+    # The postgres image keeps PostgreSQL's default unless the command sets another.
+    assert "max_connections" not in str(services["postgres"].get("command", ""))
+    max_connections = 100
+    web = services["web"]["environment"]
+    pooled = compose_default(web["WEB_CONCURRENCY"]) * compose_default(web["DB_POOL_MAX"])
+    worker = services["worker"]["command"]
+    worker_processes = compose_default(worker[worker.index("--concurrency") + 1])
+    # One persistent connection per worker process and for beat, and room for a second web
+    # replica, migrations and an operator's psql.
+    assert 2 * pooled + worker_processes + 1 + 10 <= max_connections
