@@ -15,7 +15,6 @@ import pytest
 from django.core.management import call_command
 
 from codes.catalog import load_catalog
-from codes.models import CodeFamily, ErrorCode
 from tests.codes.test_catalog import load_build_script
 from tests.tools import WUERROR, require_tool
 
@@ -29,17 +28,6 @@ BY_COMPONENT = "Microsoft, Windows Update error codes by component (CC BY 4.0)"
 
 def extract_rows(path: Path = EXTRACT) -> list[tuple[int, str, str]]:
     return load_build_script().read_message_extract(path)
-
-
-@pytest.fixture(scope="module")
-def catalog_in_db(django_db_setup, django_db_blocker):
-    """The real catalog and curated files, loaded once for the module."""
-    with django_db_blocker.unblock():
-        call_command("import_codes", stdout=io.StringIO())
-    yield
-    with django_db_blocker.unblock():
-        ErrorCode.objects.all().delete()
-        CodeFamily.objects.all().delete()
 
 
 @pytest.fixture
@@ -143,13 +131,13 @@ def test_page_name_that_disagrees_with_the_header_becomes_another_name(built_wit
     assert cancelled["message"] == "Cancelled, says the test extract."
 
 
-def test_knowledge_page_shows_the_message_with_its_attribution(catalog_in_db, client_in):
+def test_knowledge_page_shows_the_message_with_its_attribution(catalog, client_in):
     html = client_in.get("/codes/0x8024000B/").content.decode()
     assert f"<dd>{CANCELLED_MESSAGE} " in html
     assert f"(message text: {BY_COMPONENT})" in html
 
 
-def test_api_gives_the_message_and_its_source(catalog_in_db, client_in):
+def test_api_gives_the_message_and_its_source(catalog, client_in):
     data = client_in.get("/api/v1/codes/0x8024000B").json()
     assert (data["message"], data["message_source"]) == (CANCELLED_MESSAGE, BY_COMPONENT)
 
