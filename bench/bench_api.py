@@ -298,7 +298,7 @@ def baseline(batches: int) -> tuple[float, list[float], float]:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from codes.decode import parse_code
+    from codes.parse import parse_code
     from fleet.models import Device, Occurrence, Tenant, device_name_key
 
     tenant = Tenant.objects.get(slug="bench")

@@ -9,10 +9,10 @@ file, and manage the runbook notes of their tenants.
 from django.contrib import admin
 
 from codes import catalog_import
-from codes.decode import CodeError, parse_code
 from codes.families import severity_and_reason
 from codes.models import CodeFamily, ErrorCode, RunbookNote
 from codes.notes import note_access
+from codes.parse import CodeError, parse_code
 from fleet.access import visible_tenants
 
 # The import owns these; the admin shows them read-only on curated rows.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
-from codes.decode import CodeError, parse_code
 from codes.knowledge_page import knowledge_page, page_json
+from codes.parse import CodeError, parse_code
 
 
 @require_GET

@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from codes.catalog import Catalog, load_catalog
 from codes.decode import decode
-from codes.families import FALLBACK_NAMES, FAMILY_SLUGS
-from codes.knowledge import CuratedCode, FamilyText, load_curated_codes, load_families
+from codes.families import FALLBACK_NAMES
+from codes.knowledge import FAMILY_SLUGS, CuratedCode, FamilyText, load_curated_codes, load_families
 from codes.models import CodeFamily, ErrorCode
 
 CATALOG_FIELDS = [

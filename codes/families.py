@@ -8,23 +8,9 @@ operator a cancelled call is a warning. Order: curated per-code override
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from codes.catalog import lookup
+from codes.knowledge import CuratedCode, FamilyText, load_curated_codes, load_families
 
-if TYPE_CHECKING:
-    from codes.knowledge import CuratedCode, FamilyText
-
-FAMILY_SLUGS: tuple[str, ...] = (
-    "windows-update",
-    "windows-update-network",
-    "cbs",
-    "setup",
-    "win32",
-    "ntstatus",
-    "bits",
-    "hresult",
-)
 # Used when a family file is missing (e.g. in a bare checkout before part of the KB lands).
 FALLBACK_NAMES = {
     "windows-update": "Windows Update agent",
@@ -57,7 +43,7 @@ def _win32_name(code: int) -> str:
 
 
 def classify(value: int) -> str:
-    """The family slug for an unsigned 32-bit value (always one of FAMILY_SLUGS)."""
+    """The family slug for an unsigned 32-bit value (one of `knowledge.FAMILY_SLUGS`)."""
     if not 0 <= value <= 0xFFFFFFFF:
         raise ValueError(f"{value} is not an unsigned 32-bit value")
     high = value >> 16
@@ -112,8 +98,6 @@ def severity_and_reason(
 
     The committed knowledge files are used unless `curated_codes` / `families` are given.
     """
-    from codes.knowledge import load_curated_codes, load_families
-
     family = family or classify(value)
     curated_codes = load_curated_codes() if curated_codes is None else curated_codes
     curated = curated_codes.get(value)
@@ -135,8 +119,6 @@ def operator_severity(value: int) -> str:
 
 
 def family_name(slug: str, families: dict[str, FamilyText] | None = None) -> str:
-    from codes.knowledge import load_families
-
     families = load_families() if families is None else families
     family = families.get(slug)
     return family.name if family else FALLBACK_NAMES.get(slug, slug)

@@ -16,6 +16,20 @@ from pathlib import Path
 
 import yaml
 
+from codes.parse import CodeError, parse_code
+
+# Every value falls in exactly one of these families (`codes.families.classify`). They live here,
+# with the rest of the file schema, because a family file or curated code must name one of them.
+FAMILY_SLUGS: tuple[str, ...] = (
+    "windows-update",
+    "windows-update-network",
+    "cbs",
+    "setup",
+    "win32",
+    "ntstatus",
+    "bits",
+    "hresult",
+)
 KNOWLEDGE_DIR = Path(__file__).resolve().parent / "knowledge"
 SEVERITIES = ("error", "warning", "informational")
 
@@ -139,8 +153,6 @@ def _unknown_keys(path: Path, meta: dict, allowed: set[str]) -> None:
 
 
 def parse_family_file(path: Path) -> FamilyText:
-    from codes.families import FAMILY_SLUGS
-
     meta, body = _split(path)
     _unknown_keys(path, meta, FAMILY_KEYS)
     slug = _text(path, meta, "slug")
@@ -167,9 +179,6 @@ def parse_family_file(path: Path) -> FamilyText:
 
 
 def parse_code_file(path: Path) -> CuratedCode:
-    from codes.decode import CodeError, parse_code
-    from codes.families import FAMILY_SLUGS
-
     meta, body = _split(path)
     _unknown_keys(path, meta, CODE_KEYS)
     raw_code = meta.get("code")

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from django.db.models import Case, IntegerField, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Cast
 
-from codes.decode import CodeError, ParsedCode, parse_code
 from codes.models import ErrorCode
+from codes.parse import CodeError, ParsedCode, parse_code
 
 MAX_WORDS = 8
 _WORD = re.compile(r"[\w.'-]+")

@@ -16,10 +16,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from codes.decode import CodeError, ParsedCode, parse_code
 from codes.forms import CodeSearchForm, RunbookNoteForm
 from codes.knowledge_page import knowledge_page
 from codes.notes import NoteAccess, note_access, notes_on_code
+from codes.parse import CodeError, ParsedCode, parse_code
 from codes.search import search_codes
 
 PAGE_SIZE = 50

@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from codes.decode import CodeError, parse_code
+from codes.parse import CodeError, parse_code
 from dashboards import pages, queries
 from dashboards.code_fleet import code_charts
 from dashboards.csv_export import chart_csv

@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from codes.decode import CodeError, parse_code
 from codes.models import ErrorCode
+from codes.parse import CodeError, parse_code
 from fleet.access import visible_tenants
 from fleet.models import DailyDeviceCodeStat, HourlyCodeStat, TriageFlag
 from fleet.triage import ACTIONS, MAX_MUTE_OCCURRENCES, TransitionError, change_state

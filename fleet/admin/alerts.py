@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from codes.decode import CodeError, parse_code
+from codes.parse import CodeError, parse_code
 from fleet.models import AlertDelivery, AlertFiring, AlertRule, AlertRuleState
 
 

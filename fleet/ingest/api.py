@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from django.db import transaction
 from django.utils import timezone
 
-from codes.decode import CodeError, ParsedCode, parse_code
+from codes.parse import CodeError, ParsedCode, parse_code
 from fleet.ingest import dates
 from fleet.ingest.devices import DeviceRef, resolve_devices
 from fleet.ingest.store import NewOccurrence, insert_occurrences

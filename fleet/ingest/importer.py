@@ -28,7 +28,7 @@ from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
-from codes.decode import CodeError, ParsedCode, parse_code
+from codes.parse import CodeError, ParsedCode, parse_code
 from fleet.ingest import dates
 from fleet.ingest.archives import extract_export
 from fleet.ingest.csv_formats import FormatError, ReportFormat, detect_format, normalize_header

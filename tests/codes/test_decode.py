@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from codes.decode import CodeError, ParsedCode, decode, parse_code
+from codes.decode import decode
+from codes.parse import CodeError, ParsedCode, parse_code
 
 u32 = st.integers(min_value=0, max_value=0xFFFFFFFF)
 

@@ -13,7 +13,8 @@ from django.test import Client
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from codes.decode import CodeError, ParsedCode, decode, parse_code
+from codes.decode import decode
+from codes.parse import CodeError, ParsedCode, parse_code
 from tests.factories import UserFactory
 
 # Text made of what codes are written with, so most examples get past the first regex.

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from codes.families import FAMILY_SLUGS, classify, family_name, operator_severity
-from codes.knowledge import load_curated_codes, load_families
+from codes.families import classify, family_name, operator_severity
+from codes.knowledge import FAMILY_SLUGS, load_curated_codes, load_families
 
 
 @pytest.mark.parametrize(

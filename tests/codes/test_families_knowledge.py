@@ -4,8 +4,8 @@ import textwrap
 
 import pytest
 
-from codes.families import FAMILY_SLUGS
 from codes.knowledge import (
+    FAMILY_SLUGS,
     KnowledgeError,
     parse_code_file,
     parse_family_file,

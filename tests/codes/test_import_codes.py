@@ -10,8 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from codes.catalog import load_catalog
 from codes.catalog_import import import_codes
-from codes.families import FAMILY_SLUGS
-from codes.knowledge import load_curated_codes
+from codes.knowledge import FAMILY_SLUGS, load_curated_codes
 from codes.models import CodeFamily, ErrorCode, RunbookNote
 from tests.tools import WUERROR, has_tool
 

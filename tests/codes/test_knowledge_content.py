@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from codes import families
+from codes import knowledge
 from tests.tools import MINGW_HEADERS
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "codes" / "knowledge"
 HEADERS = MINGW_HEADERS
-FAMILY_SLUGS = set(families.FAMILY_SLUGS)
+FAMILY_SLUGS = set(knowledge.FAMILY_SLUGS)
 CODE_SECTIONS = ["Description", "Common causes", "Troubleshooting steps"]
 FAMILY_SECTIONS = ["Summary", "Where Windows logs it", "Troubleshooting", "Decode snippet"]
 MUST_HAVE = [

@@ -7,7 +7,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from codes.decode import CodeError, decode
+from codes.decode import decode
+from codes.parse import CodeError
 
 
 class Command(BaseCommand):
