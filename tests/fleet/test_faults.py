@@ -43,6 +43,7 @@ from fleet.models import (
 )
 from fleet.tasks import aggregate_occurrences, run_pipeline, send_alert_emails
 from tests.factories import DeviceFactory
+from tests.fleet.ingest.exports import report_csv
 from tests.services import (
     REPO,
     CeleryWorker,
@@ -147,18 +148,6 @@ def api_batch(start: int, count: int, when: datetime) -> list[dict]:
         }
         for n in range(start, start + count)
     ]
-
-
-def report_csv(path: Path, rows: int, pad_to: int = 0) -> Path:
-    """A ConfigMgr-style export; `pad_to` widens a free-text column until the file is that big."""
-    padding = "x" * max(0, pad_to // max(rows, 1))
-    lines = ["MachineName,LastEnforcementTime,ErrorCode,Notes"]
-    lines += [
-        f"CSV-{n % 30:03d},2026-11-20 {n % 24:02d}:{n % 60:02d}:00,0x8024{n % 16:04X},{n}{padding}"
-        for n in range(rows)
-    ]
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def upload(client: Client, tenant, path: Path):

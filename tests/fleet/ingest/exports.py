@@ -76,3 +76,16 @@ def stored_occurrences(tenant: Tenant) -> list[dict]:
         for occurrence in Occurrence.objects.filter(tenant=tenant).select_related("device")
     ]
     return sorted(rows, key=lambda row: tuple(row.values()))
+
+
+def report_csv(path: Path, rows: int, pad_to: int = 0) -> Path:
+    """A ConfigMgr-style export of `rows` distinct failures on 30 devices; `pad_to` widens a
+    free-text column until the file is about that big."""
+    padding = "x" * max(0, pad_to // max(rows, 1))
+    lines = ["MachineName,LastEnforcementTime,ErrorCode,Notes"]
+    lines += [
+        f"CSV-{n % 30:03d},2026-11-20 {n % 24:02d}:{n % 60:02d}:00,0x8024{n % 16:04X},{n}{padding}"
+        for n in range(rows)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -18,6 +18,7 @@ from fleet.ingest import tasks
 from fleet.ingest.importer import ImportHandedOff, run_import
 from fleet.ingest.recovery import recover_imports
 from fleet.models import ImportRecord, Occurrence
+from tests.fleet.ingest.exports import report_csv
 from tests.services import RedisServer, broker
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -26,13 +27,6 @@ Status = ImportRecord.Status
 
 def stale_minutes() -> timedelta:
     return timedelta(minutes=settings.IMPORT_STALE_MINUTES)
-
-
-def export(path, rows: int):
-    lines = ["MachineName,LastEnforcementTime,ErrorCode"]
-    lines += [f"PC-{n % 7},2026-11-19 10:{n % 60:02d}:00,0x8024{n:04X}" for n in range(rows)]
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def upload_record(tenant, path, **fields) -> ImportRecord:
@@ -64,7 +58,7 @@ def live_broker(redis_server):
 
 @pytest.mark.django_db
 def test_a_fresh_heartbeat_is_left_alone(tenant, tmp_path, live_broker):
-    record = upload_record(tenant, export(tmp_path / "live.csv", 20), attempts=1)
+    record = upload_record(tenant, report_csv(tmp_path / "live.csv", 20), attempts=1)
     beat = NOW - stale_minutes() + timedelta(seconds=1)
     left_running(record, beat, runner="worker")
 
@@ -80,7 +74,7 @@ def test_a_fresh_heartbeat_is_left_alone(tenant, tmp_path, live_broker):
 def test_a_dead_inline_import_is_resumed_from_its_upload_and_counted_once(
     tenant, tmp_path, live_broker
 ):
-    path = export(tmp_path / "half.csv", 120)
+    path = report_csv(tmp_path / "half.csv", 120)
     record = upload_record(tenant, path)
     # The web request commits its first batch of 50, then its process is killed.
     with pytest.raises(ImportHandedOff):
@@ -129,7 +123,7 @@ def test_a_dead_import_whose_upload_is_gone_is_failed_and_the_pages_say_why(
 @pytest.mark.django_db
 def test_a_dead_import_out_of_attempts_is_failed_not_resumed(tenant, tmp_path, dead_broker):
     record = upload_record(
-        tenant, export(tmp_path / "poison.csv", 20), attempts=settings.IMPORT_MAX_ATTEMPTS
+        tenant, report_csv(tmp_path / "poison.csv", 20), attempts=settings.IMPORT_MAX_ATTEMPTS
     )
     left_running(record, NOW - stale_minutes() - timedelta(seconds=1), runner="worker")
 
@@ -168,7 +162,7 @@ def test_a_record_left_running_from_before_heartbeats_is_recovered(tenant, tmp_p
 
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_once_resume_each_import_once(tenant, tmp_path, live_broker):
-    records = [upload_record(tenant, export(tmp_path / f"{n}.csv", 10)) for n in range(6)]
+    records = [upload_record(tenant, report_csv(tmp_path / f"{n}.csv", 10)) for n in range(6)]
     for record in records:
         left_running(record, NOW - stale_minutes() - timedelta(minutes=1))
     results, errors = [], []
@@ -198,7 +192,7 @@ def test_two_sweeps_at_once_resume_each_import_once(tenant, tmp_path, live_broke
 
 @pytest.mark.django_db
 def test_an_import_the_broker_never_got_is_sent_once_it_is_back(tenant, tmp_path, redis_server):
-    record = upload_record(tenant, export(tmp_path / "waiting.csv", 10))
+    record = upload_record(tenant, report_csv(tmp_path / "waiting.csv", 10))
 
     with broker(RedisServer(tmp_path).url):  # nothing listens there
         assert recover_imports(now=NOW).sent == []
@@ -213,7 +207,7 @@ def test_an_import_the_broker_never_got_is_sent_once_it_is_back(tenant, tmp_path
 
 @pytest.mark.django_db
 def test_a_queued_import_no_worker_started_is_sent_again(tenant, tmp_path, live_broker):
-    record = upload_record(tenant, export(tmp_path / "lost.csv", 10))
+    record = upload_record(tenant, report_csv(tmp_path / "lost.csv", 10))
     # Handed to a Redis that restarted without its data: the message is gone.
     ImportRecord.objects.filter(pk=record.pk).update(heartbeat_at=NOW - stale_minutes() * 2)
 
@@ -235,7 +229,7 @@ def test_a_queued_import_whose_upload_is_gone_is_failed(tenant, tmp_path, dead_b
 
 @pytest.mark.django_db
 def test_a_redelivered_task_leaves_an_import_that_is_making_progress(tenant, tmp_path, dead_broker):
-    record = upload_record(tenant, export(tmp_path / "busy.csv", 30), attempts=1)
+    record = upload_record(tenant, report_csv(tmp_path / "busy.csv", 30), attempts=1)
     left_running(record, timezone.now(), runner="worker")
 
     assert tasks.run_import(record.pk) == "skipped"

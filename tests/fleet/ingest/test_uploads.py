@@ -13,20 +13,10 @@ from fleet.ingest.importer import BATCH_ROWS
 from fleet.ingest.recovery import recover_imports
 from fleet.ingest.uploads import inline_max_bytes, start_import
 from fleet.models import ImportRecord, Occurrence
+from tests.fleet.ingest.exports import report_csv
 from tests.services import broker, wait_until
 
 Status = ImportRecord.Status
-
-
-def export(path, rows: int, pad_to: int = 0):
-    padding = "x" * max(0, pad_to // max(rows, 1))
-    lines = ["MachineName,LastEnforcementTime,ErrorCode,Notes"]
-    lines += [
-        f"PC-{n % 9},2026-11-19 {n % 24:02d}:{n % 60:02d}:00,0x8024{n % 16:04X},{n}{padding}"
-        for n in range(rows)
-    ]
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def queued_record(tenant, path) -> ImportRecord:
@@ -51,7 +41,7 @@ def media(settings, tmp_path):
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_a_large_upload_goes_to_the_worker(tenant, operator, tmp_path, celery_worker):
-    path = export(tmp_path / "large.csv", 600, pad_to=inline_max_bytes() + 64 * 1024)
+    path = report_csv(tmp_path / "large.csv", 600, pad_to=inline_max_bytes() + 64 * 1024)
     assert path.stat().st_size > inline_max_bytes()
     client = Client()
     client.force_login(operator)
@@ -78,7 +68,7 @@ def test_a_large_upload_goes_to_the_worker(tenant, operator, tmp_path, celery_wo
 def test_a_small_zip_that_expands_past_the_inline_limit_goes_to_the_worker(
     tenant, tmp_path, celery_worker
 ):
-    plain = export(tmp_path / "big.csv", 600, pad_to=inline_max_bytes() + 64 * 1024)
+    plain = report_csv(tmp_path / "big.csv", 600, pad_to=inline_max_bytes() + 64 * 1024)
     archive = tmp_path / "small.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
         out.write(plain, "export.csv")
@@ -92,7 +82,7 @@ def test_a_small_zip_that_expands_past_the_inline_limit_goes_to_the_worker(
 
 
 def test_declared_size_is_a_zips_expanded_size_and_a_plain_files_own(tmp_path):
-    plain = export(tmp_path / "plain.csv", 50, pad_to=100_000)
+    plain = report_csv(tmp_path / "plain.csv", 50, pad_to=100_000)
     archive = tmp_path / "plain.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
         out.write(plain, "export.csv")
@@ -108,7 +98,7 @@ def test_declared_size_is_a_zips_expanded_size_and_a_plain_files_own(tmp_path):
 @pytest.mark.django_db(transaction=True)
 def test_an_inline_import_out_of_time_is_finished_by_the_worker(tenant, tmp_path, celery_worker):
     rows = BATCH_ROWS + 1000  # two batches: the budget is checked after the first
-    record = queued_record(tenant, export(tmp_path / "slow.csv", rows))
+    record = queued_record(tenant, report_csv(tmp_path / "slow.csv", rows))
 
     assert start_import(record, time_budget=0) == "queued"
 
@@ -124,7 +114,7 @@ def test_an_inline_import_out_of_time_with_the_broker_down_waits_for_the_sweep(
     tenant, operator, tmp_path, dead_broker, redis_server
 ):
     rows = BATCH_ROWS + 1000
-    record = queued_record(tenant, export(tmp_path / "slow.csv", rows))
+    record = queued_record(tenant, report_csv(tmp_path / "slow.csv", rows))
 
     assert start_import(record, time_budget=0) == "queued"
 
@@ -144,7 +134,7 @@ def test_an_inline_import_out_of_time_with_the_broker_down_waits_for_the_sweep(
 
 @pytest.mark.django_db
 def test_a_small_upload_within_its_budget_is_imported_in_the_request(tenant, tmp_path, dead_broker):
-    record = queued_record(tenant, export(tmp_path / "small.csv", 40))
+    record = queued_record(tenant, report_csv(tmp_path / "small.csv", 40))
 
     assert start_import(record) == "inline"
 
