@@ -152,8 +152,9 @@ def stop_workers(workers: list[subprocess.Popen]) -> None:
 
 def run_round(label: str, exports: list[Path], expected: int) -> float:
     """Queue one import per export, each for its own new tenant; seconds until all are done."""
+    from fleet.ingest.models import ImportRecord
     from fleet.ingest.tasks import run_import
-    from fleet.models import ImportRecord, Occurrence, Tenant
+    from fleet.models import Occurrence, Tenant
 
     records = []
     for n, path in enumerate(exports):

@@ -30,7 +30,8 @@ START = datetime(2026, 8, 1, tzinfo=UTC)
 def load(rows: int) -> None:
     from django.db import connection, transaction
 
-    from fleet.models import Device, ImportRecord, Tenant
+    from fleet.ingest.models import ImportRecord
+    from fleet.models import Device, Tenant
 
     tenants = Tenant.objects.bulk_create(
         [Tenant(slug=f"t{n}", name=f"T{n}") for n in range(TENANTS)]

@@ -25,8 +25,8 @@ from fleet.models import (
     HourlyCodeStat,
     HourlyDeviceCodeStat,
     Occurrence,
-    TriageFlag,
 )
+from fleet.triage.models import TriageFlag
 
 TOP_CODES = 10
 HEATMAP_CODES = 15

@@ -1,6 +1,18 @@
+from importlib import import_module
+
 from django.apps import AppConfig
+
+# The fleet domain's slices: packages inside the `fleet` app, each with its own models, admin,
+# views, urls, tasks and templates. Django knows only the `fleet` app, so the project wires them:
+# models through `fleet/models/__init__.py`, admin here, tasks through Celery's autodiscovery
+# (`fleet/celery.py`), templates through TEMPLATES["DIRS"], URLs in `fleet/urls.py`.
+SLICES = ("fleet.ingest", "fleet.triage", "fleet.alerts")
 
 
 class FleetConfig(AppConfig):
     name = "fleet"
     verbose_name = "Fleet"
+
+    def ready(self) -> None:
+        for name in SLICES:
+            import_module(f"{name}.admin")

@@ -13,8 +13,9 @@ from datetime import datetime
 from django.utils import timezone
 
 from fleet.aggregate import AggregationResult, aggregate_pending
-from fleet.alerts import DeliveryResult, EvaluationResult, deliver_pending, evaluate_alerts
-from fleet.triage import TriageResult, run_triage
+from fleet.alerts.email import DeliveryResult, deliver_pending
+from fleet.alerts.firing import EvaluationResult, evaluate_alerts
+from fleet.triage.flags import TriageResult, run_triage
 
 
 @dataclass

@@ -146,7 +146,10 @@ WSGI_APPLICATION = "fleet.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The fleet slices' templates (fleet/apps.py: SLICES); each app's own through APP_DIRS.
+        "DIRS": [
+            BASE_DIR / "fleet" / name / "templates" for name in ("ingest", "triage", "alerts")
+        ],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -252,6 +255,7 @@ CELERY_TASK_ROUTES = {
     "fleet.ingest.tasks.recover_imports": {"queue": "aggregate"},
     "fleet.tasks.aggregate_occurrences": {"queue": "aggregate"},
     "fleet.tasks.run_pipeline": {"queue": "aggregate"},
+    "fleet.triage.tasks.run_triage": {"queue": "aggregate"},
     "fleet.tasks.send_alert_emails": {"queue": "alerts"},
 }
 CELERY_BEAT_SCHEDULE = {

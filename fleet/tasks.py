@@ -1,6 +1,8 @@
-"""Celery tasks: thin wrappers over plain functions that tests call directly.
+"""The core's Celery tasks: aggregation, the pipeline round, retention.
 
-Other modules' tasks are imported at the bottom so the worker registers them all.
+Thin wrappers over plain functions that tests call directly. Each slice keeps its own
+`tasks.py` (Celery discovers them: `fleet/celery.py`). Task names are interfaces (beat, routes
+and queued messages carry them), so they are written out and never follow a module move.
 """
 
 from __future__ import annotations
@@ -26,13 +28,14 @@ def run_pipeline() -> dict[str, int]:
     """One round: aggregate, triage, alert; the emails go to the `alerts` queue. Safe to
     overlap with another round. When the broker refuses the email task, they are sent here:
     an alert is never left waiting on a queue that is down."""
-    from fleet.pipeline import run_round  # imported here: it pulls in templates and mail
+    # Imported here: the round pulls in every slice, the email templates and mail.
+    from fleet.alerts.email import deliver_pending
+    from fleet.alerts.tasks import queue_alert_emails
+    from fleet.pipeline import run_round
 
     result = run_round(deliver=False)
     sent = 0
-    if result.alerts.deliveries and not _queue_alert_emails():
-        from fleet.alerts import deliver_pending
-
+    if result.alerts.deliveries and not queue_alert_emails():
         sent = deliver_pending().sent
     return {
         "aggregated": result.aggregation.occurrences,
@@ -43,30 +46,12 @@ def run_pipeline() -> dict[str, int]:
     }
 
 
-@shared_task(name="fleet.tasks.send_alert_emails", acks_late=True)
-def send_alert_emails() -> dict[str, int]:
-    """Send every due alert email; failed sends stay pending for the next call (beat: 1 min)."""
-    from fleet.alerts import deliver_pending
-
-    result = deliver_pending()
-    return {"sent": result.sent, "failed": result.failed}
-
-
 @shared_task(name="fleet.tasks.prune_occurrences", acks_late=True)
 def prune_occurrences() -> int:
     """Delete aggregated raw occurrences past RAW_RETENTION_DAYS (nothing at 0). Idempotent."""
     from fleet.retention import prune_occurrences as prune
 
     return prune().deleted
-
-
-def _queue_alert_emails() -> bool:
-    try:
-        send_alert_emails.apply_async(expires=300, retry=False)
-    except Exception as exc:  # noqa: BLE001 - a broker failure means "send in process"
-        log.warning("could not queue alert emails, sending in process: %s", exc)
-        return False
-    return True
 
 
 def request_aggregation() -> bool:
@@ -78,6 +63,3 @@ def request_aggregation() -> bool:
         log.warning("could not queue aggregation (will catch up on next beat tick): %s", exc)
         return False
     return True
-
-
-from fleet.ingest.tasks import run_import  # noqa: E402, F401 - registers the import task

@@ -30,6 +30,6 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("", include("codes.urls")),
     path("", include("dashboards.urls")),
-    path("", include("fleet.triage_urls")),
+    path("", include("fleet.triage.urls")),
     path("", include("fleet.ingest.urls")),
 ]

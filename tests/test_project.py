@@ -40,7 +40,7 @@ def test_migrations_apply_to_an_empty_database_and_seed_the_default_rules(tmp_pa
             "-v",
             "0",
             "-c",
-            "from fleet.models import TriageRule; print(TriageRule.objects.count())",
+            "from fleet.triage.models import TriageRule; print(TriageRule.objects.count())",
         ],
         cwd=REPO,
         env=env,

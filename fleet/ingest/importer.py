@@ -33,10 +33,11 @@ from fleet.ingest import dates
 from fleet.ingest.archives import extract_export
 from fleet.ingest.csv_formats import FormatError, ReportFormat, detect_format, normalize_header
 from fleet.ingest.devices import DeviceRef, raise_last_seen, resolve_devices
+from fleet.ingest.models import ImportRecord
 from fleet.ingest.reader import NULL_LITERALS, RowReader, UnreadableFile, inspect_file
 from fleet.ingest.same_file import one_import_at_a_time
 from fleet.ingest.store import NewOccurrence, insert_occurrences
-from fleet.models import NO_HOST_PART, ImportRecord, Occurrence, Tenant, device_name_key
+from fleet.models import NO_HOST_PART, Occurrence, Tenant, device_name_key
 
 log = logging.getLogger(__name__)
 

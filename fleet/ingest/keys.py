@@ -13,7 +13,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from fleet.models import IngestKey, Tenant
+from fleet.ingest.models import IngestKey
+from fleet.models import Tenant
 
 KEY_PREFIX = "fk_"
 # last_used_at is written at most this often per key, so busy agents do not write on every post.

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from fleet.models import ImportRecord
+from fleet.ingest.models import ImportRecord
 
 log = logging.getLogger(__name__)
 

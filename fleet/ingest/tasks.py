@@ -10,7 +10,7 @@ from celery import shared_task
 from fleet.ingest import recovery
 from fleet.ingest.importer import ImportFailed
 from fleet.ingest.importer import run_import as run_import_now
-from fleet.models import ImportRecord
+from fleet.ingest.models import ImportRecord
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,9 @@ from django.core.files.uploadedfile import UploadedFile
 
 from fleet.ingest.archives import declared_size
 from fleet.ingest.importer import ImportFailed, ImportHandedOff, run_import
+from fleet.ingest.models import ImportRecord
 from fleet.ingest.recovery import claim, send_to_worker
-from fleet.models import ImportRecord, Tenant
+from fleet.models import Tenant
 
 
 def inline_max_bytes() -> int:

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from fleet.access import visible_tenants
 from fleet.ingest.csv_formats import FORMATS, GENERIC, FormatError, parse_column_map
+from fleet.ingest.models import ImportRecord
 from fleet.ingest.uploads import save_upload, start_import
-from fleet.models import ImportRecord
 
 REJECTS_SHOWN = 500
 

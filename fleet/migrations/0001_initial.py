@@ -3,7 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import fleet.models.alerts
+import fleet.alerts.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -61,7 +61,7 @@ class Migration(migrations.Migration):
                 ('metric', models.CharField(choices=[('occurrences', 'More than N occurrences'), ('devices', 'More than N devices')], default='occurrences', max_length=20)),
                 ('threshold', models.PositiveIntegerField(help_text='Fires when the count is more than this.')),
                 ('window_hours', models.PositiveIntegerField(default=24, validators=[django.core.validators.MinValueValidator(1)])),
-                ('recipients', models.TextField(help_text='Email addresses, comma or newline separated.', validators=[fleet.models.alerts.validate_recipients])),
+                ('recipients', models.TextField(help_text='Email addresses, comma or newline separated.', validators=[fleet.alerts.models.validate_recipients])),
                 ('cooldown_minutes', models.PositiveIntegerField(default=360, help_text='No second email for the same tenant and code within this time.', validators=[django.core.validators.MinValueValidator(1)])),
                 ('enabled', models.BooleanField(default=True)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),

@@ -4,7 +4,7 @@ from django.db import migrations
 
 
 def create_default_rules(apps, schema_editor):
-    from fleet.triage import ensure_default_rules
+    from fleet.triage.flags import ensure_default_rules
 
     ensure_default_rules(apps.get_model("fleet", "TriageRule"))
 

@@ -1,8 +1,13 @@
-"""Fleet models, one module per concern; import them from here."""
+"""The fleet app's model registry.
 
-from fleet.models.alerts import AlertDelivery, AlertFiring, AlertRule, AlertRuleState
+The core models (tenants, devices, occurrences, aggregates) live here, in `core.py` and
+`stats.py`. The slices keep their own models (`fleet/ingest/models.py`, `fleet/triage/models.py`,
+`fleet/alerts/models.py`) under the same `fleet` app label, so no table moved; Django loads an
+app's models from this one module, which is why it imports theirs at the bottom. Import slice
+models from their slice, core models from here.
+"""
+
 from fleet.models.core import NO_HOST_PART, Device, Occurrence, Tenant, device_name_key
-from fleet.models.ingest import ImportRecord, IngestKey
 from fleet.models.stats import (
     DailyCodeStat,
     DailyDeviceCodeStat,
@@ -10,26 +15,21 @@ from fleet.models.stats import (
     HourlyDeviceCodeStat,
     RetentionHorizon,
 )
-from fleet.models.triage import TriageEvent, TriageFlag, TriageRule
 
 __all__ = [
     "NO_HOST_PART",
-    "AlertDelivery",
-    "AlertFiring",
-    "AlertRule",
-    "AlertRuleState",
     "DailyCodeStat",
     "DailyDeviceCodeStat",
     "Device",
     "HourlyCodeStat",
     "HourlyDeviceCodeStat",
-    "ImportRecord",
-    "IngestKey",
     "Occurrence",
     "RetentionHorizon",
     "Tenant",
-    "TriageEvent",
-    "TriageFlag",
-    "TriageRule",
     "device_name_key",
 ]
+
+# Registration only (see above): the slices' models, after the core they point at.
+import fleet.alerts.models  # noqa: E402, F401
+import fleet.ingest.models  # noqa: E402, F401
+import fleet.triage.models  # noqa: E402, F401

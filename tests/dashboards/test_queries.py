@@ -10,13 +10,8 @@ from django.test import RequestFactory
 from dashboards import charts, queries
 from dashboards.filters import scope_from_request
 from fleet.aggregate import aggregate_pending
-from fleet.models import (
-    DailyDeviceCodeStat,
-    HourlyCodeStat,
-    HourlyDeviceCodeStat,
-    Occurrence,
-    TriageFlag,
-)
+from fleet.models import DailyDeviceCodeStat, HourlyCodeStat, HourlyDeviceCodeStat, Occurrence
+from fleet.triage.models import TriageFlag
 from tests.dashboards.fleet_data import CANCELLED, NOT_FOUND, PROXY, catalog, occurrences
 
 pytestmark = pytest.mark.django_db

@@ -27,21 +27,21 @@ from django.db.models.functions import TruncDate, TruncHour
 from django.test import Client
 from django.utils import timezone
 
+from fleet.alerts.models import AlertDelivery, AlertRule
+from fleet.alerts.tasks import send_alert_emails
 from fleet.ingest.keys import create_ingest_key
+from fleet.ingest.models import ImportRecord
 from fleet.ingest.recovery import recover_imports
 from fleet.ingest.tasks import run_import
 from fleet.ingest.uploads import inline_max_bytes, start_import
 from fleet.models import (
-    AlertDelivery,
-    AlertRule,
     DailyCodeStat,
     DailyDeviceCodeStat,
     HourlyCodeStat,
     HourlyDeviceCodeStat,
-    ImportRecord,
     Occurrence,
 )
-from fleet.tasks import aggregate_occurrences, run_pipeline, send_alert_emails
+from fleet.tasks import aggregate_occurrences, run_pipeline
 from tests.factories import DeviceFactory
 from tests.fleet.ingest.exports import report_csv
 from tests.services import (

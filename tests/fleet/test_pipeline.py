@@ -8,8 +8,11 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from codes.models import ErrorCode
-from fleet.models import AlertDelivery, AlertRule, HourlyCodeStat, Occurrence, TriageFlag
-from fleet.tasks import run_pipeline, send_alert_emails
+from fleet.alerts.models import AlertDelivery, AlertRule
+from fleet.alerts.tasks import send_alert_emails
+from fleet.models import HourlyCodeStat, Occurrence
+from fleet.tasks import run_pipeline
+from fleet.triage.models import TriageFlag
 from tests.factories import DeviceFactory, UserFactory
 from tests.fleet.streams import emit
 from tests.services import RedisServer, broker

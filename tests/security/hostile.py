@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from codes.models import RunbookNote
 from fleet.aggregate import aggregate_pending
-from fleet.models import Device, ImportRecord, Occurrence, Tenant, TriageFlag
+from fleet.ingest.models import ImportRecord
+from fleet.models import Device, Occurrence, Tenant
+from fleet.triage.models import TriageFlag
 from tests.dashboards.fleet_data import CANCELLED, catalog, occurrences
 from tests.factories import UserFactory
 

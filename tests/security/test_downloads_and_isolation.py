@@ -16,7 +16,8 @@ from dashboards import pages
 from dashboards.csv_export import spreadsheet_safe
 from fleet.aggregate import aggregate_pending
 from fleet.ingest.keys import create_ingest_key
-from fleet.models import Device, ImportRecord, Occurrence, Tenant
+from fleet.ingest.models import ImportRecord
+from fleet.models import Device, Occurrence, Tenant
 from tests.dashboards.fleet_data import CANCELLED, catalog, occurrences
 from tests.factories import UserFactory
 

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from fleet.ingest.importer import import_file
-from fleet.models import ImportRecord
+from fleet.ingest.models import ImportRecord
 
 pytestmark = pytest.mark.django_db
 

@@ -43,7 +43,9 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from codes.models import RunbookNote
-from fleet.models import ImportRecord, Tenant, TriageFlag
+from fleet.ingest.models import ImportRecord
+from fleet.models import Tenant
+from fleet.triage.models import TriageFlag
 from tests.dashboards.fleet_data import CANCELLED, NOT_FOUND, catalog, fleet
 from tests.factories import UserFactory
 from tests.services import broker

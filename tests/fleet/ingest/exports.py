@@ -12,7 +12,8 @@ import json
 import os
 from pathlib import Path
 
-from fleet.models import Device, ImportRecord, Occurrence, Tenant
+from fleet.ingest.models import ImportRecord
+from fleet.models import Device, Occurrence, Tenant
 
 REPO = Path(__file__).resolve().parents[3]
 EXPORTS = REPO / "tests" / "data" / "exports"

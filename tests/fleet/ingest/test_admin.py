@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from fleet.ingest.keys import authenticate
-from fleet.models import IngestKey
+from fleet.ingest.models import IngestKey
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from fleet.ingest.keys import create_ingest_key, revoke
-from fleet.models import Device, IngestKey, Occurrence
+from fleet.ingest.models import IngestKey
+from fleet.models import Device, Occurrence
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("dead_broker")]
 URL = "/api/v1/occurrences"

@@ -27,7 +27,8 @@ from django.test import Client
 from fleet.ingest import archives, tasks
 from fleet.ingest.archives import ArchiveLimits, ArchiveRefused, extract_export, member_chunks
 from fleet.ingest.importer import ImportFailed, import_file
-from fleet.models import ImportRecord, Occurrence
+from fleet.ingest.models import ImportRecord
+from fleet.models import Occurrence
 from tests.services import REPO
 
 MiB = 1024 * 1024

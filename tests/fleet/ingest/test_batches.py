@@ -7,7 +7,8 @@ from django.test.utils import CaptureQueriesContext
 
 from fleet.ingest import importer
 from fleet.ingest.importer import ImportFailed, import_file, run_import
-from fleet.models import Device, ImportRecord, Occurrence
+from fleet.ingest.models import ImportRecord
+from fleet.models import Device, Occurrence
 
 pytestmark = pytest.mark.django_db
 

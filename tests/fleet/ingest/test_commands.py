@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from fleet.ingest.keys import authenticate, hash_key
-from fleet.models import IngestKey
+from fleet.ingest.models import IngestKey
 from tests.fleet.ingest.exports import EXPECTED, EXPORTS, created, rejected_lines
 
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from fleet.ingest import dates
 from fleet.ingest.importer import ImportFailed, import_file
-from fleet.models import ImportRecord, Occurrence
+from fleet.ingest.models import ImportRecord
+from fleet.models import Occurrence
 
 pytestmark = pytest.mark.django_db
 

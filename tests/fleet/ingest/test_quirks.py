@@ -10,7 +10,8 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from fleet.ingest.importer import ImportFailed, import_file
-from fleet.models import Device, ImportRecord, Occurrence
+from fleet.ingest.models import ImportRecord
+from fleet.models import Device, Occurrence
 from tests.factories import DeviceFactory
 from tests.fleet.ingest.exports import EXPECTED, EXPORTS, created
 

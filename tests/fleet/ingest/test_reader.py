@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from fleet.ingest.importer import ImportFailed, import_file
+from fleet.ingest.models import ImportRecord
 from fleet.ingest.reader import MAX_ROW_CHARS, RowReader, UnreadableFile
-from fleet.models import ImportRecord, Occurrence
+from fleet.models import Occurrence
 
 MiB = 1024 * 1024
 HEADER = b"DeviceName,Win32ErrorCode,EventDateTimeUTC,AlertId\r\n"

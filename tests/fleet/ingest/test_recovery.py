@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from fleet.ingest import tasks
 from fleet.ingest.importer import ImportHandedOff, run_import
+from fleet.ingest.models import ImportRecord
 from fleet.ingest.recovery import recover_imports
-from fleet.models import ImportRecord, Occurrence
+from fleet.models import Occurrence
 from tests.fleet.ingest.exports import report_csv
 from tests.services import RedisServer, broker
 

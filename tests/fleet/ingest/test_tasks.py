@@ -4,9 +4,10 @@ import shutil
 
 import pytest
 
+from fleet.ingest.models import ImportRecord
 from fleet.ingest.tasks import run_import
 from fleet.ingest.uploads import start_import
-from fleet.models import ImportRecord, Occurrence
+from fleet.models import Occurrence
 from tests.fleet.ingest.exports import EXPECTED, EXPORTS, created
 from tests.services import wait_until
 

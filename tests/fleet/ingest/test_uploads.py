@@ -10,9 +10,10 @@ from django.test import Client
 from fleet.ingest import tasks
 from fleet.ingest.archives import declared_size
 from fleet.ingest.importer import BATCH_ROWS
+from fleet.ingest.models import ImportRecord
 from fleet.ingest.recovery import recover_imports
 from fleet.ingest.uploads import inline_max_bytes, start_import
-from fleet.models import ImportRecord, Occurrence
+from fleet.models import Occurrence
 from tests.fleet.ingest.exports import report_csv
 from tests.services import broker, wait_until
 

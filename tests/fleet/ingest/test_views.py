@@ -7,7 +7,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from fleet.models import ImportRecord, Occurrence
+from fleet.ingest.models import ImportRecord
+from fleet.models import Occurrence
 from tests.factories import UserFactory
 from tests.fleet.ingest.exports import EXPECTED, EXPORTS, created, rejected_lines
 

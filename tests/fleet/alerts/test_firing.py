@@ -8,9 +8,11 @@ from django.db import connection
 
 from codes.models import CodeFamily, ErrorCode
 from fleet.aggregate import aggregate_pending
-from fleet.alerts import deliver_pending, evaluate_alerts, rule_matches
-from fleet.models import AlertDelivery, AlertFiring, AlertRule, TriageFlag
+from fleet.alerts.email import deliver_pending
+from fleet.alerts.firing import evaluate_alerts, rule_matches
+from fleet.alerts.models import AlertDelivery, AlertFiring, AlertRule
 from fleet.pipeline import run_round
+from fleet.triage.models import TriageFlag
 from tests.factories import DeviceFactory, TenantFactory
 from tests.fleet.streams import emit
 

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 
 from fleet.ingest.keys import create_ingest_key
-from fleet.models import ImportRecord, IngestKey
+from fleet.ingest.models import ImportRecord, IngestKey
 
 
 @admin.register(IngestKey)

@@ -5,8 +5,7 @@ import pytest
 
 from codes.models import ErrorCode
 from fleet.aggregate import aggregate_pending
-from fleet.models import TriageEvent, TriageFlag, TriageRule
-from fleet.triage import (
+from fleet.triage.flags import (
     DEFAULT_RULES,
     TransitionError,
     _fallback_severity,
@@ -15,6 +14,7 @@ from fleet.triage import (
     operator_severities,
     run_triage,
 )
+from fleet.triage.models import TriageEvent, TriageFlag, TriageRule
 from tests.factories import DeviceFactory, UserFactory
 from tests.fleet.streams import emit
 

@@ -1,12 +1,8 @@
-"""Alert rules evaluated over the aggregates, and the digest emails they send.
+"""Alert emails: one digest per recipient, sent exactly once as far as a database can promise.
 
-Evaluation is one `GROUP BY … HAVING` per rule. A firing is claimed per (rule, tenant, code)
-with a conditional UPDATE on its cooldown row, so concurrent evaluations fire it once. Claimed
-firings are rendered into one email per recipient (a digest when several fire together) and
-stored as pending deliveries in the same transaction as the claim. Sending is separate: each
-delivery is claimed pending -> sending -> sent with conditional UPDATEs, a failed send goes back
-to pending with a back-off, and a sent one is never claimed again. The one gap no database can
-close: a worker that dies after the SMTP server accepted a message but before it recorded
+Each delivery is claimed pending -> sending -> sent with conditional UPDATEs, a failed send goes
+back to pending with a back-off, and a sent one is never claimed again. The one gap no database
+can close: a worker that dies after the SMTP server accepted a message but before it recorded
 "sent"; its claim goes stale after STALE_CLAIM and the message is sent again (at least once
 beats never).
 """
@@ -21,23 +17,15 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
-from django.db.models import Count, F, Q, Sum
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from codes.models import ErrorCode
-from fleet.models import (
-    AlertDelivery,
-    AlertFiring,
-    AlertRule,
-    AlertRuleState,
-    HourlyDeviceCodeStat,
-    Tenant,
-    TriageFlag,
-)
-from fleet.triage import operator_severities, window_start
+from fleet.alerts.models import AlertDelivery, AlertFiring
+from fleet.models import Tenant
+from fleet.triage.models import TriageFlag
 
 log = logging.getLogger(__name__)
 
@@ -48,118 +36,10 @@ SEND_BATCH = 200
 
 
 @dataclass
-class Match:
-    rule: AlertRule
-    tenant_id: int
-    code: int
-    occurrences: int
-    devices: int
-
-
-@dataclass
-class EvaluationResult:
-    matched: int = 0
-    fired: list[AlertFiring] = field(default_factory=list)
-    deliveries: list[AlertDelivery] = field(default_factory=list)
-
-
-@dataclass
 class DeliveryResult:
     sent: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
-
-
-def rule_matches(rule: AlertRule, now: datetime) -> list[Match]:
-    """(tenant, code) pairs over the rule's threshold in its window, in one query."""
-    stats = HourlyDeviceCodeStat.objects.filter(
-        hour__gte=window_start(now, rule.window_hours), hour__lte=now
-    )
-    if rule.tenant_id is not None:
-        stats = stats.filter(tenant_id=rule.tenant_id)
-    if rule.code is not None:
-        stats = stats.filter(code=rule.code)
-    if rule.family_id is not None:
-        stats = stats.filter(
-            code__in=ErrorCode.objects.filter(family_id=rule.family_id).values("value")
-        )
-    rows = (
-        stats.values("tenant_id", "code")
-        .annotate(total=Sum("occurrences"), devices=Count("device_id", distinct=True))
-        .filter(
-            **{
-                "devices__gt"
-                if rule.metric == AlertRule.Metric.DEVICES
-                else "total__gt": rule.threshold
-            }
-        )
-        .values_list("tenant_id", "code", "total", "devices")
-    )
-    matches = [Match(rule, *row) for row in rows]
-    if rule.severity:
-        severities = operator_severities(match.code for match in matches)
-        matches = [match for match in matches if severities[match.code] == rule.severity]
-    return matches
-
-
-def _claim(state_id: int, cooldown: timedelta, now: datetime) -> bool:
-    """Take the right to fire; only one caller per cooldown gets True."""
-    claimed = (
-        AlertRuleState.objects.filter(pk=state_id)
-        .filter(Q(last_fired_at__isnull=True) | Q(last_fired_at__lt=now - cooldown))
-        .update(last_fired_at=now)
-    )
-    return claimed == 1
-
-
-def evaluate_alerts(now: datetime | None = None) -> EvaluationResult:
-    """Fire every enabled rule over its threshold and out of cooldown; queue its emails."""
-    now = now or timezone.now()
-    result = EvaluationResult()
-    matches = [
-        m for rule in AlertRule.objects.filter(enabled=True) for m in rule_matches(rule, now)
-    ]
-    result.matched = len(matches)
-    if not matches:
-        return result
-    with transaction.atomic():
-        AlertRuleState.objects.bulk_create(
-            [AlertRuleState(rule=m.rule, tenant_id=m.tenant_id, code=m.code) for m in matches],
-            ignore_conflicts=True,
-        )
-        keys = {(m.rule.pk, m.tenant_id, m.code) for m in matches}
-        states = {
-            (s.rule_id, s.tenant_id, s.code): s.pk
-            for s in AlertRuleState.objects.filter(rule_id__in={k[0] for k in keys})
-            if (s.rule_id, s.tenant_id, s.code) in keys
-        }
-        claimed = [
-            m
-            for m in matches
-            if _claim(
-                states[(m.rule.pk, m.tenant_id, m.code)],
-                timedelta(minutes=m.rule.cooldown_minutes),
-                now,
-            )
-        ]
-        result.fired = AlertFiring.objects.bulk_create(
-            [
-                AlertFiring(
-                    rule=m.rule,
-                    tenant_id=m.tenant_id,
-                    code=m.code,
-                    fired_at=now,
-                    occurrences=m.occurrences,
-                    devices=m.devices,
-                    window_hours=m.rule.window_hours,
-                )
-                for m in claimed
-            ]
-        )
-        result.deliveries = _queue_digests(result.fired, now)
-    if result.fired:
-        log.info("alerts: %d fired, %d emails queued", len(result.fired), len(result.deliveries))
-    return result
 
 
 def _absolute(path: str) -> str:
@@ -207,7 +87,7 @@ def render_email(items: list[dict]) -> tuple[str, str, str]:
     return subject, text, html
 
 
-def _queue_digests(firings: list[AlertFiring], now: datetime) -> list[AlertDelivery]:
+def queue_digests(firings: list[AlertFiring], now: datetime) -> list[AlertDelivery]:
     """One delivery per recipient, listing every firing addressed to them."""
     if not firings:
         return []

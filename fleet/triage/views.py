@@ -19,8 +19,9 @@ from django.views.decorators.http import require_http_methods
 from codes.models import ErrorCode
 from codes.parse import CodeError, parse_code
 from fleet.access import visible_tenants
-from fleet.models import DailyDeviceCodeStat, HourlyCodeStat, TriageFlag
-from fleet.triage import ACTIONS, MAX_MUTE_OCCURRENCES, TransitionError, change_state
+from fleet.models import DailyDeviceCodeStat, HourlyCodeStat
+from fleet.triage.flags import ACTIONS, MAX_MUTE_OCCURRENCES, TransitionError, change_state
+from fleet.triage.models import TriageFlag
 
 SPARK_DAYS = 14
 SPARK_WIDTH, SPARK_HEIGHT = 112, 24

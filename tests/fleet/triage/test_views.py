@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from codes.models import ErrorCode
 from fleet.aggregate import aggregate_pending
-from fleet.models import TriageEvent, TriageFlag
 from fleet.pipeline import run_round
-from fleet.triage import MAX_MUTE_OCCURRENCES
+from fleet.triage.flags import MAX_MUTE_OCCURRENCES
+from fleet.triage.models import TriageEvent, TriageFlag
 from tests.factories import DeviceFactory
 from tests.fleet.streams import emit
 

@@ -1,7 +1,7 @@
 import pytest
 
-from fleet.admin.alerts import AlertRuleForm
-from fleet.models import AlertRule
+from fleet.alerts.admin import AlertRuleForm
+from fleet.alerts.models import AlertRule
 
 BASE = {
     "name": "Storms",

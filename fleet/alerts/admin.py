@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 
 from codes.parse import CodeError, parse_code
-from fleet.models import AlertDelivery, AlertFiring, AlertRule, AlertRuleState
+from fleet.alerts.models import AlertDelivery, AlertFiring, AlertRule, AlertRuleState
 
 
 class CodeField(forms.CharField):

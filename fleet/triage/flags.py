@@ -21,7 +21,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from codes.models import ErrorCode, Severity
-from fleet.models import HourlyDeviceCodeStat, Occurrence, TriageEvent, TriageFlag, TriageRule
+from fleet.models import HourlyDeviceCodeStat, Occurrence
+from fleet.triage.models import TriageEvent, TriageFlag, TriageRule
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.db import transaction
 
-from fleet.models import TriageEvent, TriageFlag, TriageRule
+from fleet.triage.models import TriageEvent, TriageFlag, TriageRule
+from fleet.triage.tasks import request_triage
 
 
 @admin.register(TriageRule)
@@ -8,6 +10,11 @@ class TriageRuleAdmin(admin.ModelAdmin):
     list_display = ["name", "severity", "metric", "threshold", "window_hours", "enabled"]
     list_editable = ["threshold", "window_hours", "enabled"]
     list_filter = ["severity", "metric", "enabled"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        # A changed rule applies now rather than at the next pipeline round.
+        transaction.on_commit(request_triage)
 
 
 class TriageEventInline(admin.TabularInline):
