@@ -41,8 +41,40 @@ class TriageRule(models.Model):
         return f"{self.severity} code, {self.threshold}+ {unit} within {self.window_hours} h"
 
 
+class FleetSignal(models.Model):
+    """One code rising in several tenants at once (a bad update, a Microsoft-side incident):
+    one fleet-wide signal that links the tenants' own flags (`TriageFlag.fleet_signal`)."""
+
+    code = models.PositiveBigIntegerField(unique=True)
+    tenants = models.PositiveIntegerField(default=0, help_text="Tenants spiking together.")
+    score = models.FloatField(default=0)
+    reason = models.CharField(max_length=300, blank=True)
+    first_at = models.DateTimeField(default=timezone.now)
+    last_at = models.DateTimeField(default=timezone.now)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-last_at"]
+
+    def __str__(self) -> str:
+        return f"0x{self.code:08X} in {self.tenants} tenants"
+
+    @property
+    def hex(self) -> str:
+        return f"0x{self.code:08X}"
+
+
 class TriageFlag(models.Model):
-    """One per (tenant, code) once a rule fired; operators move it through its states."""
+    """One per (tenant, code) once a rule or a signal fired; operators move it through states."""
+
+    class Kind(models.TextChoices):
+        """Why the flag is in the queue now, most urgent first (the queue's ranking)."""
+
+        SPIKE = "spike", "Spike"
+        NEW = "new", "New in tenant"
+        REGRESSION = "regression", "Regression"
+        THRESHOLD = "threshold", "Threshold"
+        FLEET_SPIKE = "fleet_spike", "Fleet-wide spike"
 
     class State(models.TextChoices):
         NEW = "new", "New"
@@ -80,13 +112,30 @@ class TriageFlag(models.Model):
     mute_baseline = models.PositiveIntegerField(
         null=True, blank=True, help_text="Occurrence count when the flag was muted."
     )
+    # The triage signal (issue 14): what is abnormal now, written by every triage run.
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.THRESHOLD)
+    score = models.FloatField(default=0, help_text="Queue rank: higher needs a look sooner.")
+    reason = models.CharField(max_length=300, blank=True, help_text="Why, in words.")
+    occurrences_24h = models.PositiveIntegerField(default=0)
+    devices_24h = models.PositiveIntegerField(default=0)
+    baseline_24h = models.FloatField(default=0, help_text="Expected in 24 h from its history.")
+    signal_at = models.DateTimeField(null=True, blank=True, help_text="Last abnormal at.")
+    fleet_signal = models.ForeignKey(
+        FleetSignal, null=True, blank=True, on_delete=models.SET_NULL, related_name="flags"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-last_seen_at"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "code"], name="triage_flag_unique"),
         ]
-        indexes = [models.Index(fields=["state", "tenant"], name="triage_flag_state_idx")]
+        indexes = [
+            models.Index(fields=["state", "tenant"], name="triage_flag_state_idx"),
+            models.Index(fields=["-score"], name="triage_flag_score_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"0x{self.code:08X} at {self.tenant_id} ({self.state})"
