@@ -1,4 +1,4 @@
-"""The operator login and logout pages, and the admin's login, all behind the login throttle."""
+"""Operator login and logout, and the admin's login; both logins go through the throttle."""
 
 from __future__ import annotations
 
