@@ -1,7 +1,8 @@
 """Knowledge pages: the searchable catalog and one page per code, with operators' runbook notes.
 
 Views parse the request and render; the page's facts come from `codes.knowledge_page`, the
-search from `codes.search`, and the fleet section from `dashboards.code_fleet`.
+search from `codes.search`, and the sections other apps add (the fleet panel) from the callables
+in `KNOWLEDGE_PAGE_SECTIONS` (`codes.page_sections`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_POST
 from codes.forms import CodeSearchForm, RunbookNoteForm
 from codes.knowledge_page import knowledge_page
 from codes.notes import NoteAccess, note_access, notes_on_code
+from codes.page_sections import page_sections
 from codes.parse import CodeError, ParsedCode, parse_code
 from codes.search import search_codes
 
@@ -103,13 +105,17 @@ def _render_detail(
     form: RunbookNoteForm,
     status: int = 200,
 ) -> HttpResponse:
-    # Imported here: the dashboards app builds on the codes app, not the other way round.
-    from dashboards.code_fleet import code_fleet_context
-
     page = knowledge_page(value, extension)
     notes = notes_on_code(access, value)
-    context = {"page": page, "d": page.decoded, "notes": notes, "note_form": form}
-    context.update(code_fleet_context(request, value))
+    section_templates, section_context = page_sections(request, value)
+    context = {
+        **section_context,
+        "page": page,
+        "d": page.decoded,
+        "notes": notes,
+        "note_form": form,
+        "section_templates": section_templates,
+    }
     return render(request, "codes/code_detail.html", context, status=status)
 
 

@@ -1,7 +1,8 @@
 """The fleet section of a code's knowledge page (`/codes/<hex>/`).
 
-The codes app owns the page; it merges `code_fleet_context()` into its context and includes
-`dashboards/_code_fleet.html`, which renders the filter, the trend chart and the tables.
+The codes app owns the page; `code_fleet_section` is listed in `KNOWLEDGE_PAGE_SECTIONS`, so
+the page merges its context and includes `dashboards/_code_fleet.html`, which renders the
+filter, the trend chart and the tables.
 """
 
 from __future__ import annotations
@@ -43,3 +44,8 @@ def code_fleet_context(request: HttpRequest, value: int) -> dict:
             "device_limit": queries.CODE_PAGE_DEVICES,
         }
     }
+
+
+def code_fleet_section(request: HttpRequest, value: int) -> dict:
+    """The section as the knowledge page takes it (`codes.page_sections`): template and context."""
+    return {"template": "dashboards/_code_fleet.html", **code_fleet_context(request, value)}

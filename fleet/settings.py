@@ -8,6 +8,7 @@ from pathlib import Path
 from celery.schedules import crontab
 from kombu import Exchange, Queue
 
+from fleet.apps import SLICES
 from fleet.env import (
     ImproperEnvironment,
     check_redis_url,
@@ -146,10 +147,9 @@ WSGI_APPLICATION = "fleet.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        # The fleet slices' templates (fleet/apps.py: SLICES); each app's own through APP_DIRS.
-        "DIRS": [
-            BASE_DIR / "fleet" / name / "templates" for name in ("ingest", "triage", "alerts")
-        ],
+        # The fleet slices' templates (fleet/apps.py: SLICES); each app's own, and the site-wide
+        # base.html in fleet/templates/, through APP_DIRS.
+        "DIRS": [BASE_DIR.joinpath(*name.split("."), "templates") for name in SLICES],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -169,6 +169,11 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sections other apps add to a code's knowledge page (codes/page_sections.py): dotted paths of
+# callables (request, value) -> {"template": ..., **context}, shown in this order. The codes app
+# owns the page and imports none of them.
+KNOWLEDGE_PAGE_SECTIONS = ["dashboards.code_fleet.code_fleet_section"]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

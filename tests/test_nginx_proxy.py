@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from django.test import RequestFactory
 
-from dashboards.login_throttle import client_address
+from fleet.accounts.login_throttle import client_address
 from tests.services import (
     REPO,
     GunicornServer,
@@ -215,18 +215,18 @@ def test_static_files_are_served_by_nginx_with_their_compressed_copies(nginx_in_
     # The upstream port has no gunicorn behind it: whatever answers is nginx alone.
     proxy = nginx_in_front(free_port())
     css = b"body { color: #333; }\n" * 50
-    (proxy.static_root / "dashboards").mkdir()
-    (proxy.static_root / "dashboards" / "site.css").write_bytes(css)
-    (proxy.static_root / "dashboards" / "site.css.gz").write_bytes(gzip.compress(css))
+    (proxy.static_root / "fleet").mkdir()
+    (proxy.static_root / "fleet" / "site.css").write_bytes(css)
+    (proxy.static_root / "fleet" / "site.css.gz").write_bytes(gzip.compress(css))
 
-    plain = http_get(proxy.port, "/static/dashboards/site.css", timeout=10)
+    plain = http_get(proxy.port, "/static/fleet/site.css", timeout=10)
     head, _, body = plain.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200") and body == css
     assert b"Content-Type: text/css" in head
     assert b"X-Content-Type-Options: nosniff" in head
 
     zipped = http_get(
-        proxy.port, "/static/dashboards/site.css", timeout=10, headers="Accept-Encoding: gzip\r\n"
+        proxy.port, "/static/fleet/site.css", timeout=10, headers="Accept-Encoding: gzip\r\n"
     )
     head, _, body = zipped.partition(b"\r\n\r\n")
     assert b"Content-Encoding: gzip" in head

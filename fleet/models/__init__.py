@@ -2,9 +2,10 @@
 
 The core models (tenants, devices, occurrences, aggregates) live here, in `core.py` and
 `stats.py`. The slices keep their own models (`fleet/ingest/models.py`, `fleet/triage/models.py`,
-`fleet/alerts/models.py`) under the same `fleet` app label, so no table moved; Django loads an
-app's models from this one module, which is why it imports theirs at the bottom. Import slice
-models from their slice, core models from here.
+`fleet/alerts/models.py`, `fleet/accounts/models.py`) under the same `fleet` app label, so no
+table moved (`LoginFailure` keeps the table it had in the dashboards app); Django loads an app's
+models from this one module, which is why it imports theirs at the bottom. Import slice models
+from their slice, core models from here.
 """
 
 from fleet.models.core import NO_HOST_PART, Device, Occurrence, Tenant, device_name_key
@@ -30,6 +31,7 @@ __all__ = [
 ]
 
 # Registration only (see above): the slices' models, after the core they point at.
+import fleet.accounts.models  # noqa: E402, F401
 import fleet.alerts.models  # noqa: E402, F401
 import fleet.ingest.models  # noqa: E402, F401
 import fleet.triage.models  # noqa: E402, F401

@@ -11,8 +11,8 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from dashboards import login_throttle
-from dashboards.models import LoginFailure
+from fleet.accounts import login_throttle
+from fleet.accounts.models import LoginFailure
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

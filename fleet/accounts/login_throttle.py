@@ -28,7 +28,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from dashboards.models import LoginFailure
+from fleet.accounts.models import LoginFailure
 
 WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_USERNAME = 5

@@ -1,4 +1,4 @@
-"""Models of the operator site itself (not of the fleet)."""
+"""Who may sign in: what the login throttle remembers between attempts."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django.db import models
 
 
 class LoginFailure(models.Model):
-    """One failed login, kept for the throttle window of `dashboards.login_throttle`.
+    """One failed login, kept for the throttle window of `fleet.accounts.login_throttle`.
 
     In the database rather than a per-process cache, so every gunicorn worker counts the same
     attempts."""
@@ -16,6 +16,9 @@ class LoginFailure(models.Model):
     failed_at = models.DateTimeField()
 
     class Meta:
+        # The table the dashboards app created: the model moved (fleet migration 0009), the
+        # rows did not.
+        db_table = "dashboards_loginfailure"
         indexes = [
             models.Index(fields=["username", "failed_at"], name="loginfailure_user_time"),
             models.Index(fields=["address", "failed_at"], name="loginfailure_address_time"),

@@ -1,0 +1,24 @@
+from django.contrib import admin
+
+from fleet.accounts.login_throttle import ThrottledAdminAuthenticationForm
+from fleet.accounts.models import LoginFailure
+
+# The admin's login refuses after repeated failures, like the operator login.
+admin.site.login_form = ThrottledAdminAuthenticationForm
+
+
+@admin.register(LoginFailure)
+class LoginFailureAdmin(admin.ModelAdmin):
+    """Failures are written by the login forms only; deleting a username's rows lifts its
+    refusal at once, without waiting out the window."""
+
+    list_display = ["username", "address", "failed_at"]
+    list_filter = ["failed_at"]
+    search_fields = ["username", "address"]
+    date_hierarchy = "failed_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
