@@ -1,12 +1,11 @@
 """Aggregate queries behind the dashboard pages.
 
-Pages read the aggregates of the grain their scope's window reads (`Scope.grain`, from
-`fleet.grains.grain_for`: hourly tables for the 24 h window, daily ones for whole-day windows),
-and every function here
-issues a fixed number of queries whatever the data size: grouping happens in SQL, and results
-come back already bounded (top N, or one row per bucket). Outside
-the aggregates only bounded, indexed reads: a device's own row by primary key, and a capped
-sample of a code's recent occurrences for its update titles and KBs (see `code_fleet`).
+Pages read the aggregates of the grain their window reads (`Scope.grain`, which asks
+`fleet.grains.grain_for`: the hourly tables for the 24 h window, the daily ones for whole-day
+windows), and every function here issues a fixed number of queries whatever the data size:
+grouping happens in SQL, and results come back already bounded (top N, or one row per bucket).
+Outside the aggregates only bounded, indexed reads: a device's own row by primary key, and a
+capped sample of a code's recent occurrences for its update titles and KBs (see `code_fleet`).
 """
 
 from __future__ import annotations

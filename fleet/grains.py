@@ -49,27 +49,33 @@ class Grain:
     bucket_sql: Callable[[str], str]
     step: timedelta
 
+    @property
+    def _daily(self) -> bool:
+        return self.step >= timedelta(days=1)
+
     def model(self, *, per_device: bool) -> type[models.Model]:
         return self.device_model if per_device else self.code_model
 
     def value(self, moment: datetime) -> datetime | date:
         """The bucket column's value at `moment`: itself per hour, its UTC day per day."""
-        return moment if self.step < timedelta(days=1) else moment.astimezone(UTC).date()
+        return moment.astimezone(UTC).date() if self._daily else moment
 
     def between(self, start: datetime, end: datetime) -> dict[str, datetime | date]:
         """ORM lookups selecting the buckets of the half-open window [start, end)."""
         return {f"{self.column}__gte": self.value(start), f"{self.column}__lt": self.value(end)}
 
-    def stats(self, start: datetime, end: datetime, *, per_device: bool, **lookups):
+    def stats(
+        self, start: datetime, end: datetime, *, per_device: bool, **lookups
+    ) -> models.QuerySet:
         """The rows of this grain's per-device or per-code table in [start, end)."""
         model = self.model(per_device=per_device)
         return model.objects.filter(**lookups, **self.between(start, end))
 
     def sql_value(self, moment: datetime):
         """`value(moment)` as a raw SQL parameter (SQLite stores both as text)."""
-        if self.step < timedelta(days=1):
-            return connection.ops.adapt_datetimefield_value(self.value(moment))
-        return connection.ops.adapt_datefield_value(self.value(moment))
+        if self._daily:
+            return connection.ops.adapt_datefield_value(self.value(moment))
+        return connection.ops.adapt_datetimefield_value(self.value(moment))
 
     def sql_bounds(self, start: datetime, end: datetime) -> list:
         """Parameters for `column >= %s AND column < %s` over [start, end)."""
@@ -77,10 +83,10 @@ class Grain:
 
     def buckets(self, start: datetime, end: datetime) -> list[datetime]:
         """The start of every bucket the window touches, so a chart can show empty ones as 0."""
-        if self.step < timedelta(days=1):
-            first = start.replace(minute=0, second=0, microsecond=0)
-        else:
+        if self._daily:
             first = datetime.combine(self.value(start), time.min, tzinfo=UTC)
+        else:
+            first = start.replace(minute=0, second=0, microsecond=0)
         count = -((first - end) // self.step)  # ceiling: a partial last bucket counts
         return [first + n * self.step for n in range(max(count, 0))]
 
