@@ -229,7 +229,7 @@ def plain_group_by(after_id: int = 0) -> tuple[float, list[tuple]]:
     ids above `after_id`, no aggregates: what the aggregation is compared with."""
     from django.db import connection
 
-    from fleet.aggregate import hour_sql
+    from fleet.grains import hour_sql
     from fleet.models import Occurrence
 
     table = connection.ops.quote_name(Occurrence._meta.db_table)

@@ -120,12 +120,6 @@ def setup_django(database_url: str, workdir: str, keep: str = "") -> str | None:
     return old_name
 
 
-def _table(model) -> str:
-    from django.db import connection
-
-    return connection.ops.quote_name(model._meta.db_table)
-
-
 def _secondary_indexes(cursor, table: str) -> list[tuple[str, str]]:
     """(name, CREATE statement) of a table's plain indexes: not the primary key, and not those
     backing a unique constraint (the fill's ON CONFLICT needs it)."""
@@ -153,7 +147,7 @@ def build(scale: float, end: datetime) -> dict[str, int]:
     """Tenants, devices and aggregates equivalent to `scale` x 10,000,000 occurrences."""
     from django.db import connection, transaction
 
-    from fleet.aggregate import day_sql
+    from fleet.grains import day_sql, table
     from fleet.models import (
         DailyCodeStat,
         DailyDeviceCodeStat,
@@ -192,10 +186,10 @@ def build(scale: float, end: datetime) -> dict[str, int]:
         raise SystemExit("expected a fresh database with ids from 1; run on an empty one")
 
     hourly_dev, daily_dev, hourly_code, daily_code = (
-        _table(HourlyDeviceCodeStat),
-        _table(DailyDeviceCodeStat),
-        _table(HourlyCodeStat),
-        _table(DailyCodeStat),
+        table(HourlyDeviceCodeStat),
+        table(DailyDeviceCodeStat),
+        table(HourlyCodeStat),
+        table(DailyCodeStat),
     )
     with transaction.atomic(), connection.cursor() as cursor:
         if not postgres:
@@ -205,8 +199,8 @@ def build(scale: float, end: datetime) -> dict[str, int]:
         # once afterwards: drop them now, create them again at the end.
         dropped = [
             found
-            for table in (hourly_dev, daily_dev, hourly_code, daily_code)
-            for found in _secondary_indexes(cursor, table)
+            for stats_table in (hourly_dev, daily_dev, hourly_code, daily_code)
+            for found in _secondary_indexes(cursor, stats_table)
         ]
         for name, _ in dropped:
             cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
@@ -288,9 +282,10 @@ def add_raw_sample(since: datetime) -> int:
     page's bounded update-title query reads real rows."""
     from django.db import connection, transaction
 
+    from fleet.grains import table
     from fleet.models import HourlyDeviceCodeStat, Occurrence
 
-    occ, hourly_dev = _table(Occurrence), _table(HourlyDeviceCodeStat)
+    occ, hourly_dev = table(Occurrence), table(HourlyDeviceCodeStat)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"""
@@ -393,6 +388,7 @@ def main() -> None:
 
         from bench.common import Figure, database_version, report
         from dashboards.filters import scope_from_request
+        from fleet.grains import table
         from fleet.models import (
             DailyCodeStat,
             DailyDeviceCodeStat,
@@ -466,7 +462,7 @@ def main() -> None:
                 window = scope_from_request(_request(root, f"range={range_key}"))
                 tenants = window.tenant_ids
                 sum_sql = (
-                    f"SELECT SUM(occurrences) FROM {_table(DailyCodeStat)} "
+                    f"SELECT SUM(occurrences) FROM {table(DailyCodeStat)} "
                     f"WHERE tenant_id IN ({', '.join(['%s'] * len(tenants))}) "
                     "AND day >= %s AND day < %s"
                 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.urls import reverse
 
@@ -22,6 +22,7 @@ from dashboards.queries import (
     DeviceTimeline,
     Overview,
 )
+from fleet.grains import HOURLY
 
 PALETTE = [
     "#1f5fbf",
@@ -119,14 +120,12 @@ def device_url(device_id: int, scope: Scope) -> str:
 
 
 def _bucket_text(bucket: datetime, scope: Scope) -> str:
-    return bucket.strftime("%Y-%m-%d %H:00" if scope.hourly else "%Y-%m-%d")
+    return bucket.strftime("%Y-%m-%d %H:00" if scope.grain is HOURLY else "%Y-%m-%d")
 
 
 def _bucket_axis(scope: Scope) -> list[datetime]:
     """Every bucket of the window, so empty hours or days show as zero rather than vanish."""
-    if scope.hourly:
-        return scope.hours
-    return [datetime.combine(day, datetime.min.time(), tzinfo=UTC) for day in scope.days]
+    return scope.grain.buckets(scope.start, scope.end)
 
 
 def _naive(moments: list[datetime]) -> list[str]:
@@ -215,7 +214,7 @@ def code_heatmap(data: Overview, scope: Scope, limit: int = HEATMAP_CODES) -> Ch
     codes = [code for code, _ in data.code_totals()[:limit]]
     axis = _bucket_axis(scope)
     cells = {(code, bucket): count for code, bucket, count in data.code_buckets}
-    unit = "Hour" if scope.hourly else "Day"
+    unit = "Hour" if scope.grain is HOURLY else "Day"
     labels = [_bucket_text(b, scope) for b in axis]
     chart = Chart(
         "code_heatmap",

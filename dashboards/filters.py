@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from fleet.access import visible_tenants
+from fleet.grains import Grain, grain_for
 from fleet.models import Tenant
 
 RANGES: dict[str, timedelta] = {
@@ -58,6 +59,11 @@ class Scope:
     def hourly(self) -> bool:
         """The 24 h window is charted per hour; the others are whole days, charted per day."""
         return self.range_key == "24h"
+
+    @property
+    def grain(self) -> Grain:
+        """The aggregates the window reads, and so the buckets it is charted in."""
+        return grain_for(self.start, self.end, per_hour=self.hourly)
 
     @property
     def days(self) -> list[date]:

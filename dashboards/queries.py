@@ -1,11 +1,11 @@
 """Aggregate queries behind the dashboard pages.
 
-Pages read the aggregates (`HourlyCodeStat` and `HourlyDeviceCodeStat` for the 24 h window,
-`DailyCodeStat` and `DailyDeviceCodeStat` for whole-day windows), and every function here
-issues a fixed number of queries whatever the data size: grouping happens in SQL, and results
-come back already bounded (top N, or one row per bucket). Outside
-the aggregates only bounded, indexed reads: a device's own row by primary key, and a capped
-sample of a code's recent occurrences for its update titles and KBs (see `code_fleet`).
+Pages read the aggregates of the grain their window reads (`Scope.grain`, which asks
+`fleet.grains.grain_for`: the hourly tables for the 24 h window, the daily ones for whole-day
+windows), and every function here issues a fixed number of queries whatever the data size:
+grouping happens in SQL, and results come back already bounded (top N, or one row per bucket).
+Outside the aggregates only bounded, indexed reads: a device's own row by primary key, and a
+capped sample of a code's recent occurrences for its update titles and KBs (see `code_fleet`).
 """
 
 from __future__ import annotations
@@ -18,14 +18,8 @@ from django.db.models import Count, Max, OuterRef, Subquery, Sum
 
 from codes.models import ErrorCode
 from dashboards.filters import Scope
-from fleet.models import (
-    DailyCodeStat,
-    DailyDeviceCodeStat,
-    Device,
-    HourlyCodeStat,
-    HourlyDeviceCodeStat,
-    Occurrence,
-)
+from fleet.grains import DAILY, HOURLY, table
+from fleet.models import Device, Occurrence
 from fleet.triage.models import TriageFlag
 
 TOP_CODES = 10
@@ -77,11 +71,6 @@ def catalog(values: set[int]) -> dict[int, CodeInfo]:
     }
 
 
-def _device_bucket(scope: Scope) -> str:
-    """The time bucket field of the table `_device_stats` reads."""
-    return "hour" if scope.hourly else "day"
-
-
 def _as_utc(value) -> datetime:
     # SQLite hands back naive datetimes for truncations, and the daily table holds dates.
     if isinstance(value, datetime):
@@ -90,20 +79,15 @@ def _as_utc(value) -> datetime:
 
 
 def _code_buckets(scope: Scope) -> list[tuple[int, datetime, int]]:
-    """(code, bucket, occurrences) over the window: per hour from `HourlyCodeStat` for 24 h,
-    else per day from `DailyCodeStat`, which holds a 90-day window in ~24x fewer rows."""
-    if scope.hourly:
-        stats = HourlyCodeStat.objects.filter(
-            tenant_id__in=scope.tenant_ids, hour__gte=scope.start, hour__lt=scope.end
-        ).values_list("code", "hour")
-    else:
-        stats = DailyCodeStat.objects.filter(
-            day__gte=scope.start.date(), day__lt=scope.end.date()
-        ).values_list("code", "day")
-        if not scope.every_tenant:
-            # Every tenant's rows of a 90-day window are ~1M, which the (day, code, …) index
-            # groups in order; with a tenant list they must be sorted first (10x slower).
-            stats = stats.filter(tenant_id__in=scope.tenant_ids)
+    """(code, bucket, occurrences) over the window, from the per-code table of its grain (the
+    daily one holds a 90-day window in ~24x fewer rows than the hourly one)."""
+    grain = scope.grain
+    stats = grain.stats(scope.start, scope.end, per_device=False)
+    if grain is HOURLY or not scope.every_tenant:
+        # Every tenant's daily rows of a 90-day window are ~1M, which the (day, code, …) index
+        # groups in order; with a tenant list they must be sorted first (10x slower).
+        stats = stats.filter(tenant_id__in=scope.tenant_ids)
+    stats = stats.values_list("code", grain.column)
     return [
         (code, _as_utc(bucket), n)
         for code, bucket, n in stats.annotate(n=Sum("occurrences")).order_by()
@@ -111,15 +95,12 @@ def _code_buckets(scope: Scope) -> list[tuple[int, datetime, int]]:
 
 
 def _device_stats(scope: Scope):
-    """Per-device rows in the window: hourly rows for 24 h, the smaller daily table otherwise
-    (day windows are whole UTC days, so both give the same numbers).
+    """Per-device rows in the window, from the per-device table of its grain.
 
     No tenant filter: callers narrow to devices already taken from the scope, so the planner
     walks each device's own (device, code, bucket) key instead of every row of the tenants.
     """
-    if scope.hourly:
-        return HourlyDeviceCodeStat.objects.filter(hour__gte=scope.start, hour__lt=scope.end)
-    return DailyDeviceCodeStat.objects.filter(day__gte=scope.start.date(), day__lt=scope.end.date())
+    return scope.grain.stats(scope.start, scope.end, per_device=True)
 
 
 # --- overview -------------------------------------------------------------------------------
@@ -163,15 +144,15 @@ def new_code_count(scope: Scope, codes: set[int]) -> int:
         return 0
     seen = " UNION ALL ".join(["SELECT CAST(%s AS BIGINT) AS code"] * len(codes))
     tenants = _placeholders(scope.tenant_ids)
-    first_day = datetime.combine(scope.start.date(), datetime.min.time(), tzinfo=UTC)
+    first_day = datetime.combine(DAILY.value(scope.start), datetime.min.time(), tzinfo=UTC)
     sql = f"""
         SELECT COUNT(*) FROM ({seen}) seen
         WHERE NOT EXISTS (
-            SELECT 1 FROM {_table(DailyCodeStat)} earlier
+            SELECT 1 FROM {table(DAILY.code_model)} earlier
             WHERE earlier.tenant_id IN ({tenants})
               AND earlier.code = seen.code AND earlier.day < %s
         ) AND NOT EXISTS (
-            SELECT 1 FROM {_table(HourlyCodeStat)} earlier
+            SELECT 1 FROM {table(HOURLY.code_model)} earlier
             WHERE earlier.tenant_id IN ({tenants})
               AND earlier.code = seen.code AND earlier.hour >= %s AND earlier.hour < %s
         )
@@ -179,10 +160,9 @@ def new_code_count(scope: Scope, codes: set[int]) -> int:
     params = [
         *sorted(codes),
         *scope.tenant_ids,
-        connection.ops.adapt_datefield_value(scope.start.date()),
+        DAILY.sql_value(scope.start),
         *scope.tenant_ids,
-        _db_datetime(first_day),
-        _db_datetime(scope.start),
+        *HOURLY.sql_bounds(first_day, scope.start),
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -199,16 +179,12 @@ def top_devices(scope: Scope, limit: int = TOP_DEVICES) -> tuple[int, list[dict]
     """
     if not scope.tenant_ids:
         return 0, []
-    if scope.hourly:
-        table, column = _table(HourlyDeviceCodeStat), "hour"
-        bounds = [_db_datetime(scope.start), _db_datetime(scope.end)]
-    else:
-        table, column = _table(DailyDeviceCodeStat), "day"
-        adapt = connection.ops.adapt_datefield_value
-        bounds = [adapt(scope.start.date()), adapt(scope.end.date())]
+    grain = scope.grain
+    stats, column = table(grain.device_model), grain.column
+    bounds = grain.sql_bounds(scope.start, scope.end)
     sql = f"""
         SELECT device_id, SUM(occurrences) AS occurrences, COUNT(*) OVER () AS devices
-        FROM {table}
+        FROM {stats}
         WHERE tenant_id IN ({_placeholders(scope.tenant_ids)})
           AND {column} >= %s AND {column} < %s
         GROUP BY device_id
@@ -247,17 +223,8 @@ def top_devices(scope: Scope, limit: int = TOP_DEVICES) -> tuple[int, list[dict]
     return ranked[0][2], rows
 
 
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
 def _placeholders(values: list) -> str:
     return ", ".join(["%s"] * len(values))
-
-
-def _db_datetime(moment: datetime):
-    """A datetime as the backend stores it, for raw SQL (naive UTC text on SQLite)."""
-    return connection.ops.adapt_datetimefield_value(moment)
 
 
 def overview(scope: Scope) -> Overview:
@@ -305,12 +272,8 @@ def _code_trend(scope: Scope, value: int) -> list[tuple[datetime, int, int]]:
 
     A device belongs to one tenant, so per-tenant distinct counts of a bucket add up exactly.
     """
-    if scope.hourly:
-        stats = HourlyCodeStat.objects.filter(hour__gte=scope.start, hour__lt=scope.end)
-        bucket = "hour"
-    else:
-        stats = DailyCodeStat.objects.filter(day__gte=scope.start.date(), day__lt=scope.end.date())
-        bucket = "day"
+    grain = scope.grain
+    stats, bucket = grain.stats(scope.start, scope.end, per_device=False), grain.column
     return [
         (_as_utc(moment), n, devices)
         for moment, n, devices in stats.filter(tenant_id__in=scope.tenant_ids, code=value)
@@ -329,18 +292,14 @@ def _code_devices(scope: Scope, value: int) -> tuple[list[dict], list[dict]]:
     """
     if not scope.tenant_ids:
         return [], []
-    if scope.hourly:
-        table, column = _table(HourlyDeviceCodeStat), "hour"
-        bounds = [_db_datetime(scope.start), _db_datetime(scope.end)]
-    else:
-        table, column = _table(DailyDeviceCodeStat), "day"
-        adapt = connection.ops.adapt_datefield_value
-        bounds = [adapt(scope.start.date()), adapt(scope.end.date())]
+    grain = scope.grain
+    stats, column = table(grain.device_model), grain.column
+    bounds = grain.sql_bounds(scope.start, scope.end)
     sql = f"""
         WITH per_device AS (
             SELECT tenant_id, device_id, SUM(occurrences) AS occurrences,
                    MIN({column}) AS first_bucket, MAX({column}) AS last_bucket
-            FROM {table}
+            FROM {stats}
             WHERE tenant_id IN ({_placeholders(scope.tenant_ids)}) AND code = %s
               AND {column} >= %s AND {column} < %s
             GROUP BY tenant_id, device_id
@@ -481,15 +440,9 @@ def visible_device(scope: Scope, device_id: int) -> Device | None:
 
 def device_timeline(scope: Scope, device: Device) -> DeviceTimeline:
     """A device's codes over the window, per hour or day. Two queries whatever the data size."""
-    if scope.hourly:
-        stats = HourlyDeviceCodeStat.objects.filter(
-            device=device, hour__gte=scope.start, hour__lt=scope.end
-        )
-    else:
-        stats = DailyDeviceCodeStat.objects.filter(
-            device=device, day__gte=scope.start.date(), day__lt=scope.end.date()
-        )
-    bucket = _device_bucket(scope)
+    grain = scope.grain
+    stats = grain.stats(scope.start, scope.end, per_device=True, device=device)
+    bucket = grain.column
     points = [
         (row["code"], _as_utc(row[bucket]), row["n"])
         for row in stats.values("code", bucket)

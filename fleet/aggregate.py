@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection, transaction
 
+from fleet.grains import GRAINS, HOURLY, Grain, day_sql, hour_sql, table
 from fleet.models import (
     DailyCodeStat,
     DailyDeviceCodeStat,
@@ -48,40 +49,6 @@ _LOCK_KEY = 0x0F1EE7A6  # PostgreSQL advisory lock id shared by every aggregatio
 class AggregationResult:
     occurrences: int = 0
     chunks: int = 0
-
-
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def hour_sql(column: str) -> str:
-    """SQL truncating a UTC timestamp column to its hour, for the running backend."""
-    if connection.vendor == "postgresql":
-        return f"date_trunc('hour', {column} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
-    return f"strftime('%%Y-%%m-%%d %%H:00:00', {column})"
-
-
-def day_sql(column: str) -> str:
-    """SQL giving the UTC calendar day of a timestamp column, for the running backend."""
-    if connection.vendor == "postgresql":
-        return f"({column} AT TIME ZONE 'UTC')::date"
-    return f"date({column})"
-
-
-@dataclass(frozen=True)
-class _Grain:
-    """One time grain: its per-device table, its per-code table, and their bucket column."""
-
-    device_model: type
-    code_model: type
-    column: str
-    bucket_sql: Callable[[str], str]
-
-
-_GRAINS = (
-    _Grain(HourlyDeviceCodeStat, HourlyCodeStat, "hour", hour_sql),
-    _Grain(DailyDeviceCodeStat, DailyCodeStat, "day", day_sql),
-)
 
 
 @contextlib.contextmanager
@@ -108,9 +75,9 @@ def _one_snapshot(cursor, outermost: bool) -> None:
 
 def _add_occurrences(cursor, where: str, params: Sequence) -> None:
     """Add the occurrences `o` matching `where` to every aggregate table."""
-    occ = _table(Occurrence)
-    for grain in _GRAINS:
-        device_stat, code_stat = _table(grain.device_model), _table(grain.code_model)
+    occ = table(Occurrence)
+    for grain in GRAINS:
+        device_stat, code_stat = table(grain.device_model), table(grain.code_model)
         column, bucket = grain.column, grain.bucket_sql("o.occurred_at")
         # Per code first, while the per-device rows still show which devices are new to a
         # bucket: those, and only those, raise its distinct-device count.
@@ -145,7 +112,7 @@ def _add_occurrences(cursor, where: str, params: Sequence) -> None:
 
 def aggregate_chunk(chunk_size: int = DEFAULT_CHUNK) -> int:
     """Aggregate at most `chunk_size` pending occurrences; return how many were counted."""
-    occ = _table(Occurrence)
+    occ = table(Occurrence)
     outermost = not connection.in_atomic_block
     with _exclusive(), transaction.atomic(), connection.cursor() as cursor:
         _one_snapshot(cursor, outermost)
@@ -193,7 +160,7 @@ def retention_horizon() -> datetime | None:
 def rebuild_all() -> AggregationResult:
     """Recount every aggregate from the raw occurrences in one set-based pass; days before the
     retention horizon keep their aggregates (their raw rows may be gone) plus any pending row."""
-    occ = _table(Occurrence)
+    occ = table(Occurrence)
     outermost = not connection.in_atomic_block
     # One transaction: readers see the old numbers until it commits, never a mix.
     with _exclusive(), transaction.atomic(), connection.cursor() as cursor:
@@ -201,15 +168,14 @@ def rebuild_all() -> AggregationResult:
         horizon = retention_horizon()
         at = [connection.ops.adapt_datetimefield_value(horizon)] if horizon else []
         since = "o.occurred_at >= %s" if horizon else "1 = 1"
-        for grain in _GRAINS:
+        for grain in GRAINS:
             kept, bound = _from_horizon(grain, horizon)
-            cursor.execute(f"DELETE FROM {_table(grain.code_model)}{kept}", bound)
-            cursor.execute(f"DELETE FROM {_table(grain.device_model)}{kept}", bound)
-        hourly = _GRAINS[0]
+            cursor.execute(f"DELETE FROM {table(grain.code_model)}{kept}", bound)
+            cursor.execute(f"DELETE FROM {table(grain.device_model)}{kept}", bound)
         # Per device: hours from the raw rows, then days from the hours (a day is whole hours,
         # and there are never more hourly rows than raw ones). Grouped in the order of the
         # unique key, so its index is appended to rather than written at random.
-        hour, hourly_device = hour_sql("o.occurred_at"), _table(HourlyDeviceCodeStat)
+        hour, hourly_device = hour_sql("o.occurred_at"), table(HourlyDeviceCodeStat)
         cursor.execute(
             f"""
             INSERT INTO {hourly_device} (tenant_id, device_id, code, hour, occurrences)
@@ -219,27 +185,27 @@ def rebuild_all() -> AggregationResult:
             """,
             at,
         )
-        kept, bound = _from_horizon(hourly, horizon)
+        kept, bound = _from_horizon(HOURLY, horizon)
         day = day_sql("hour")
         cursor.execute(
             f"""
-            INSERT INTO {_table(DailyDeviceCodeStat)} (tenant_id, device_id, code, day, occurrences)
+            INSERT INTO {table(DailyDeviceCodeStat)} (tenant_id, device_id, code, day, occurrences)
             SELECT tenant_id, device_id, code, {day}, SUM(occurrences)
             FROM {hourly_device}{kept}
             GROUP BY device_id, code, {day}, tenant_id
             """,
             bound,
         )
-        for grain in _GRAINS:
+        for grain in GRAINS:
             # The per-device rows were just written whole, so each bucket's distinct devices
             # is simply how many rows it has.
-            column, code_stat = grain.column, _table(grain.code_model)
+            column, code_stat = grain.column, table(grain.code_model)
             kept, bound = _from_horizon(grain, horizon)
             cursor.execute(
                 f"""
                 INSERT INTO {code_stat} (tenant_id, code, {column}, occurrences, devices)
                 SELECT tenant_id, code, {column}, SUM(occurrences), COUNT(*)
-                FROM {_table(grain.device_model)}{kept}
+                FROM {table(grain.device_model)}{kept}
                 GROUP BY tenant_id, code, {column}
                 """,
                 bound,
@@ -261,16 +227,12 @@ def rebuild_all() -> AggregationResult:
     return AggregationResult(occurrences=recounted + late, chunks=1)
 
 
-def _from_horizon(grain: _Grain, horizon: datetime | None) -> tuple[str, list]:
+def _from_horizon(grain: Grain, horizon: datetime | None) -> tuple[str, list]:
     """A WHERE clause and its parameter selecting the grain's buckets from the horizon on (all
     of them without one). The horizon is a UTC midnight, so no bucket straddles it."""
     if not horizon:
         return "", []
-    if grain.column == "day":
-        value = connection.ops.adapt_datefield_value(horizon.date())
-    else:
-        value = connection.ops.adapt_datetimefield_value(horizon)
-    return f" WHERE {grain.column} >= %s", [value]
+    return f" WHERE {grain.column} >= %s", [grain.sql_value(horizon)]
 
 
 def _occurrences_since(cursor, horizon: datetime | None) -> int:
@@ -278,6 +240,6 @@ def _occurrences_since(cursor, horizon: datetime | None) -> int:
     day = connection.ops.adapt_datefield_value(horizon.date()) if horizon else None
     where, params = (" WHERE day >= %s", [day]) if horizon else ("", [])
     cursor.execute(
-        f"SELECT COALESCE(SUM(occurrences), 0) FROM {_table(DailyCodeStat)}{where}", params
+        f"SELECT COALESCE(SUM(occurrences), 0) FROM {table(DailyCodeStat)}{where}", params
     )
     return cursor.fetchone()[0]

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 
 from dashboards.filters import MAX_ID, id_param, scope_from_request
+from fleet.grains import DAILY, HOURLY
 from tests.factories import TenantFactory
 
 NOW = datetime(2026, 11, 25, 9, 40, tzinfo=UTC)
@@ -36,6 +37,32 @@ def test_24h_range_is_rolling_hours_including_the_current_one(operator):
     assert scope.end == datetime(2026, 11, 25, 10, tzinfo=UTC)
     assert scope.start == datetime(2026, 11, 24, 10, tzinfo=UTC)
     assert len(scope.hours) == 24
+
+
+@pytest.mark.parametrize(
+    ("query", "grain", "buckets"),
+    [
+        ("range=24h", HOURLY, 24),
+        ("range=7d", DAILY, 7),
+        ("range=90d", DAILY, 90),
+        ("range=custom&from=2026-10-01&to=2026-10-31", DAILY, 31),
+        ("range=custom&from=2026-10-01&to=2026-10-01", DAILY, 1),
+    ],
+)
+def test_each_range_reads_and_charts_one_grain(operator, query, grain, buckets):
+    scope = scope_for(operator, query)
+    assert scope.grain is grain
+    assert len(scope.grain.buckets(scope.start, scope.end)) == buckets
+
+
+def test_24h_window_ending_at_midnight_is_still_read_and_charted_per_hour(operator):
+    request = RequestFactory().get("/?range=24h")
+    request.user = operator
+    scope = scope_from_request(request, now=datetime(2026, 11, 25, 23, 40, tzinfo=UTC))
+    assert scope.start == datetime(2026, 11, 25, tzinfo=UTC)
+    assert scope.end == datetime(2026, 11, 26, tzinfo=UTC)
+    assert scope.grain is HOURLY
+    assert scope.grain.buckets(scope.start, scope.end) == scope.hours
 
 
 def test_custom_range_includes_both_end_days(operator):
