@@ -236,3 +236,17 @@ def test_a_tenant_created_later_is_covered_by_the_every_tenant_rule(signed_in, o
     firings = signed_in.get("/alerts/").context["page"].object_list
 
     assert [f.tenant.slug for f in firings] == ["initech"]
+
+
+def test_logged_out_there_are_no_rules_or_firings(tenant):
+    from django.contrib.auth.models import AnonymousUser
+
+    from fleet.alerts.queries import visible_firings, visible_rules
+
+    rule(name="Cancelled anywhere")
+    rule(name="Acme storm", tenant=tenant)
+    storm(tenant, [CANCELLED])
+    assert fire()
+
+    assert list(visible_rules(AnonymousUser())) == []
+    assert list(visible_firings(AnonymousUser())) == []
