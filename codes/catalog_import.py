@@ -18,7 +18,13 @@ from django.utils import timezone
 from codes.catalog import Catalog, load_catalog
 from codes.decode import decode
 from codes.families import FALLBACK_NAMES
-from codes.knowledge import FAMILY_SLUGS, CuratedCode, FamilyText, load_curated_codes, load_families
+from codes.knowledge import (
+    FAMILY_SLUGS,
+    CuratedCode,
+    CuratedFamily,
+    load_curated_codes,
+    load_families,
+)
 from codes.models import CodeFamily, ErrorCode
 
 CATALOG_FIELDS = [
@@ -49,7 +55,7 @@ class ImportResult:
 
 def import_codes(
     catalog: Catalog | None = None,
-    families: dict[str, FamilyText] | None = None,
+    families: dict[str, CuratedFamily] | None = None,
     curated: dict[int, CuratedCode] | None = None,
 ) -> ImportResult:
     """Upsert every family and code; arguments default to the committed files."""
@@ -143,7 +149,7 @@ def _upsert(rows: list[dict], update_fields: list[str]) -> None:
             )
 
 
-def _upsert_families(families: dict[str, FamilyText]) -> dict[str, int]:
+def _upsert_families(families: dict[str, CuratedFamily]) -> dict[str, int]:
     objects = []
     for slug in FAMILY_SLUGS:
         text = families.get(slug)
@@ -178,7 +184,7 @@ def _row(
     value: int,
     catalog: Catalog,
     curated_codes: dict[int, CuratedCode],
-    families: dict[str, FamilyText],
+    families: dict[str, CuratedFamily],
     family_ids: dict[str, int],
     now,
 ) -> dict:

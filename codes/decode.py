@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, replace
 from codes.catalog import load_catalog, lookup
 from codes.facilities import facility_name
 from codes.families import classify, family_name, severity_and_reason
-from codes.knowledge import CuratedCode, FamilyText, load_curated_codes
+from codes.knowledge import CuratedCode, CuratedFamily, load_curated_codes
 from codes.parse import parse_code
 
 NT_SEVERITIES = ("success", "informational", "warning", "error")
@@ -194,7 +194,7 @@ def decode(
     *,
     use_db: bool = False,
     curated_codes: dict[int, CuratedCode] | None = None,
-    families: dict[str, FamilyText] | None = None,
+    families: dict[str, CuratedFamily] | None = None,
 ) -> DecodedCode:
     """Explain a code in any accepted notation; raises CodeError for bad input.
 

@@ -9,7 +9,7 @@ operator a cancelled call is a warning. Order: curated per-code override
 from __future__ import annotations
 
 from codes.catalog import lookup
-from codes.knowledge import CuratedCode, FamilyText, load_curated_codes, load_families
+from codes.knowledge import CuratedCode, CuratedFamily, load_curated_codes, load_families
 
 # Used when a family file is missing (e.g. in a bare checkout before part of the KB lands).
 FALLBACK_NAMES = {
@@ -92,7 +92,7 @@ def severity_and_reason(
     value: int,
     family: str | None = None,
     curated_codes: dict[int, CuratedCode] | None = None,
-    families: dict[str, FamilyText] | None = None,
+    families: dict[str, CuratedFamily] | None = None,
 ) -> tuple[str, str]:
     """(operator severity, why) for a value, from curated files and family defaults.
 
@@ -118,7 +118,7 @@ def operator_severity(value: int) -> str:
     return severity_and_reason(value)[0]
 
 
-def family_name(slug: str, families: dict[str, FamilyText] | None = None) -> str:
+def family_name(slug: str, families: dict[str, CuratedFamily] | None = None) -> str:
     families = load_families() if families is None else families
     family = families.get(slug)
     return family.name if family else FALLBACK_NAMES.get(slug, slug)

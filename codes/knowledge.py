@@ -57,14 +57,17 @@ class KnowledgeError(ValueError):
 
 
 @dataclass(frozen=True)
-class FamilyText:
+class CuratedFamily:
+    """A family as its file under knowledge/families/ describes it (or the `CodeFamily` row
+    `import_codes` copied from that file); a family without one has only its slug and name."""
+
     slug: str
     name: str
     default_severity: str
-    summary: str
-    where_logged: str
-    troubleshooting: str
-    decode_snippet: str
+    summary: str = ""
+    where_logged: str = ""
+    troubleshooting: str = ""
+    decode_snippet: str = ""
     path: Path | None = None
 
 
@@ -152,7 +155,7 @@ def _unknown_keys(path: Path, meta: dict, allowed: set[str]) -> None:
         raise KnowledgeError(f"{path}: unknown front matter key(s) {', '.join(unknown)}")
 
 
-def parse_family_file(path: Path) -> FamilyText:
+def parse_family_file(path: Path) -> CuratedFamily:
     meta, body = _split(path)
     _unknown_keys(path, meta, FAMILY_KEYS)
     slug = _text(path, meta, "slug")
@@ -166,7 +169,7 @@ def parse_family_file(path: Path) -> FamilyText:
     fence = _FENCE.search(sections["decode_snippet"])
     if not fence or fence.group("lang").lower() != "powershell":
         raise KnowledgeError(f"{path}: '## Decode snippet' must hold a ```powershell block")
-    return FamilyText(
+    return CuratedFamily(
         slug=slug,
         name=_text(path, meta, "name"),
         default_severity=_severity(path, meta, "default_severity"),
@@ -225,7 +228,7 @@ def parse_code_file(path: Path) -> CuratedCode:
     )
 
 
-def read_families(directory: Path | None = None) -> dict[str, FamilyText]:
+def read_families(directory: Path | None = None) -> dict[str, CuratedFamily]:
     directory = directory or KNOWLEDGE_DIR / "families"
     families = {}
     for path in sorted(directory.glob("*.md")):
@@ -244,7 +247,7 @@ def read_curated_codes(directory: Path | None = None) -> dict[int, CuratedCode]:
 
 
 @cache
-def load_families() -> dict[str, FamilyText]:
+def load_families() -> dict[str, CuratedFamily]:
     """The committed family texts, read once per process."""
     return read_families()
 

@@ -1,8 +1,12 @@
 """Everything the knowledge page and the JSON API show for one code, gathered in one place.
 
-The decode comes from `codes.decode.decode` (catalog, curated files, admin edits); the curated
-text and the family texts come from the database when `import_codes` has loaded them (so admin
-edits show), otherwise straight from the committed files under codes/knowledge/.
+The decode comes from `codes.decode.decode` with `use_db`: the catalog and curated files, then
+the code's own row, so a severity override or a title set in admin shows. The curated text and
+the family texts come from the rows `import_codes` copied from the committed files under
+codes/knowledge/ when it has run, otherwise from the files themselves. Admin shows those rows
+read-only (curated codes and families are edited in git), so the page shows what the files said
+at the last import. Knowledge typed in admin on a code without a curated file (description,
+causes, steps) is not read here: only curated rows are.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 
 from codes.decode import DecodedCode, decode
-from codes.knowledge import load_curated_codes, load_families
+from codes.knowledge import CuratedFamily, load_curated_codes, load_families
 from codes.models import CodeFamily, ErrorCode
 
 # The first `$code = '…'` (or `$text = '…'`) assignment of a family snippet is its example.
@@ -23,20 +27,9 @@ _SNIPPET_EXAMPLE = re.compile(
 
 
 @dataclass(frozen=True)
-class FamilyTexts:
-    slug: str
-    name: str
-    default_severity: str
-    summary: str = ""
-    where_logged: str = ""
-    troubleshooting: str = ""
-    decode_snippet: str = ""
-
-
-@dataclass(frozen=True)
 class KnowledgePage:
     decoded: DecodedCode
-    family: FamilyTexts
+    family: CuratedFamily
     description: str = ""
     causes: str = ""
     steps: str = ""
@@ -52,7 +45,7 @@ def knowledge_page(value: int, extension: str = "") -> KnowledgePage:
     """The page for an unsigned 32-bit value (and a setup extended code, if one was given);
     works for codes outside the catalog too.
 
-    Three queries: the admin-edited decode, the curated row, the family row.
+    Three queries: the code's row for the decode, the curated row, the family row.
     """
     decoded = decode(f"0x{value:08X}_{extension}" if extension else value, use_db=True)
     row = ErrorCode.objects.filter(value=value, curated=True).first()
@@ -69,7 +62,7 @@ def knowledge_page(value: int, extension: str = "") -> KnowledgePage:
         faq = list(curated_file.faq)
     else:
         text, faq = {}, []
-    family = family_texts(decoded.family)
+    family = curated_family(decoded.family)
     return KnowledgePage(
         decoded=decoded,
         family=family,
@@ -79,11 +72,12 @@ def knowledge_page(value: int, extension: str = "") -> KnowledgePage:
     )
 
 
-def family_texts(slug: str) -> FamilyTexts:
-    """A family's shared texts: the imported row (admin edits win), else the committed file."""
+def curated_family(slug: str) -> CuratedFamily:
+    """A family's name, default severity and shared texts: the row `import_codes` copied from
+    its file, else the committed file itself, else just the slug."""
     row = CodeFamily.objects.filter(slug=slug).first()
     if row is not None:
-        return FamilyTexts(
+        return CuratedFamily(
             slug=row.slug,
             name=row.name,
             default_severity=row.default_severity,
@@ -92,18 +86,8 @@ def family_texts(slug: str) -> FamilyTexts:
             troubleshooting=row.troubleshooting,
             decode_snippet=row.decode_snippet,
         )
-    text = load_families().get(slug)
-    if text is None:
-        return FamilyTexts(slug=slug, name=slug, default_severity="error")
-    return FamilyTexts(
-        slug=text.slug,
-        name=text.name,
-        default_severity=text.default_severity,
-        summary=text.summary,
-        where_logged=text.where_logged,
-        troubleshooting=text.troubleshooting,
-        decode_snippet=text.decode_snippet,
-    )
+    curated = load_families().get(slug)
+    return curated or CuratedFamily(slug=slug, name=slug, default_severity="error")
 
 
 def snippet_for(snippet: str, decoded: DecodedCode) -> str:

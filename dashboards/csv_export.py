@@ -7,17 +7,7 @@ import csv
 from django.http import HttpResponse
 
 from dashboards.charts import Chart
-
-# A cell starting with one of these is read as a formula by spreadsheet programs.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: object) -> object:
-    """Prefix text cells that a spreadsheet would evaluate with `'`, so they stay text.
-    Numbers are left alone: a negative count is a number, not a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
+from fleet.spreadsheet import spreadsheet_safe
 
 
 def chart_csv(chart: Chart, filename: str) -> HttpResponse:

@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("codes.urls")),
     path("", include("dashboards.urls")),
     path("", include("fleet.triage.urls")),
+    path("", include("fleet.alerts.urls")),
     path("", include("fleet.ingest.urls")),
 ]

@@ -89,6 +89,11 @@ class AlertRule(models.Model):
     def recipient_list(self) -> list[str]:
         return split_recipients(self.recipients)
 
+    @property
+    def hex(self) -> str:
+        """The rule's code as 0x8024000B; empty for a rule by family, severity or any code."""
+        return "" if self.code is None else f"0x{self.code:08X}"
+
 
 class AlertRuleState(models.Model):
     """When a rule last fired for one (tenant, code): the row a firing is claimed on."""

@@ -191,7 +191,8 @@ class _Columns:
 
     @staticmethod
     def first(fields: list[str], indices: list[int]) -> str:
-        # is_null inlined: this runs several times per row.
+        # The first value that is not a "no value" word (NULL_LITERALS), tested inline rather
+        # than through a helper: this runs several times per row.
         for index in indices:
             if index < len(fields):
                 value = fields[index].strip()

@@ -37,10 +37,6 @@ class UnreadableFile(Exception):
     """The file cannot be read as a table at all; the message says why."""
 
 
-def is_null(value: str) -> bool:
-    return value.strip().lower() in NULL_LITERALS
-
-
 @dataclass(frozen=True)
 class FileFacts:
     encoding: str

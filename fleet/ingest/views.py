@@ -17,6 +17,7 @@ from fleet.access import visible_tenants
 from fleet.ingest.csv_formats import FORMATS, GENERIC, FormatError, parse_column_map
 from fleet.ingest.models import ImportRecord
 from fleet.ingest.uploads import save_upload, start_import
+from fleet.spreadsheet import spreadsheet_safe
 
 REJECTS_SHOWN = 500
 
@@ -155,12 +156,6 @@ def import_status(request: HttpRequest, pk: int) -> JsonResponse:
     )
 
 
-def _csv_cell(value: object) -> str:
-    """Neutralise spreadsheet formulas: a cell starting with = + - @ is prefixed with '."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @login_required
 @require_GET
 def import_rejected_csv(request: HttpRequest, pk: int) -> HttpResponse:
@@ -170,5 +165,7 @@ def import_rejected_csv(request: HttpRequest, pk: int) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(["line", "reason"])
     for reject in record.rejected:
-        writer.writerow([_csv_cell(reject.get("line", "")), _csv_cell(reject.get("reason", ""))])
+        writer.writerow(
+            [spreadsheet_safe(reject.get("line", "")), spreadsheet_safe(reject.get("reason", ""))]
+        )
     return response

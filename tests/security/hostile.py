@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from codes.models import RunbookNote
 from fleet.aggregate import aggregate_pending
+from fleet.alerts.models import AlertDelivery, AlertFiring, AlertRule
 from fleet.ingest.models import ImportRecord
 from fleet.models import Device, Occurrence, Tenant
 from fleet.triage.models import TriageFlag
@@ -24,7 +25,7 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
 
 def hostile_fleet() -> dict:
-    """A tenant, device, update, import, flag, note and user all named with markup."""
+    """A tenant, device, update, import, flag, note, alert rule and user all named with markup."""
     catalog()
     tenant = Tenant.objects.create(slug="evil", name=f"Tenant {HOSTILE}")
     user = UserFactory(username="olga")
@@ -51,6 +52,16 @@ def hostile_fleet() -> dict:
         error=HOSTILE,
     )
     RunbookNote.objects.create(code=CANCELLED, tenant=tenant, author=user, body=HOSTILE)
+    rule = AlertRule.objects.create(
+        name=f"Rule {HOSTILE}", tenant=tenant, code=CANCELLED, threshold=1, recipients="a@b.test"
+    )
+    firing = AlertFiring.objects.create(
+        rule=rule, tenant=tenant, code=CANCELLED, occurrences=6, devices=1, window_hours=24
+    )
+    delivery = AlertDelivery.objects.create(
+        recipient="a@b.test", subject=HOSTILE, body_text="-", body_html="-", last_error=HOSTILE
+    )
+    delivery.firings.add(firing)
     client = Client()
     client.force_login(user)
     return {"client": client, "device": device, "flag": flag, "record": record}
@@ -66,4 +77,5 @@ def pages(fleet: dict) -> list[str]:
         f"/triage/{fleet['flag'].pk}/",
         "/imports/",
         f"/imports/{fleet['record'].pk}/",
+        "/alerts/",
     ]

@@ -13,11 +13,11 @@ from django.test import Client
 from django.utils import timezone
 
 from dashboards import pages
-from dashboards.csv_export import spreadsheet_safe
 from fleet.aggregate import aggregate_pending
 from fleet.ingest.keys import create_ingest_key
 from fleet.ingest.models import ImportRecord
 from fleet.models import Device, Occurrence, Tenant
+from fleet.spreadsheet import spreadsheet_safe
 from tests.dashboards.fleet_data import CANCELLED, catalog, occurrences
 from tests.factories import UserFactory
 

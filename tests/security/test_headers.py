@@ -36,6 +36,7 @@ def pages(device) -> list[str]:
         "/codes/",
         "/codes/0x8024000B/",
         "/triage/",
+        "/alerts/",
         "/imports/",
         "/imports/new/",
         "/charts/top_codes.csv",

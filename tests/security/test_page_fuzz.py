@@ -43,6 +43,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from codes.models import RunbookNote
+from fleet.alerts.models import AlertDelivery, AlertFiring, AlertRule
 from fleet.ingest.models import ImportRecord
 from fleet.models import Tenant
 from fleet.triage.models import TriageFlag
@@ -493,6 +494,21 @@ def site(tmp_path, settings, redis_server):
             rejected=[{"line": 2, "reason": "ErrorCode 'x' is not a code"}],
             rejected_count=1,
         )
+    everywhere = AlertRule.objects.create(
+        name="Cancelled anywhere", code=CANCELLED, threshold=1, recipients="noc@example.test"
+    )
+    firings = [
+        AlertFiring.objects.create(
+            rule=everywhere, tenant=tenant, code=CANCELLED, occurrences=12, devices=3,
+            window_hours=24,
+        )
+        for tenant in (acme, globex)
+    ]  # fmt: skip
+    digest = AlertDelivery.objects.create(
+        recipient="noc@example.test", subject="2 alerts", body_text="-", body_html="-",
+        attempts=1, last_error="ConnectionRefusedError: [Errno 111] Connection refused",
+    )  # fmt: skip
+    digest.firings.set(firings)
     for author in (operator, colleague):
         # Notes may belong to a tenant (issue 12, item 7); give them one where they do.
         extra = {"tenant": acme} if hasattr(RunbookNote, "tenant") else {}

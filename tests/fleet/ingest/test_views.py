@@ -102,9 +102,9 @@ def test_rejected_csv_lists_lines_and_escapes_formulas(logged_in, tenant, tmp_pa
     [("=1+1", "'=1+1"), ("+A1", "'+A1"), ("-2", "'-2"), ("@SUM(A1)", "'@SUM(A1)"), ("ok", "ok")],
 )
 def test_csv_cells_starting_a_formula_are_neutralised(value, cell):
-    from fleet.ingest.views import _csv_cell
+    from fleet.spreadsheet import spreadsheet_safe
 
-    assert _csv_cell(value) == cell
+    assert spreadsheet_safe(value) == cell
 
 
 def test_page_escapes_file_content(logged_in, tenant, tmp_path):
