@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
 from tests.factories import DeviceFactory, TenantFactory, UserFactory
 
@@ -55,3 +56,20 @@ def operator(tenant):
     user = UserFactory(username="olivia")
     tenant.operators.add(user)
     return user
+
+
+@pytest.fixture
+def logged_in(client, operator) -> Client:
+    """The test client, logged in as `operator`: what most page tests start from."""
+    client.force_login(operator)
+    return client
+
+
+@pytest.fixture
+def dead_broker(tmp_path):
+    """Celery pointed at a port nothing listens on: queueing fails fast, as when Redis is down."""
+    # Imported here: a module-level import would load the plugin before pytest can rewrite it.
+    from tests.services import RedisServer, broker
+
+    with broker(RedisServer(tmp_path).url):
+        yield

@@ -160,13 +160,11 @@ def upload(client: Client, tenant, path: Path):
 
 
 def test_redis_down_ingest_is_stored_and_aggregates_catch_up_when_it_returns(
-    tenant, operator, redis_server, workers, tmp_path
+    tenant, logged_in, redis_server, workers, tmp_path
 ):
     workers.start()
     _key, secret = create_ingest_key(tenant, "agents")
     api = Client()
-    web = Client()
-    web.force_login(operator)
     small = report_csv(tmp_path / "small.csv", 40)
     large = report_csv(tmp_path / "large.csv", 600, pad_to=inline_max_bytes() + 64 * 1024)
     assert large.stat().st_size > inline_max_bytes()  # would go to a worker with Redis up
@@ -179,10 +177,10 @@ def test_redis_down_ingest_is_stored_and_aggregates_catch_up_when_it_returns(
         assert response.status_code == 202, response.content
         assert response.json()["accepted"] == 300
     for path, rows in ((small, 40), (large, 600)):
-        response = upload(web, tenant, path)
+        response = upload(logged_in, tenant, path)
         assert response.status_code == 302, response.content
         # With no broker the upload is imported in the request: its page shows it done.
-        page = web.get(response["Location"])
+        page = logged_in.get(response["Location"])
         assert page.status_code == 200
         assert '<strong id="import-status">Done</strong>' in page.content.decode()
         record = ImportRecord.objects.get(file_name=path.name)

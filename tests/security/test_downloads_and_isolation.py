@@ -121,7 +121,7 @@ def test_rejected_rows_download_neutralises_formulas(formula_fleet):
 
 
 @pytest.fixture
-def two_tenants(tenant, other_tenant, operator):
+def two_tenants(tenant, other_tenant, logged_in):
     """`operator` sees acme; globex has its own devices, occurrences and an import."""
     catalog()
     now = timezone.now()
@@ -133,9 +133,7 @@ def two_tenants(tenant, other_tenant, operator):
     rows += occurrences(theirs, CANCELLED, now - timedelta(hours=2), 9, update_title="GLOBEX-only")
     Occurrence.objects.bulk_create(rows)
     aggregate_pending()
-    client = Client()
-    client.force_login(operator)
-    return client, mine, theirs
+    return logged_in, mine, theirs
 
 
 @pytest.mark.parametrize("chart", ALL_CHARTS)

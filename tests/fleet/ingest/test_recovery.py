@@ -11,7 +11,6 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection
-from django.test import Client
 from django.utils import timezone
 
 from fleet.ingest import tasks
@@ -100,7 +99,7 @@ def test_a_dead_inline_import_is_resumed_from_its_upload_and_counted_once(
 
 @pytest.mark.django_db
 def test_a_dead_import_whose_upload_is_gone_is_failed_and_the_pages_say_why(
-    tenant, operator, tmp_path, dead_broker
+    tenant, logged_in, tmp_path, dead_broker
 ):
     record = upload_record(tenant, tmp_path / "deleted.csv", attempts=1)
     left_running(record, NOW - stale_minutes() - timedelta(minutes=5))
@@ -114,11 +113,11 @@ def test_a_dead_import_whose_upload_is_gone_is_failed_and_the_pages_say_why(
         f"no progress for {settings.IMPORT_STALE_MINUTES} minutes; the web request running it "
         "was probably killed. The uploaded file is no longer on disk"
     )
-    client = Client()
-    client.force_login(operator)
     for page in (f"/imports/{record.pk}/", "/imports/"):
-        assert "the web request running it was probably killed" in client.get(page).content.decode()
-    assert client.get(f"/imports/{record.pk}/status.json").json()["error"] == record.error
+        assert (
+            "the web request running it was probably killed" in logged_in.get(page).content.decode()
+        )
+    assert logged_in.get(f"/imports/{record.pk}/status.json").json()["error"] == record.error
 
 
 @pytest.mark.django_db

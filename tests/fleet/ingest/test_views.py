@@ -15,13 +15,6 @@ from tests.fleet.ingest.exports import EXPECTED, EXPORTS, created, rejected_line
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("dead_broker")]
 
 
-@pytest.fixture
-def logged_in(operator):
-    client = Client()
-    client.force_login(operator)
-    return client
-
-
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
