@@ -16,8 +16,7 @@ from fleet.models import (
     HourlyDeviceCodeStat,
     Occurrence,
 )
-from tests.factories import DeviceFactory, OccurrenceFactory, TenantFactory
-from tests.fleet.streams import emit
+from tests.factories import DeviceFactory, TenantFactory, emit
 
 
 def at(hour: int, minute: int = 0) -> datetime:
@@ -27,7 +26,7 @@ def at(hour: int, minute: int = 0) -> datetime:
 def test_occurrences_roll_into_hourly_code_and_device_stats(tenant):
     a, b = DeviceFactory(tenant=tenant), DeviceFactory(tenant=tenant)
     for device, when in [(a, at(9, 5)), (a, at(9, 40)), (b, at(9, 59)), (a, at(10, 1))]:
-        OccurrenceFactory(device=device, occurred_at=when)
+        emit(device, 0x8024000B, [when])
 
     assert aggregate_pending().occurrences == 4
 
@@ -41,12 +40,12 @@ def test_occurrences_roll_into_hourly_code_and_device_stats(tenant):
 
 def test_second_run_adds_only_new_rows_and_recounts_devices(tenant):
     a, b = DeviceFactory(tenant=tenant), DeviceFactory(tenant=tenant)
-    OccurrenceFactory(device=a, occurred_at=at(9, 5))
+    emit(a, 0x8024000B, [at(9, 5)])
     aggregate_pending()
     assert aggregate_pending().occurrences == 0  # nothing new: nothing counted again
 
-    OccurrenceFactory(device=a, occurred_at=at(9, 10))
-    OccurrenceFactory(device=b, occurred_at=at(9, 20))
+    emit(a, 0x8024000B, [at(9, 10)])
+    emit(b, 0x8024000B, [at(9, 20)])
     assert aggregate_pending(chunk_size=1).chunks == 2
 
     nine = HourlyCodeStat.objects.get(tenant=tenant, hour=at(9))

@@ -42,7 +42,7 @@ from fleet.models import (
     Occurrence,
 )
 from fleet.tasks import aggregate_occurrences, run_pipeline
-from tests.factories import DeviceFactory
+from tests.factories import DeviceFactory, emit, occurrence
 from tests.fleet.ingest.exports import report_csv
 from tests.services import (
     REPO,
@@ -215,13 +215,11 @@ def test_worker_killed_mid_aggregation_counts_every_row_exactly_once(tenant, wor
     total = 8_000
     Occurrence.objects.bulk_create(
         (
-            Occurrence(
-                tenant=tenant,
-                device=devices[n % 40],
-                code=CANCELLED + (n % 7),
-                occurred_at=start + timedelta(minutes=17 * n % (60 * 24 * 3)),
+            occurrence(
+                devices[n % 40],
+                CANCELLED + (n % 7),
+                start + timedelta(minutes=17 * n % (60 * 24 * 3)),
                 source="fault",
-                dedupe_key=f"fault-{n}",
             )
             for n in range(total)
         ),
@@ -312,17 +310,7 @@ def test_smtp_down_alert_is_kept_retried_and_sent_once(tenant, smtp_server, work
     )
     device = DeviceFactory(tenant=tenant)
     now = timezone.now()
-    Occurrence.objects.bulk_create(
-        Occurrence(
-            tenant=tenant,
-            device=device,
-            code=CANCELLED,
-            occurred_at=now - timedelta(minutes=n),
-            source="fault",
-            dedupe_key=f"smtp-{n}",
-        )
-        for n in range(1, 6)
-    )
+    emit(device, CANCELLED, [now - timedelta(minutes=n) for n in range(1, 6)], source="fault")
     smtp_server.stop()  # the port stays reserved for the restart
     workers.start(
         SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_server.port), SMTP_TIMEOUT="5",

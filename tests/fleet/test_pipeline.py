@@ -13,8 +13,7 @@ from fleet.alerts.tasks import send_alert_emails
 from fleet.models import HourlyCodeStat, Occurrence
 from fleet.tasks import run_pipeline
 from fleet.triage.models import TriageFlag
-from tests.factories import DeviceFactory, UserFactory
-from tests.fleet.streams import emit
+from tests.factories import DeviceFactory, UserFactory, emit
 from tests.services import broker
 
 CANCELLED = 0x8024000B

@@ -13,8 +13,7 @@ from fleet.alerts.firing import evaluate_alerts, rule_matches
 from fleet.alerts.models import AlertDelivery, AlertFiring, AlertRule
 from fleet.pipeline import run_round
 from fleet.triage.models import TriageFlag
-from tests.factories import DeviceFactory, TenantFactory
-from tests.fleet.streams import emit
+from tests.factories import DeviceFactory, TenantFactory, emit
 
 NOW = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
 CANCELLED = 0x8024000B

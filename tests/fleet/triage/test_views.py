@@ -10,8 +10,7 @@ from fleet.aggregate import aggregate_pending
 from fleet.pipeline import run_round
 from fleet.triage.flags import MAX_MUTE_OCCURRENCES
 from fleet.triage.models import TriageEvent, TriageFlag
-from tests.factories import DeviceFactory
-from tests.fleet.streams import emit
+from tests.factories import DeviceFactory, emit
 
 CANCELLED = 0x8024000B
 
