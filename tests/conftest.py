@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from tests.factories import DeviceFactory, TenantFactory, UserFactory
+from tests.factories import DeviceFactory, TenantFactory, UserFactory, client_for
 
 pytest_plugins = ["tests.clock", "tests.services", "tests.tools"]
 
@@ -59,10 +59,9 @@ def operator(tenant):
 
 
 @pytest.fixture
-def logged_in(client, operator) -> Client:
-    """The test client, logged in as `operator`: what most page tests start from."""
-    client.force_login(operator)
-    return client
+def logged_in(operator) -> Client:
+    """A test client logged in as `operator`: what most page tests start from."""
+    return client_for(operator)
 
 
 @pytest.fixture

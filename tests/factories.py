@@ -1,4 +1,5 @@
-"""factory-boy factories for the models every test area uses, and the one occurrence builder."""
+"""factory-boy factories for the models every test area uses, the one occurrence builder, and
+a test client logged in as any user."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime, timedelta
 
 import factory
 from django.contrib.auth import get_user_model
+from django.test import Client
 
 from fleet.models import Device, Occurrence, Tenant
 
@@ -64,3 +66,10 @@ def minutes_up_to(when: datetime, count: int) -> list[datetime]:
     """`count` times a minute apart, the last at `when` and none later (wrapping after 50
     minutes), so rows dated now stay inside every window that ends after now."""
     return [when - timedelta(minutes=n % 50) for n in range(count)]
+
+
+def client_for(user, **options: object) -> Client:
+    """A new test client logged in as `user`; `options` go to `Client` (enforce_csrf_checks)."""
+    client = Client(**options)
+    client.force_login(user)
+    return client

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from codes.decode import decode
 from codes.parse import CodeError, ParsedCode, parse_code
+from tests.factories import client_for
 
 # Text made of what codes are written with, so most examples get past the first regex.
 CODE_ALPHABET = "0123456789abcdefABCDEFxX_-+ ()WU_E\t\u00a0\u0661\uff11"
@@ -83,10 +84,9 @@ def test_decode_explains_or_raises_a_code_error(text):
 
 
 @pytest.fixture
-def logged_in(logged_in):
-    """The shared client, answering a server error with its 500 for the assert to name."""
-    logged_in.raise_request_exception = False
-    return logged_in
+def logged_in(operator):
+    """The shared `logged_in`, but a server error comes back as its 500 for the assert to name."""
+    return client_for(operator, raise_request_exception=False)
 
 
 @settings(

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from codes.models import ErrorCode, RunbookNote
-from tests.factories import UserFactory
+from tests.factories import UserFactory, client_for
 
 CANCELLED = "/codes/0x8024000B/"
 
@@ -181,10 +181,7 @@ def test_blank_note_is_refused_with_a_message(catalog, logged_in):
 
 
 def test_notes_need_post_and_csrf(catalog, operator):
-    from django.test import Client
-
-    strict = Client(enforce_csrf_checks=True)
-    strict.force_login(operator)
+    strict = client_for(operator, enforce_csrf_checks=True)
     assert strict.get("/codes/0x8024000B/notes/").status_code == 405
     assert strict.post("/codes/0x8024000B/notes/", {"body": "x"}).status_code == 403
     assert not RunbookNote.objects.exists()

@@ -19,7 +19,7 @@ from fleet.ingest.keys import create_ingest_key
 from fleet.ingest.models import ImportRecord
 from fleet.models import Device, Occurrence, Tenant
 from tests.dashboards.fleet_data import CANCELLED, catalog
-from tests.factories import UserFactory, emit, minutes_up_to
+from tests.factories import UserFactory, client_for, emit, minutes_up_to
 
 pytestmark = pytest.mark.django_db
 
@@ -64,8 +64,7 @@ def formula_fleet(db):
         times = minutes_up_to(now - timedelta(hours=n + 2), 2)
         emit(device, CANCELLED, times, update_title=text, kb=text[:20])
     aggregate_pending()
-    client = Client()
-    client.force_login(user)
+    client = client_for(user)
     return client, devices
 
 

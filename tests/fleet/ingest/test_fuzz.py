@@ -21,6 +21,7 @@ from fleet.ingest import dates
 from fleet.ingest.importer import ImportFailed, import_file
 from fleet.ingest.models import ImportRecord
 from fleet.models import Occurrence
+from tests.factories import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -217,10 +218,9 @@ def test_a_time_at_the_edge_of_the_calendar_is_a_rejected_row_not_a_crash(run):
 
 
 @pytest.fixture
-def uploader(logged_in, settings, tmp_path):
+def uploader(operator, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    logged_in.raise_request_exception = False  # a server error is a 500 for the assert to name
-    return logged_in
+    return client_for(operator, raise_request_exception=False)  # a 500 for the assert to name
 
 
 @pytest.mark.usefixtures("dead_broker")

@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -10,7 +9,7 @@ from fleet.aggregate import aggregate_pending
 from fleet.pipeline import run_round
 from fleet.triage.flags import MAX_MUTE_OCCURRENCES
 from fleet.triage.models import TriageEvent, TriageFlag
-from tests.factories import DeviceFactory, emit
+from tests.factories import DeviceFactory, client_for, emit
 
 CANCELLED = 0x8024000B
 
@@ -153,8 +152,7 @@ def test_next_pointing_off_site_is_ignored(logged_in, flags):
 
 def test_state_changes_need_the_csrf_token(operator, flags):
     mine, _ = flags
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(operator)
+    client = client_for(operator, enforce_csrf_checks=True)
     assert client.post(f"/triage/{mine.pk}/", {"action": "resolve"}).status_code == 403
     mine.refresh_from_db()
     assert mine.state == "new"
