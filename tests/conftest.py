@@ -4,8 +4,9 @@ import os
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
-from tests.factories import DeviceFactory, TenantFactory, UserFactory
+from tests.factories import DeviceFactory, TenantFactory, UserFactory, client_for
 
 pytest_plugins = ["tests.clock", "tests.services", "tests.tools"]
 
@@ -55,3 +56,19 @@ def operator(tenant):
     user = UserFactory(username="olivia")
     tenant.operators.add(user)
     return user
+
+
+@pytest.fixture
+def logged_in(operator) -> Client:
+    """A test client logged in as `operator`: what most page tests start from."""
+    return client_for(operator)
+
+
+@pytest.fixture
+def dead_broker(tmp_path):
+    """Celery pointed at a port nothing listens on: queueing fails fast, as when Redis is down."""
+    # Imported here: a module-level import would load the plugin before pytest can rewrite it.
+    from tests.services import RedisServer, broker
+
+    with broker(RedisServer(tmp_path).url):
+        yield

@@ -1,10 +1,15 @@
-"""factory-boy factories for the models every test area uses."""
+"""factory-boy factories for the models every test area uses, the one occurrence builder, and
+a test client logged in as any user."""
 
-import hashlib
-from datetime import UTC, datetime
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 import factory
 from django.contrib.auth import get_user_model
+from django.test import Client
 
 from fleet.models import Device, Occurrence, Tenant
 
@@ -36,13 +41,35 @@ class DeviceFactory(factory.django.DjangoModelFactory):
     hostname = factory.Sequence(lambda n: f"PC-{n:04d}")
 
 
-class OccurrenceFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Occurrence
+_serial = itertools.count()
 
-    device = factory.SubFactory(DeviceFactory)
-    tenant = factory.SelfAttribute("device.tenant")
-    code = 0x8024000B
-    occurred_at = factory.LazyFunction(lambda: datetime(2026, 11, 2, 9, 30, tzinfo=UTC))
-    source = "api"
-    dedupe_key = factory.Sequence(lambda n: hashlib.sha256(str(n).encode()).hexdigest())
+
+def occurrence(device: Device, code: int, when: datetime, **fields: object) -> Occurrence:
+    """An unsaved occurrence of `code` on `device` at `when`, with a dedupe key of its own;
+    `fields` (source, update_title, kb, ...) set the rest."""
+    values = {"source": "test", "dedupe_key": f"test-{next(_serial)}", **fields}
+    return Occurrence(
+        tenant_id=device.tenant_id, device=device, code=code, occurred_at=when, **values
+    )
+
+
+def emit(
+    device: Device, code: int, times: Iterable[datetime], **fields: object
+) -> list[Occurrence]:
+    """Store one occurrence of `code` on `device` at each of `times`, in one bulk insert."""
+    return Occurrence.objects.bulk_create(
+        occurrence(device, code, when, **fields) for when in times
+    )
+
+
+def minutes_up_to(when: datetime, count: int) -> list[datetime]:
+    """`count` times a minute apart, the last at `when` and none later (wrapping after 50
+    minutes), so rows dated now stay inside every window that ends after now."""
+    return [when - timedelta(minutes=n % 50) for n in range(count)]
+
+
+def client_for(user, **options: object) -> Client:
+    """A new test client logged in as `user`; `options` go to `Client` (enforce_csrf_checks)."""
+    client = Client(**options)
+    client.force_login(user)
+    return client

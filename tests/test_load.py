@@ -12,8 +12,7 @@ import pytest
 from bench.load_test import aggregate_truth, stored_aggregates
 from fleet.aggregate import STAT_MODELS, aggregate_pending
 from fleet.models import HourlyCodeStat, Occurrence
-from tests.factories import DeviceFactory
-from tests.fleet.streams import emit
+from tests.factories import DeviceFactory, emit
 from tests.services import REPO
 
 

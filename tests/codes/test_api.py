@@ -7,17 +7,11 @@ import pytest
 from codes.decode import decode
 
 
-@pytest.fixture
-def api(client, operator):
-    client.force_login(operator)
-    return client
-
-
 @pytest.mark.parametrize(
     "notation", ["0x8024000B", "0x8024000b", "8024000B", "-2145124341", "2149842955"]
 )
-def test_any_notation_answers_with_the_canonical_fields(api, notation):
-    response = api.get(f"/api/v1/codes/{notation}")
+def test_any_notation_answers_with_the_canonical_fields(logged_in, notation):
+    response = logged_in.get(f"/api/v1/codes/{notation}")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     data = response.json()
@@ -30,8 +24,8 @@ def test_any_notation_answers_with_the_canonical_fields(api, notation):
     assert data["family"] == "windows-update"
 
 
-def test_same_keys_as_the_decode_command_plus_curated_fields(api):
-    data = api.get("/api/v1/codes/0x8024000B").json()
+def test_same_keys_as_the_decode_command_plus_curated_fields(logged_in):
+    data = logged_in.get("/api/v1/codes/0x8024000B").json()
     command_keys = set(decode("0x8024000B").as_dict())
     assert command_keys <= set(data)
     assert set(data) - command_keys == {
@@ -52,28 +46,28 @@ def test_same_keys_as_the_decode_command_plus_curated_fields(api):
     assert "$code = '0x8024000B'" in data["decode_snippet"]
 
 
-def test_win32_part_of_a_wrapped_code(api):
-    data = api.get("/api/v1/codes/0x80070002").json()
+def test_win32_part_of_a_wrapped_code(logged_in):
+    data = logged_in.get("/api/v1/codes/0x80070002").json()
     assert data["name"] == "ERROR_FILE_NOT_FOUND"
     assert data["win32"]["code"] == 2 and data["win32"]["name"] == "ERROR_FILE_NOT_FOUND"
 
 
-def test_extended_setup_code_is_kept(api):
-    data = api.get("/api/v1/codes/0xC1900101_30018").json()
+def test_extended_setup_code_is_kept(logged_in):
+    data = logged_in.get("/api/v1/codes/0xC1900101_30018").json()
     assert data["hex"] == "0xC1900101" and data["extension"] == "30018"
     assert data["family"] == "setup"
 
 
-def test_uncatalogued_code_still_answers(api):
-    data = api.get("/api/v1/codes/0x8024EEEE").json()
+def test_uncatalogued_code_still_answers(logged_in):
+    data = logged_in.get("/api/v1/codes/0x8024EEEE").json()
     assert data["hex"] == "0x8024EEEE"
     assert data["in_catalog"] is False and data["family"] == "windows-update"
     assert data["description"] == "" and data["faq"] == []
 
 
 @pytest.mark.parametrize("garbage", ["zzz", "0x", "99999999999", "0x8024000B0"])
-def test_malformed_code_is_a_404_with_an_error_message(api, garbage):
-    response = api.get(f"/api/v1/codes/{garbage}")
+def test_malformed_code_is_a_404_with_an_error_message(logged_in, garbage):
+    response = logged_in.get(f"/api/v1/codes/{garbage}")
     assert response.status_code == 404
     assert response.json()["error"].startswith("Not an error code:")
 
@@ -84,11 +78,11 @@ def test_login_is_required(db, client):
     assert "log in" in response.json()["error"]
 
 
-def test_only_get(api):
-    assert api.post("/api/v1/codes/0x8024000B").status_code == 405
+def test_only_get(logged_in):
+    assert logged_in.post("/api/v1/codes/0x8024000B").status_code == 405
 
 
-def test_query_count_is_fixed(api, django_assert_max_num_queries):
+def test_query_count_is_fixed(logged_in, django_assert_max_num_queries):
     # Session, user, decode with admin edits, curated row, family row.
     with django_assert_max_num_queries(5):
-        assert api.get("/api/v1/codes/0x8024000B").status_code == 200
+        assert logged_in.get("/api/v1/codes/0x8024000B").status_code == 200

@@ -30,12 +30,6 @@ def extract_rows(path: Path = EXTRACT) -> list[tuple[int, str, str]]:
     return load_build_script().read_message_extract(path)
 
 
-@pytest.fixture
-def client_in(client, operator):
-    client.force_login(operator)
-    return client
-
-
 def test_call_cancelled_has_the_microsoft_message_and_its_source():
     entry = load_catalog().get(CANCELLED)
     assert (entry.name, entry.message) == ("WU_E_CALL_CANCELLED", CANCELLED_MESSAGE)
@@ -131,14 +125,14 @@ def test_page_name_that_disagrees_with_the_header_becomes_another_name(built_wit
     assert cancelled["message"] == "Cancelled, says the test extract."
 
 
-def test_knowledge_page_shows_the_message_with_its_attribution(catalog, client_in):
-    html = client_in.get("/codes/0x8024000B/").content.decode()
+def test_knowledge_page_shows_the_message_with_its_attribution(catalog, logged_in):
+    html = logged_in.get("/codes/0x8024000B/").content.decode()
     assert f"<dd>{CANCELLED_MESSAGE} " in html
     assert f"(message text: {BY_COMPONENT})" in html
 
 
-def test_api_gives_the_message_and_its_source(catalog, client_in):
-    data = client_in.get("/api/v1/codes/0x8024000B").json()
+def test_api_gives_the_message_and_its_source(catalog, logged_in):
+    data = logged_in.get("/api/v1/codes/0x8024000B").json()
     assert (data["message"], data["message_source"]) == (CANCELLED_MESSAGE, BY_COMPONENT)
 
 

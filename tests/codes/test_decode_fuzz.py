@@ -9,13 +9,12 @@ from urllib.parse import quote
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.test import Client
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from codes.decode import decode
 from codes.parse import CodeError, ParsedCode, parse_code
-from tests.factories import UserFactory
+from tests.factories import client_for
 
 # Text made of what codes are written with, so most examples get past the first regex.
 CODE_ALPHABET = "0123456789abcdefABCDEFxX_-+ ()WU_E\t\u00a0\u0661\uff11"
@@ -85,10 +84,9 @@ def test_decode_explains_or_raises_a_code_error(text):
 
 
 @pytest.fixture
-def logged_in(db):
-    client = Client(raise_request_exception=False)
-    client.force_login(UserFactory(username="fuzz"))
-    return client
+def logged_in(operator):
+    """The shared `logged_in`, but a server error comes back as its 500 for the assert to name."""
+    return client_for(operator, raise_request_exception=False)
 
 
 @settings(

@@ -6,12 +6,11 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
-from django.test import Client
 
 from codes.models import RunbookNote
 from codes.notes import note_access
 from fleet.models import Tenant
-from tests.factories import TenantFactory, UserFactory
+from tests.factories import TenantFactory, UserFactory, client_for
 
 CANCELLED, ACCESS_DENIED, UNCATALOGUED = 0x8024000B, 0x80070005, 0x8024EEEE
 NOTED_CODES = [CANCELLED, ACCESS_DENIED, UNCATALOGUED]
@@ -41,14 +40,8 @@ def people(tenant, other_tenant) -> dict:
     return {"anna": anna, "bert": bert, "max": max_, "acme": tenant, "globex": other_tenant}
 
 
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_an_operator_of_tenant_b_reads_no_note_of_tenant_a_on_any_page(catalog, people):
-    bert = logged_in(people["bert"])
+    bert = client_for(people["bert"])
     acme_note = RunbookNote.objects.filter(tenant=people["acme"], code=CANCELLED).get()
     get_pages = [
         *(page(value) for value in NOTED_CODES),
@@ -82,10 +75,10 @@ def test_an_operator_of_tenant_b_reads_no_note_of_tenant_a_on_any_page(catalog, 
 
 
 def test_operators_of_tenant_a_and_of_every_tenant_read_the_notes_meant_for_them(catalog, people):
-    anna = logged_in(people["anna"]).get(page(CANCELLED)).content.decode()
+    anna = client_for(people["anna"]).get(page(CANCELLED)).content.decode()
     assert ACME_SECRET in anna and "Anna Acmeson" in anna
     assert MSP_SECRET not in anna and GLOBEX_NOTE not in anna and "Bert Globexer" not in anna
-    max_ = logged_in(people["max"]).get(page(CANCELLED)).content.decode()
+    max_ = client_for(people["max"]).get(page(CANCELLED)).content.decode()
     for text in [ACME_SECRET, MSP_SECRET, GLOBEX_NOTE]:
         assert text in max_
     assert '<span class="note-tenant">All tenants</span>' in max_
@@ -109,7 +102,7 @@ def test_only_superusers_read_a_note_with_no_tenant(people):
         assert orphan not in notes, name
     root = UserFactory(username="root", is_superuser=True)
     assert orphan in note_access(root).visible(RunbookNote.objects.all())
-    html = logged_in(root).get(page(CANCELLED)).content.decode()
+    html = client_for(root).get(page(CANCELLED)).content.decode()
     assert "old note" in html and "No tenant (written before notes were per tenant" in html
 
 
@@ -122,7 +115,7 @@ def test_a_logged_out_or_deactivated_user_reads_no_note(people):
 
 
 def test_a_post_naming_a_tenant_not_granted_is_refused_with_a_message(catalog, people):
-    bert = logged_in(people["bert"])
+    bert = client_for(people["bert"])
     before = RunbookNote.objects.count()
     for tenant in [people["acme"].pk, 999_999, "acme", "-1", "1 OR 1=1", "\x00"]:
         response = bert.post(f"{page(CANCELLED)}notes/", {"body": "leak", "tenant": tenant})
@@ -136,7 +129,7 @@ def test_a_post_naming_a_tenant_not_granted_is_refused_with_a_message(catalog, p
 
 
 def test_a_writer_with_several_tenants_must_pick_one(catalog, people):
-    max_ = logged_in(people["max"])
+    max_ = client_for(people["max"])
     html = max_.get(page(ACCESS_DENIED)).content.decode()
     assert '<option value="" selected>Pick a tenant…</option>' in html
     response = max_.post(f"{page(ACCESS_DENIED)}notes/", {"body": "which one?"})
@@ -151,11 +144,11 @@ def test_a_writer_with_several_tenants_must_pick_one(catalog, people):
 
 
 def test_all_tenants_is_offered_and_allowed_only_to_someone_granted_every_tenant(catalog, people):
-    assert '<option value="all">' in logged_in(people["max"]).get(page(CANCELLED)).content.decode()
+    assert '<option value="all">' in client_for(people["max"]).get(page(CANCELLED)).content.decode()
     people["acme"].operators.add(people["bert"])  # two tenants of three: not every one
     TenantFactory(slug="initech", name="Initech")
     people["globex"].operators.add(people["anna"])
-    anna = logged_in(people["anna"])
+    anna = client_for(people["anna"])
     assert '<option value="all">' not in anna.get(page(CANCELLED)).content.decode()
     response = anna.post(f"{page(CANCELLED)}notes/", {"body": "everyone", "tenant": "all"})
     assert response.status_code == 400
@@ -163,7 +156,7 @@ def test_all_tenants_is_offered_and_allowed_only_to_someone_granted_every_tenant
     assert not RunbookNote.objects.filter(body="everyone").exists()
 
     people["max"].granted_tenants.add(*Tenant.objects.all())
-    response = logged_in(people["max"]).post(
+    response = client_for(people["max"]).post(
         f"{page(CANCELLED)}notes/", {"body": "everyone", "tenant": "all"}
     )
     assert response.status_code == 302
@@ -172,7 +165,7 @@ def test_all_tenants_is_offered_and_allowed_only_to_someone_granted_every_tenant
 
 
 def test_an_operator_granted_no_tenant_cannot_add_a_note(catalog, people):
-    nobody = logged_in(UserFactory(username="nobody"))
+    nobody = client_for(UserFactory(username="nobody"))
     html = nobody.get(page(CANCELLED)).content.decode()
     assert "You are not granted any tenant, so you cannot add notes." in html
     assert 'action="/codes/0x8024000B/notes/"' not in html
@@ -196,6 +189,6 @@ def test_a_tenant_and_all_tenants_together_is_refused_by_the_database(people):
 def test_an_author_whose_grant_is_withdrawn_no_longer_reads_or_deletes_the_note(catalog, people):
     people["acme"].operators.remove(people["anna"])
     note = RunbookNote.objects.filter(author=people["anna"], code=CANCELLED).get()
-    anna = logged_in(people["anna"])
+    anna = client_for(people["anna"])
     assert ACME_SECRET not in anna.get(page(CANCELLED)).content.decode()
     assert anna.post(f"{page(CANCELLED)}notes/{note.pk}/delete/").status_code == 404

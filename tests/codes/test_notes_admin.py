@@ -7,7 +7,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from codes.models import RunbookNote
-from tests.factories import UserFactory
+from tests.factories import UserFactory, client_for
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/codes/runbooknote/"
@@ -33,9 +33,7 @@ def globex_staff(other_tenant) -> Client:
         )
     )
     other_tenant.operators.add(sam)
-    client = Client()
-    client.force_login(sam)
-    return client
+    return client_for(sam)
 
 
 def test_superusers_see_every_note_and_its_tenant(admin_client, notes):

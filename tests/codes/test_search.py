@@ -105,12 +105,6 @@ def test_nonsense_finds_nothing(entries):
     assert hexes(search_codes("%%%")) == []
 
 
-@pytest.fixture
-def logged_in(client, operator):
-    client.force_login(operator)
-    return client
-
-
 @pytest.mark.parametrize(
     "query", ["0x8024000B", "-2145124341", "2149842955", "WU_E_CALL_CANCELLED", "cancelled"]
 )

@@ -7,23 +7,17 @@ import pytest
 from django.urls import reverse
 
 from codes.models import ErrorCode, RunbookNote
-from tests.factories import UserFactory
+from tests.factories import UserFactory, client_for
 
 CANCELLED = "/codes/0x8024000B/"
-
-
-@pytest.fixture
-def client_in(client, operator):
-    client.force_login(operator)
-    return client
 
 
 def text_of(response) -> str:
     return response.content.decode()
 
 
-def test_cancelled_page_shows_every_section(catalog, client_in):
-    response = client_in.get(CANCELLED)
+def test_cancelled_page_shows_every_section(catalog, logged_in):
+    response = logged_in.get(CANCELLED)
     assert response.status_code == 200
     html = text_of(response)
     for expected in [
@@ -57,15 +51,15 @@ def test_cancelled_page_shows_every_section(catalog, client_in):
         assert expected in html, expected
 
 
-def test_win32_wrapped_code_shows_win32_name_and_message(catalog, client_in):
-    html = text_of(client_in.get("/codes/0x80070005/"))
+def test_win32_wrapped_code_shows_win32_name_and_message(catalog, logged_in):
+    html = text_of(logged_in.get("/codes/0x80070005/"))
     assert "ERROR_ACCESS_DENIED" in html
     assert "Access is denied." in html
     assert "[MS-ERREF]" in html  # the message's source is named
 
 
-def test_ntstatus_code_shows_nt_severity(catalog, client_in):
-    html = text_of(client_in.get("/codes/0xC0000005/"))
+def test_ntstatus_code_shows_nt_severity(catalog, logged_in):
+    html = text_of(logged_in.get("/codes/0xC0000005/"))
     assert "STATUS_ACCESS_VIOLATION" in html
     assert "NT severity error" in html
 
@@ -74,33 +68,33 @@ def test_ntstatus_code_shows_nt_severity(catalog, client_in):
     "notation",
     ["-2145124341", "2149842955", "0x8024000b", "8024000B", "0X8024000B", "0x8024000B (x)"],
 )
-def test_any_notation_redirects_to_the_canonical_url(client_in, notation):
-    response = client_in.get(f"/codes/{notation}/")
+def test_any_notation_redirects_to_the_canonical_url(logged_in, notation):
+    response = logged_in.get(f"/codes/{notation}/")
     assert response.status_code == 302
     assert response["Location"] == CANCELLED
 
 
-def test_decimals_quoted_in_the_issue_redirect_where_the_arithmetic_says(client_in):
+def test_decimals_quoted_in_the_issue_redirect_where_the_arithmetic_says(logged_in):
     # The issue pairs -2145107957 / 2149859339 with 0x8024000B; both are 0x8024400B.
     for notation in ["-2145107957", "2149859339"]:
-        assert client_in.get(f"/codes/{notation}/")["Location"] == "/codes/0x8024400B/"
+        assert logged_in.get(f"/codes/{notation}/")["Location"] == "/codes/0x8024400B/"
 
 
-def test_redirect_keeps_the_fleet_filter_and_the_extended_code(client_in):
-    response = client_in.get("/codes/0xc1900101_30018/?range=7d")
+def test_redirect_keeps_the_fleet_filter_and_the_extended_code(logged_in):
+    response = logged_in.get("/codes/0xc1900101_30018/?range=7d")
     assert response.status_code == 302
     assert response["Location"] == "/codes/0xC1900101/?range=7d&ext=30018"
 
 
-def test_extended_code_is_shown_on_the_page(catalog, client_in):
-    html = text_of(client_in.get("/codes/0xC1900101/?ext=30018"))
+def test_extended_code_is_shown_on_the_page(catalog, logged_in):
+    html = text_of(logged_in.get("/codes/0xC1900101/?ext=30018"))
     assert "Extended code" in html and "0x30018" in html
     assert "$text = &#x27;0xC1900101 - 0x30018&#x27;" in html
 
 
-def test_well_formed_code_outside_the_catalog_still_gets_a_page(catalog, client_in):
+def test_well_formed_code_outside_the_catalog_still_gets_a_page(catalog, logged_in):
     assert not ErrorCode.objects.filter(value=0x8024EEEE).exists()
-    response = client_in.get("/codes/0x8024EEEE/")
+    response = logged_in.get("/codes/0x8024EEEE/")
     assert response.status_code == 200
     html = text_of(response)
     assert "not in our catalog" in html
@@ -110,30 +104,30 @@ def test_well_formed_code_outside_the_catalog_still_gets_a_page(catalog, client_
     assert 'id="code-fleet-title"' in html
 
 
-def test_page_works_before_the_catalog_is_imported(db, client_in):
+def test_page_works_before_the_catalog_is_imported(db, logged_in):
     """Falls back to the committed files when import_codes has not run."""
-    html = text_of(client_in.get(CANCELLED))
+    html = text_of(logged_in.get(CANCELLED))
     assert "WU_E_CALL_CANCELLED" in html and "UsoClient StartScan" in html
 
 
 @pytest.mark.parametrize("garbage", ["zzz", "0xGGGG", "99999999999", "0x123456789"])
-def test_malformed_code_is_a_404_that_says_why(client_in, garbage):
-    response = client_in.get(f"/codes/{garbage}/")
+def test_malformed_code_is_a_404_that_says_why(logged_in, garbage):
+    response = logged_in.get(f"/codes/{garbage}/")
     assert response.status_code == 404
     html = text_of(response)
     assert "Not an error code" in html
     assert "cannot be read as an error code" in html
 
 
-def test_runbook_note_is_saved_under_the_canonical_value_and_shown_escaped(catalog, client_in):
+def test_runbook_note_is_saved_under_the_canonical_value_and_shown_escaped(catalog, logged_in):
     body = "Restart <script>alert('x')</script> the BITS service\nthen rescan"
-    response = client_in.post("/codes/-2145124341/notes/", {"body": body})
+    response = logged_in.post("/codes/-2145124341/notes/", {"body": body})
     assert response.status_code == 302
     assert response["Location"] == CANCELLED + "#notes"
     note = RunbookNote.objects.get()
     assert note.code == 0x8024000B and note.author.username == "olivia"
     assert note.tenant.slug == "acme" and not note.all_tenants  # her only tenant, by default
-    html = text_of(client_in.get(CANCELLED))
+    html = text_of(logged_in.get(CANCELLED))
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in html
     assert "<script>alert" not in html
     assert "the BITS service<br>then rescan" in html  # line breaks kept
@@ -152,20 +146,20 @@ def test_colleagues_of_the_same_tenant_see_each_others_notes(catalog, client, op
     assert "Check the WSUS pool" not in text_of(client.get("/codes/0x80070005/"))
 
 
-def test_authors_delete_their_own_notes_only(catalog, client_in, operator, tenant):
+def test_authors_delete_their_own_notes_only(catalog, logged_in, operator, tenant):
     mine = RunbookNote.objects.create(code=0x8024000B, tenant=tenant, author=operator, body="mine")
     theirs = RunbookNote.objects.create(
         code=0x8024000B, tenant=tenant, author=UserFactory(username="carlos"), body="theirs"
     )
-    html = text_of(client_in.get(CANCELLED))
+    html = text_of(logged_in.get(CANCELLED))
     assert "theirs" in html  # shown to her, yet not hers to delete
     assert f"/codes/0x8024000B/notes/{mine.pk}/delete/" in html
     assert f"/codes/0x8024000B/notes/{theirs.pk}/delete/" not in html
 
-    assert client_in.post(f"/codes/0x8024000B/notes/{theirs.pk}/delete/").status_code == 404
-    assert client_in.post(f"/codes/0x80070005/notes/{mine.pk}/delete/").status_code == 404
-    assert client_in.get(f"/codes/0x8024000B/notes/{mine.pk}/delete/").status_code == 405
-    response = client_in.post(f"/codes/-2145124341/notes/{mine.pk}/delete/")
+    assert logged_in.post(f"/codes/0x8024000B/notes/{theirs.pk}/delete/").status_code == 404
+    assert logged_in.post(f"/codes/0x80070005/notes/{mine.pk}/delete/").status_code == 404
+    assert logged_in.get(f"/codes/0x8024000B/notes/{mine.pk}/delete/").status_code == 405
+    response = logged_in.post(f"/codes/-2145124341/notes/{mine.pk}/delete/")
     assert response.status_code == 302 and response["Location"] == CANCELLED + "#notes"
     assert list(RunbookNote.objects.values_list("body", flat=True)) == ["theirs"]
 
@@ -179,18 +173,15 @@ def test_superuser_may_delete_any_note(catalog, client, operator, tenant):
     assert not RunbookNote.objects.exists()
 
 
-def test_blank_note_is_refused_with_a_message(catalog, client_in):
-    response = client_in.post("/codes/0x8024000B/notes/", {"body": "   "})
+def test_blank_note_is_refused_with_a_message(catalog, logged_in):
+    response = logged_in.post("/codes/0x8024000B/notes/", {"body": "   "})
     assert response.status_code == 400
     assert "cannot be empty" in text_of(response) or "This field is required" in text_of(response)
     assert not RunbookNote.objects.exists()
 
 
 def test_notes_need_post_and_csrf(catalog, operator):
-    from django.test import Client
-
-    strict = Client(enforce_csrf_checks=True)
-    strict.force_login(operator)
+    strict = client_for(operator, enforce_csrf_checks=True)
     assert strict.get("/codes/0x8024000B/notes/").status_code == 405
     assert strict.post("/codes/0x8024000B/notes/", {"body": "x"}).status_code == 403
     assert not RunbookNote.objects.exists()
@@ -216,7 +207,7 @@ def test_pages_require_login(db, client, method, url):
 
 
 def test_detail_query_count_does_not_grow_with_notes(
-    catalog, client_in, operator, tenant, django_assert_max_num_queries
+    catalog, logged_in, operator, tenant, django_assert_max_num_queries
 ):
     RunbookNote.objects.bulk_create(
         [
@@ -227,5 +218,5 @@ def test_detail_query_count_does_not_grow_with_notes(
     # Session and user 2, decode + curated row + family 3, fleet section 7, notes 3 (the
     # writer's tenants, whether that is every tenant, the notes with author and tenant).
     with django_assert_max_num_queries(15):
-        response = client_in.get(CANCELLED)
+        response = logged_in.get(CANCELLED)
     assert text_of(response).count("note ") >= 30

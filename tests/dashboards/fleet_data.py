@@ -2,48 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 from datetime import datetime, timedelta
 
 from codes.models import CodeFamily, ErrorCode
 from fleet.aggregate import aggregate_pending
-from fleet.models import Device, Occurrence, Tenant
-
-_serial = itertools.count()
+from fleet.models import Device, Tenant
+from tests.factories import emit, minutes_up_to
 
 CANCELLED = 0x8024000B
 NOT_FOUND = 0x80070002
 PROXY = 0x8024402C
-
-
-def occurrences(
-    device: Device,
-    code: int,
-    when: datetime,
-    count: int = 1,
-    *,
-    update_title: str = "",
-    kb: str = "",
-) -> list[Occurrence]:
-    """`count` occurrences of `code` on `device`, one minute apart, the last at `when`: never
-    later, so rows dated `now` stay inside every window that ends after now."""
-    rows = []
-    for n in range(count):
-        key = hashlib.sha256(f"t{next(_serial)}".encode()).hexdigest()
-        rows.append(
-            Occurrence(
-                tenant_id=device.tenant_id,
-                device=device,
-                code=code,
-                occurred_at=when - timedelta(minutes=n % 50),
-                source="test",
-                dedupe_key=key,
-                update_title=update_title,
-                kb=kb,
-            )
-        )
-    return rows
 
 
 def catalog() -> None:
@@ -70,22 +38,19 @@ def fleet(tenant: Tenant, other: Tenant, now: datetime, size: int = 1) -> dict:
     there = [
         Device.objects.create(tenant=other, hostname=f"GLOBEX-{n:03d}") for n in range(2 * size)
     ]
-    rows: list[Occurrence] = []
     yesterday = now - timedelta(days=1)
     for device in here:
-        rows += occurrences(
+        emit(
             device,
             CANCELLED,
-            yesterday,
-            4,
+            minutes_up_to(yesterday, 4),
             update_title="2026-11 Cumulative Update",
             kb="KB5070001",
         )
-        rows += occurrences(device, NOT_FOUND, yesterday - timedelta(days=2), 1)
-    rows += occurrences(here[0], PROXY, now - timedelta(days=20), 2)
+        emit(device, NOT_FOUND, [yesterday - timedelta(days=2)])
+    emit(here[0], PROXY, minutes_up_to(now - timedelta(days=20), 2))
     for device in there:
         # The other tenant's own top code, and much more of it: a leak would show.
-        rows += occurrences(device, PROXY, yesterday, 9, update_title="Globex secret update")
-    Occurrence.objects.bulk_create(rows)
+        emit(device, PROXY, minutes_up_to(yesterday, 9), update_title="Globex secret update")
     aggregate_pending()
     return {"here": here, "there": there}

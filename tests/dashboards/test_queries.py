@@ -10,9 +10,10 @@ from django.test import RequestFactory
 from dashboards import charts, queries
 from dashboards.filters import scope_from_request
 from fleet.aggregate import aggregate_pending
-from fleet.models import DailyDeviceCodeStat, HourlyCodeStat, HourlyDeviceCodeStat, Occurrence
+from fleet.models import DailyDeviceCodeStat, HourlyCodeStat, HourlyDeviceCodeStat
 from fleet.triage.models import TriageFlag
-from tests.dashboards.fleet_data import CANCELLED, NOT_FOUND, PROXY, catalog, occurrences
+from tests.dashboards.fleet_data import CANCELLED, NOT_FOUND, PROXY, catalog
+from tests.factories import emit
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,7 @@ def test_longer_range_includes_older_occurrences(demo_fleet, operator):
 
 def test_a_code_seen_before_the_range_is_not_new(demo_fleet, operator, now):
     device = demo_fleet["here"][1]
-    Occurrence.objects.bulk_create(occurrences(device, NOT_FOUND, now - timedelta(days=60)))
+    emit(device, NOT_FOUND, [now - timedelta(days=60)])
     aggregate_pending()
     assert queries.overview(scope_for(operator)).new_codes == 1
 
@@ -132,7 +133,7 @@ def test_device_timeline_points_link_to_code_pages(demo_fleet, operator):
 
 def test_a_code_seen_before_only_by_another_tenant_is_still_new_here(demo_fleet, operator, now):
     theirs = demo_fleet["there"][0]
-    Occurrence.objects.bulk_create(occurrences(theirs, NOT_FOUND, now - timedelta(days=60)))
+    emit(theirs, NOT_FOUND, [now - timedelta(days=60)])
     aggregate_pending()
     assert queries.overview(scope_for(operator)).new_codes == 2
 
@@ -168,12 +169,9 @@ def test_cooccurring_codes_are_counted_over_the_most_affected_devices(
 def test_a_code_seen_earlier_the_same_day_is_not_new_in_24h(operator, device):
     catalog()
     now = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)  # the 24 h window starts 11-19 13:00
-    rows = [
-        *occurrences(device, NOT_FOUND, datetime(2026, 11, 19, 5, 0, tzinfo=UTC)),
-        *occurrences(device, NOT_FOUND, datetime(2026, 11, 20, 9, 0, tzinfo=UTC)),
-        *occurrences(device, CANCELLED, datetime(2026, 11, 20, 9, 0, tzinfo=UTC)),
-    ]
-    Occurrence.objects.bulk_create(rows)
+    emit(device, NOT_FOUND, [datetime(2026, 11, 19, 5, 0, tzinfo=UTC)])
+    emit(device, NOT_FOUND, [datetime(2026, 11, 20, 9, 0, tzinfo=UTC)])
+    emit(device, CANCELLED, [datetime(2026, 11, 20, 9, 0, tzinfo=UTC)])
     aggregate_pending()
     assert queries.overview(scope_for(operator, "range=24h", now=now)).new_codes == 1
     assert queries.overview(scope_for(operator, "range=7d", now=now)).new_codes == 2

@@ -14,9 +14,8 @@ from django.urls import URLPattern, reverse
 from dashboards import pages, urls
 from dashboards.code_fleet import code_fleet_context
 from fleet.aggregate import aggregate_pending
-from fleet.models import Occurrence
-from tests.dashboards.fleet_data import CANCELLED, catalog, fleet, occurrences
-from tests.factories import DeviceFactory, UserFactory
+from tests.dashboards.fleet_data import CANCELLED, catalog, fleet
+from tests.factories import DeviceFactory, UserFactory, emit, minutes_up_to
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +118,7 @@ def test_superuser_sees_every_tenant(client, demo_fleet, superuser):
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_escaped(client, demo_fleet, superuser, now):
     evil = DeviceFactory(tenant=demo_fleet["here"][0].tenant, hostname="=HYPERLINK(1)")
-    Occurrence.objects.bulk_create(occurrences(evil, CANCELLED, now, 30))
+    emit(evil, CANCELLED, minutes_up_to(now, 30))
     aggregate_pending()
     client.force_login(superuser)
     rows = rows_of(client.get(csv_url("top_devices", demo_fleet)))
@@ -250,7 +249,7 @@ def test_device_and_tenant_names_are_escaped_in_pages_and_figures(
     hostile = DeviceFactory(
         tenant=demo_fleet["here"][0].tenant, hostname="<script>alert(1)</script>"
     )
-    Occurrence.objects.bulk_create(occurrences(hostile, CANCELLED, now, 30))
+    emit(hostile, CANCELLED, minutes_up_to(now, 30))
     aggregate_pending()
     client.force_login(superuser)
     body = client.get(reverse("dashboards:overview")).content.decode()

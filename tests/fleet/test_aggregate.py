@@ -1,12 +1,12 @@
 import random
-import threading
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 
 from fleet.aggregate import STAT_MODELS, aggregate_pending, rebuild_all
 from fleet.models import (
@@ -16,18 +16,26 @@ from fleet.models import (
     HourlyDeviceCodeStat,
     Occurrence,
 )
-from tests.factories import DeviceFactory, OccurrenceFactory, TenantFactory
-from tests.fleet.streams import emit
+from tests.factories import DeviceFactory, TenantFactory, emit
+from tests.threads import Writers
 
 
 def at(hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, 2, hour, minute, tzinfo=UTC)
 
 
+def ingest(devices: list, batches: int, per_batch: int) -> None:
+    """Commit `batches` transactions of `per_batch` rows each, as ingest does meanwhile."""
+    for batch in range(batches):
+        with transaction.atomic():
+            for n in range(per_batch):
+                emit(devices[n % 5], 0x8024000B, [at(batch % 24, n)])
+
+
 def test_occurrences_roll_into_hourly_code_and_device_stats(tenant):
     a, b = DeviceFactory(tenant=tenant), DeviceFactory(tenant=tenant)
     for device, when in [(a, at(9, 5)), (a, at(9, 40)), (b, at(9, 59)), (a, at(10, 1))]:
-        OccurrenceFactory(device=device, occurred_at=when)
+        emit(device, 0x8024000B, [when])
 
     assert aggregate_pending().occurrences == 4
 
@@ -41,12 +49,12 @@ def test_occurrences_roll_into_hourly_code_and_device_stats(tenant):
 
 def test_second_run_adds_only_new_rows_and_recounts_devices(tenant):
     a, b = DeviceFactory(tenant=tenant), DeviceFactory(tenant=tenant)
-    OccurrenceFactory(device=a, occurred_at=at(9, 5))
+    emit(a, 0x8024000B, [at(9, 5)])
     aggregate_pending()
     assert aggregate_pending().occurrences == 0  # nothing new: nothing counted again
 
-    OccurrenceFactory(device=a, occurred_at=at(9, 10))
-    OccurrenceFactory(device=b, occurred_at=at(9, 20))
+    emit(a, 0x8024000B, [at(9, 10)])
+    emit(b, 0x8024000B, [at(9, 20)])
     assert aggregate_pending(chunk_size=1).chunks == 2
 
     nine = HourlyCodeStat.objects.get(tenant=tenant, hour=at(9))
@@ -217,26 +225,11 @@ def test_rows_committed_while_aggregation_runs_are_counted_exactly_once():
     tenant = TenantFactory(slug="acme")
     devices = [DeviceFactory(tenant=tenant) for _ in range(5)]
     batches, per_batch = 40, 25
-    done = threading.Event()
-    errors: list[BaseException] = []
 
-    def ingest() -> None:
-        try:
-            for batch in range(batches):
-                with transaction.atomic():
-                    for n in range(per_batch):
-                        emit(devices[n % 5], 0x8024000B, [at(batch % 24, n)])
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-        finally:
-            done.set()
-            connection.close()
-
-    writer = threading.Thread(target=ingest)
-    writer.start()
-    while not done.is_set():
-        aggregate_pending(chunk_size=30)
-    writer.join(30)
+    with Writers(partial(ingest, devices, batches, per_batch), timeout=30) as writer:
+        while writer.running():
+            aggregate_pending(chunk_size=30)
+    errors = writer.errors
     aggregate_pending()
 
     assert errors == []
@@ -256,28 +249,13 @@ def test_rows_committed_while_a_rebuild_runs_are_counted_exactly_once():
     emit(devices[0], 0x80070005, [at(h) for h in range(24)])
     aggregate_pending()
     batches, per_batch = 30, 20
-    done = threading.Event()
-    errors: list[BaseException] = []
 
-    def ingest() -> None:
-        try:
-            for batch in range(batches):
-                with transaction.atomic():
-                    for n in range(per_batch):
-                        emit(devices[n % 5], 0x8024000B, [at(batch % 24, n)])
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-        finally:
-            done.set()
-            connection.close()
-
-    writer = threading.Thread(target=ingest)
-    writer.start()
     rebuilds = 0
-    while not done.is_set() or not rebuilds:
-        rebuild_all()
-        rebuilds += 1
-    writer.join(30)
+    with Writers(partial(ingest, devices, batches, per_batch), timeout=30) as writer:
+        while writer.running() or not rebuilds:
+            rebuild_all()
+            rebuilds += 1
+    errors = writer.errors
     aggregate_pending()
     incremental = _stat_rows()
     rebuild_all()

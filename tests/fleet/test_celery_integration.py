@@ -7,8 +7,8 @@ import redis
 
 from fleet.models import HourlyCodeStat, Occurrence
 from fleet.tasks import aggregate_occurrences, request_aggregation
-from tests.factories import DeviceFactory, OccurrenceFactory
-from tests.services import RedisServer, broker, wait_until
+from tests.factories import DeviceFactory, emit
+from tests.services import broker, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -17,7 +17,7 @@ def test_worker_aggregates_occurrences_sent_through_redis(tenant, celery_worker)
     devices = [DeviceFactory(tenant=tenant) for _ in range(3)]
     hour = datetime(2026, 11, 20, 14, tzinfo=UTC)
     for n, device in enumerate(devices * 2):
-        OccurrenceFactory(device=device, occurred_at=hour.replace(minute=n * 7))
+        emit(device, 0x8024000B, [hour.replace(minute=n * 7)])
 
     aggregate_occurrences.apply_async()
 
@@ -30,10 +30,8 @@ def test_worker_aggregates_occurrences_sent_through_redis(tenant, celery_worker)
     assert "fleet.tasks.aggregate_occurrences" in celery_worker.log()
 
 
-def test_request_aggregation_reports_a_dead_broker_without_raising(tmp_path):
-    dead = RedisServer(tmp_path)  # never started: nothing listens on its port
-    with broker(dead.url):
-        assert request_aggregation() is False
+def test_request_aggregation_reports_a_dead_broker_without_raising(dead_broker):
+    assert request_aggregation() is False
 
 
 def test_request_aggregation_queues_on_a_live_broker(redis_server):

@@ -23,12 +23,11 @@ import pytest
 from django.core.exceptions import MiddlewareNotUsed
 from django.db import OperationalError, connection
 from django.http import HttpResponse
-from django.test import Client
 from psycopg_pool import PoolTimeout
 
 from fleet.database_pool import PoolTimeoutMiddleware, busy_response, is_pool_timeout
 from fleet.ingest.keys import create_ingest_key
-from tests.factories import UserFactory
+from tests.factories import UserFactory, client_for
 from tests.services import (
     REPO,
     GunicornServer,
@@ -138,8 +137,7 @@ class BackendWatch:
 
 
 def session_cookie() -> str:
-    client = Client()
-    client.force_login(UserFactory(username="burst"))
+    client = client_for(UserFactory(username="burst"))
     return f"Cookie: sessionid={client.cookies['sessionid'].value}\r\n"
 
 

@@ -42,7 +42,7 @@ from fleet.models import (
     Occurrence,
 )
 from fleet.tasks import aggregate_occurrences, run_pipeline
-from tests.factories import DeviceFactory
+from tests.factories import DeviceFactory, emit, occurrence
 from tests.fleet.ingest.exports import report_csv
 from tests.services import (
     REPO,
@@ -160,13 +160,11 @@ def upload(client: Client, tenant, path: Path):
 
 
 def test_redis_down_ingest_is_stored_and_aggregates_catch_up_when_it_returns(
-    tenant, operator, redis_server, workers, tmp_path
+    tenant, logged_in, redis_server, workers, tmp_path
 ):
     workers.start()
     _key, secret = create_ingest_key(tenant, "agents")
     api = Client()
-    web = Client()
-    web.force_login(operator)
     small = report_csv(tmp_path / "small.csv", 40)
     large = report_csv(tmp_path / "large.csv", 600, pad_to=inline_max_bytes() + 64 * 1024)
     assert large.stat().st_size > inline_max_bytes()  # would go to a worker with Redis up
@@ -179,10 +177,10 @@ def test_redis_down_ingest_is_stored_and_aggregates_catch_up_when_it_returns(
         assert response.status_code == 202, response.content
         assert response.json()["accepted"] == 300
     for path, rows in ((small, 40), (large, 600)):
-        response = upload(web, tenant, path)
+        response = upload(logged_in, tenant, path)
         assert response.status_code == 302, response.content
         # With no broker the upload is imported in the request: its page shows it done.
-        page = web.get(response["Location"])
+        page = logged_in.get(response["Location"])
         assert page.status_code == 200
         assert '<strong id="import-status">Done</strong>' in page.content.decode()
         record = ImportRecord.objects.get(file_name=path.name)
@@ -217,13 +215,11 @@ def test_worker_killed_mid_aggregation_counts_every_row_exactly_once(tenant, wor
     total = 8_000
     Occurrence.objects.bulk_create(
         (
-            Occurrence(
-                tenant=tenant,
-                device=devices[n % 40],
-                code=CANCELLED + (n % 7),
-                occurred_at=start + timedelta(minutes=17 * n % (60 * 24 * 3)),
+            occurrence(
+                devices[n % 40],
+                CANCELLED + (n % 7),
+                start + timedelta(minutes=17 * n % (60 * 24 * 3)),
                 source="fault",
-                dedupe_key=f"fault-{n}",
             )
             for n in range(total)
         ),
@@ -314,17 +310,7 @@ def test_smtp_down_alert_is_kept_retried_and_sent_once(tenant, smtp_server, work
     )
     device = DeviceFactory(tenant=tenant)
     now = timezone.now()
-    Occurrence.objects.bulk_create(
-        Occurrence(
-            tenant=tenant,
-            device=device,
-            code=CANCELLED,
-            occurred_at=now - timedelta(minutes=n),
-            source="fault",
-            dedupe_key=f"smtp-{n}",
-        )
-        for n in range(1, 6)
-    )
+    emit(device, CANCELLED, [now - timedelta(minutes=n) for n in range(1, 6)], source="fault")
     smtp_server.stop()  # the port stays reserved for the restart
     workers.start(
         SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_server.port), SMTP_TIMEOUT="5",

@@ -19,8 +19,7 @@ from fleet.models import (
     RetentionHorizon,
 )
 from fleet.retention import prune_occurrences
-from tests.factories import DeviceFactory
-from tests.fleet.streams import emit
+from tests.factories import DeviceFactory, emit
 
 NOW = datetime(2026, 11, 25, 10, 30, tzinfo=UTC)
 CODE = 0x8024000B

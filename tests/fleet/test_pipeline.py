@@ -13,9 +13,8 @@ from fleet.alerts.tasks import send_alert_emails
 from fleet.models import HourlyCodeStat, Occurrence
 from fleet.tasks import run_pipeline
 from fleet.triage.models import TriageFlag
-from tests.factories import DeviceFactory, UserFactory
-from tests.fleet.streams import emit
-from tests.services import RedisServer, broker
+from tests.factories import DeviceFactory, UserFactory, emit
+from tests.services import broker
 
 CANCELLED = 0x8024000B
 DENIED = 0x80070005
@@ -88,9 +87,8 @@ def test_pipeline_task_queues_the_emails_on_the_alerts_queue(stream, smtp_server
     assert len(smtp_server.messages()) == 1
 
 
-def test_pipeline_task_sends_in_process_when_the_broker_is_down(stream, smtp_server, tmp_path):
-    with broker(RedisServer(tmp_path).url):  # never started: nothing listens there
-        result = run_pipeline()
+def test_pipeline_task_sends_in_process_when_the_broker_is_down(stream, smtp_server, dead_broker):
+    result = run_pipeline()
     assert (result["emails_queued"], result["emails_sent"]) == (1, 1)
     assert AlertDelivery.objects.get().state == "sent"
     assert len(smtp_server.messages()) == 1

@@ -12,8 +12,7 @@ from fleet.models import DailyCodeStat, HourlyCodeStat, Occurrence, RetentionHor
 from fleet.retention import prune_occurrences, retention_cutoff
 from fleet.tasks import prune_occurrences as prune_task
 from tests.dashboards.fleet_data import CANCELLED, PROXY, catalog, fleet
-from tests.factories import DeviceFactory, UserFactory
-from tests.fleet.streams import emit
+from tests.factories import DeviceFactory, UserFactory, emit
 from tests.fleet.test_aggregate import _stat_rows
 
 NOW = datetime(2026, 11, 25, 10, 30, tzinfo=UTC)

@@ -28,15 +28,6 @@ def write_export(tmp_path):
 
 
 @pytest.fixture
-def dead_broker(tmp_path):
-    """Celery pointed at a port nothing listens on: queueing fails fast, as with Redis down."""
-    from tests.services import RedisServer, broker
-
-    with broker(RedisServer(tmp_path).url):
-        yield
-
-
-@pytest.fixture
 def hostile_fleet(db):
     from tests.security.hostile import hostile_fleet as make
 

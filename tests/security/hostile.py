@@ -11,10 +11,10 @@ from codes.models import RunbookNote
 from fleet.aggregate import aggregate_pending
 from fleet.alerts.models import AlertDelivery, AlertFiring, AlertRule
 from fleet.ingest.models import ImportRecord
-from fleet.models import Device, Occurrence, Tenant
+from fleet.models import Device, Tenant
 from fleet.triage.models import TriageFlag
-from tests.dashboards.fleet_data import CANCELLED, catalog, occurrences
-from tests.factories import UserFactory
+from tests.dashboards.fleet_data import CANCELLED, catalog
+from tests.factories import UserFactory, emit, minutes_up_to
 
 SCRIPT = "<script>alert(1)</script>"
 ATTRIBUTE = '"><img src=x onerror=alert(1)>'
@@ -32,10 +32,12 @@ def hostile_fleet() -> dict:
     tenant.operators.add(user)
     device = Device.objects.create(tenant=tenant, hostname=f"PC-{HOSTILE}")
     now = timezone.now()
-    Occurrence.objects.bulk_create(
-        occurrences(
-            device, CANCELLED, now - timedelta(hours=3), 6, update_title=HOSTILE, kb=SCRIPT[:20]
-        )
+    emit(
+        device,
+        CANCELLED,
+        minutes_up_to(now - timedelta(hours=3), 6),
+        update_title=HOSTILE,
+        kb=SCRIPT[:20],
     )
     aggregate_pending()
     flag = TriageFlag.objects.create(

@@ -12,7 +12,7 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 from fleet.ingest.api_views import post_occurrences
 from fleet.ingest.keys import create_ingest_key
 from fleet.models import Occurrence
-from tests.factories import UserFactory
+from tests.factories import UserFactory, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -63,9 +63,9 @@ def _dotted(callback) -> str:
 
 @pytest.fixture
 def root_client(db):
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
-    return client
+    return client_for(
+        UserFactory(username="root", is_staff=True, is_superuser=True), enforce_csrf_checks=True
+    )
 
 
 def test_the_walk_reaches_the_forms_and_the_admin():

@@ -18,8 +18,8 @@ from fleet.ingest.keys import create_ingest_key
 from fleet.ingest.models import ImportRecord
 from fleet.models import Device, Occurrence, Tenant
 from fleet.spreadsheet import spreadsheet_safe
-from tests.dashboards.fleet_data import CANCELLED, catalog, occurrences
-from tests.factories import UserFactory
+from tests.dashboards.fleet_data import CANCELLED, catalog
+from tests.factories import UserFactory, client_for, emit, minutes_up_to
 
 pytestmark = pytest.mark.django_db
 
@@ -57,18 +57,14 @@ def formula_fleet(db):
     user = UserFactory(username="carla")
     tenant.operators.add(user)
     now = timezone.now()
-    rows = []
     devices = []
     for n, text in enumerate(FORMULAS):
         device = Device.objects.create(tenant=tenant, hostname=text)
         devices.append(device)
-        rows += occurrences(
-            device, CANCELLED, now - timedelta(hours=n + 2), 2, update_title=text, kb=text[:20]
-        )
-    Occurrence.objects.bulk_create(rows)
+        times = minutes_up_to(now - timedelta(hours=n + 2), 2)
+        emit(device, CANCELLED, times, update_title=text, kb=text[:20])
     aggregate_pending()
-    client = Client()
-    client.force_login(user)
+    client = client_for(user)
     return client, devices
 
 
@@ -121,7 +117,7 @@ def test_rejected_rows_download_neutralises_formulas(formula_fleet):
 
 
 @pytest.fixture
-def two_tenants(tenant, other_tenant, operator):
+def two_tenants(tenant, other_tenant, logged_in):
     """`operator` sees acme; globex has its own devices, occurrences and an import."""
     catalog()
     now = timezone.now()
@@ -129,13 +125,10 @@ def two_tenants(tenant, other_tenant, operator):
     theirs = Device.objects.create(
         tenant=other_tenant, hostname="GLOBEX-1", intune_device_id="intune-globex"
     )
-    rows = occurrences(mine, CANCELLED, now - timedelta(hours=2), 2, update_title="acme update")
-    rows += occurrences(theirs, CANCELLED, now - timedelta(hours=2), 9, update_title="GLOBEX-only")
-    Occurrence.objects.bulk_create(rows)
+    emit(mine, CANCELLED, minutes_up_to(now - timedelta(hours=2), 2), update_title="acme update")
+    emit(theirs, CANCELLED, minutes_up_to(now - timedelta(hours=2), 9), update_title="GLOBEX-only")
     aggregate_pending()
-    client = Client()
-    client.force_login(operator)
-    return client, mine, theirs
+    return logged_in, mine, theirs
 
 
 @pytest.mark.parametrize("chart", ALL_CHARTS)

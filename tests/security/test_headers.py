@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from fleet.ingest.importer import import_file
@@ -19,13 +18,6 @@ from fleet.ingest.models import ImportRecord
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def logged_in(operator):
-    client = Client()
-    client.force_login(operator)
-    return client
 
 
 def pages(device) -> list[str]:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from django.contrib.auth import forms as auth_forms
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from fleet.accounts import login_throttle
 from fleet.accounts.models import LoginFailure
 from tests.factories import UserFactory
+from tests.threads import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -155,8 +156,6 @@ def race(monkeypatch, url: str, attempts: list[tuple[str, str, str]]) -> tuple[l
     settled = threading.Condition()
     arrived = [0]
     checked: list[str] = []
-    statuses: list[int] = []
-    errors: list[BaseException] = []
     this_thread = threading.local()
 
     def arrive() -> None:
@@ -174,26 +173,18 @@ def race(monkeypatch, url: str, attempts: list[tuple[str, str, str]]) -> tuple[l
         return real_authenticate(request, **credentials)
 
     monkeypatch.setattr(auth_forms, "authenticate", held_authenticate)
-    start = threading.Barrier(len(attempts))
 
-    def worker(username: str, password: str, address: str) -> None:
+    def worker(username: str, password: str, address: str) -> int:
         this_thread.checked = False
         try:
-            start.wait()
             _client, response = attempt(url, username, password, address)
-            statuses.append(response.status_code)
-        except BaseException as exc:  # noqa: BLE001 - reported by the caller's assert
-            errors.append(exc)
+            return response.status_code
         finally:
             if not this_thread.checked:
                 arrive()
-            connection.close()
 
-    threads = [threading.Thread(target=worker, args=args) for args in attempts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    writers = run_at_once(*(partial(worker, *args) for args in attempts))
+    statuses, errors = writers.results, writers.errors
     monkeypatch.setattr(auth_forms, "authenticate", real_authenticate)
     assert errors == []
     return checked, statuses

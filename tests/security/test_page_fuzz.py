@@ -48,7 +48,7 @@ from fleet.ingest.models import ImportRecord
 from fleet.models import Tenant
 from fleet.triage.models import TriageFlag
 from tests.dashboards.fleet_data import CANCELLED, NOT_FOUND, catalog, fleet
-from tests.factories import UserFactory
+from tests.factories import UserFactory, client_for
 from tests.services import broker
 
 pytestmark = pytest.mark.django_db
@@ -526,8 +526,7 @@ def discover(pages: list[Page], operator, superuser) -> Discovered:
     path mutation."""
     crawls = []
     for user in (operator, superuser):
-        client = Client()
-        client.force_login(user)
+        client = client_for(user)
         crawls.append(crawl(client, pages))
     own, everything = crawls
     for route, seeds in everything.seeds.items():

@@ -1,10 +1,8 @@
 """Alert rules and their emails, received by a real SMTP server (tests/fleet/smtp.py)."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
 
 from codes.models import CodeFamily, ErrorCode
 from fleet.aggregate import aggregate_pending
@@ -13,8 +11,8 @@ from fleet.alerts.firing import evaluate_alerts, rule_matches
 from fleet.alerts.models import AlertDelivery, AlertFiring, AlertRule
 from fleet.pipeline import run_round
 from fleet.triage.models import TriageFlag
-from tests.factories import DeviceFactory, TenantFactory
-from tests.fleet.streams import emit
+from tests.factories import DeviceFactory, TenantFactory, emit
+from tests.threads import run_at_once
 
 NOW = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
 CANCELLED = 0x8024000B
@@ -219,24 +217,12 @@ def test_two_concurrent_evaluations_send_one_email(catalog, smtp_server):
     rule(tenant=tenant)
     emit(DeviceFactory(tenant=tenant), CANCELLED, [NOW - timedelta(minutes=m) for m in range(6)])
     aggregate_pending()
-    start = threading.Barrier(4)
-    errors: list[BaseException] = []
 
     def worker() -> None:
-        try:
-            start.wait()
-            evaluate_alerts(NOW)
-            deliver_pending(NOW)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
+        evaluate_alerts(NOW)
+        deliver_pending(NOW)
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    errors = run_at_once(*[worker] * 4, timeout=60).errors
 
     assert errors == []
     assert AlertFiring.objects.count() == 1

@@ -15,8 +15,7 @@ from fleet.alerts.email import deliver_pending
 from fleet.alerts.firing import evaluate_alerts
 from fleet.alerts.models import AlertDelivery, AlertFiring, AlertRule, AlertRuleState
 from fleet.alerts.queries import FIRINGS_PER_PAGE
-from tests.factories import DeviceFactory, TenantFactory, UserFactory
-from tests.fleet.streams import emit
+from tests.factories import DeviceFactory, TenantFactory, UserFactory, emit
 
 CANCELLED = 0x8024000B
 # Nothing listens here (the "dupes" port range): a send fails with "connection refused".

@@ -1,4 +1,4 @@
-"""Helpers for the ingest tests: small generated exports and a broker that is down.
+"""Helpers for the ingest tests: small generated exports.
 
 The committed export files and their expected counts are in `tests.fleet.ingest.exports`."""
 
@@ -20,12 +20,3 @@ def write_file(tmp_path):
         return path
 
     return write
-
-
-@pytest.fixture
-def dead_broker(tmp_path):
-    """Point Celery at a port nothing listens on: queueing fails fast, as when Redis is down."""
-    from tests.services import RedisServer, broker
-
-    with broker(RedisServer(tmp_path).url):
-        yield

@@ -3,20 +3,11 @@
 import re
 
 import pytest
-from django.test import Client
 
 from fleet.ingest.keys import authenticate
 from fleet.ingest.models import IngestKey
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client():
-    client = Client()
-    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
-    return client
 
 
 def test_adding_a_key_shows_it_once_and_stores_its_hash(admin_client, tenant):

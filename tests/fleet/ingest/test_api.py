@@ -1,8 +1,8 @@
 """POST /api/v1/occurrences: authentication, limits, validation, idempotent storage."""
 
 import json
-import threading
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 from django.db import connection
@@ -13,6 +13,7 @@ from django.utils import timezone
 from fleet.ingest.keys import create_ingest_key, revoke
 from fleet.ingest.models import IngestKey
 from fleet.models import Device, Occurrence
+from tests.threads import run_at_once
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("dead_broker")]
 URL = "/api/v1/occurrences"
@@ -307,24 +308,13 @@ def test_concurrent_posts_wait_for_each_other_and_store_everything_once(tenant, 
     # On SQLite one writer at a time: the others must wait for the lock, never answer 500.
     batches = [[item(n + 100 * b) for n in range(1, 60)] for b in range(4)]
     batches += batches[:2]  # two retries racing their originals
-    answers, errors = [], []
-    start = threading.Barrier(len(batches))
 
-    def send(batch) -> None:
-        try:
-            start.wait()
-            response = post(batch, key, client=Client(raise_request_exception=True))
-            answers.append((response.status_code, response.json()))
-        except Exception as exc:  # noqa: BLE001 - reported by the assert below
-            errors.append(exc)
-        finally:
-            connection.close()  # each thread has its own connection
+    def send(batch) -> tuple[int, dict]:
+        response = post(batch, key, client=Client(raise_request_exception=True))
+        return response.status_code, response.json()
 
-    threads = [threading.Thread(target=send, args=(batch,)) for batch in batches]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    writers = run_at_once(*(partial(send, batch) for batch in batches))
+    answers, errors = writers.results, writers.errors
 
     assert errors == []
     assert [status for status, _ in answers] == [202] * len(batches)

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from fleet.ingest import archives, tasks
 from fleet.ingest.archives import ArchiveLimits, ArchiveRefused, extract_export, member_chunks
@@ -403,13 +402,11 @@ def test_a_full_disk_while_unpacking_fails_the_import_with_a_reason(
 
 @pytest.mark.django_db
 def test_the_upload_page_gives_the_same_message(
-    tenant, operator, bzip2_bomb, settings, tmp_path, temp_dir, dead_broker
+    tenant, logged_in, bzip2_bomb, settings, tmp_path, temp_dir, dead_broker
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
-    client = Client()
-    client.force_login(operator)
 
-    response = client.post(
+    response = logged_in.post(
         "/imports/new/",
         {
             "tenant": tenant.pk,
@@ -420,7 +417,7 @@ def test_the_upload_page_gives_the_same_message(
 
     record = assert_failed_cleanly("(MAX_ARCHIVE_RATIO)", temp_dir)
     assert response.status_code == 302 and response["Location"] == f"/imports/{record.pk}/"
-    page = html.unescape(client.get(response["Location"]).content.decode())
+    page = html.unescape(logged_in.get(response["Location"]).content.decode())
     assert f"The import failed: {record.error}" in page
     assert "the ZIP expands to more than 500 times its compressed size" in page
 

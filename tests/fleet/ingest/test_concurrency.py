@@ -1,13 +1,11 @@
 """Two imports of the same file at the same time store it once, with exact counts."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from fleet.ingest.importer import import_file
 from fleet.models import Device, Occurrence
 from tests.fleet.ingest.exports import EXPECTED, EXPORTS, created
+from tests.threads import run_at_once
 
 
 @pytest.mark.django_db(transaction=True)
@@ -17,23 +15,12 @@ def test_concurrent_imports_of_the_same_file_add_it_once(tenant, tmp_path):
     lines = ["MachineName,LastEnforcementTime,ErrorCode"]
     lines += [f"PC-{n % 40},2025-02-12 10:{n % 60:02d}:00,0x8024{n:04X}" for n in range(600)]
     path.write_text("\n".join(lines) + "\n")
-    summaries, errors = [], []
-    start = threading.Barrier(2)
 
-    def worker() -> None:
-        try:
-            start.wait()
-            summaries.append(import_file(path, tenant, batch_size=50)[1])
-        except Exception as exc:  # noqa: BLE001 - reported by the assert below
-            errors.append(exc)
-        finally:
-            connection.close()  # each thread has its own connection
+    def worker():
+        return import_file(path, tenant, batch_size=50)[1]
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    writers = run_at_once(worker, worker)
+    summaries, errors = writers.results, writers.errors
 
     assert errors == []
     assert Occurrence.objects.filter(tenant=tenant).count() == 600
@@ -48,19 +35,11 @@ def test_concurrent_imports_of_the_same_file_add_it_once(tenant, tmp_path):
 def test_concurrent_imports_of_a_committed_export(tenant):
     name = "wsus_susdb_event_errors.csv"
     path = EXPORTS / name
-    results = []
 
-    def worker() -> None:
-        try:
-            results.append(import_file(path, tenant)[1].created)
-        finally:
-            connection.close()
+    def worker() -> int:
+        return import_file(path, tenant)[1].created
 
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    results = run_at_once(worker, worker, worker, timeout=60).results
 
     assert sum(results) == created(EXPECTED[name]) and len(results) == 3
     assert Occurrence.objects.filter(tenant=tenant).count() == created(EXPECTED[name])

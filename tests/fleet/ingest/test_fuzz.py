@@ -13,7 +13,6 @@ import csv
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.utils.html import escape
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -22,6 +21,7 @@ from fleet.ingest import dates
 from fleet.ingest.importer import ImportFailed, import_file
 from fleet.ingest.models import ImportRecord
 from fleet.models import Occurrence
+from tests.factories import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -220,9 +220,7 @@ def test_a_time_at_the_edge_of_the_calendar_is_a_rejected_row_not_a_crash(run):
 @pytest.fixture
 def uploader(operator, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    client = Client(raise_request_exception=False)
-    client.force_login(operator)
-    return client
+    return client_for(operator, raise_request_exception=False)  # a 500 for the assert to name
 
 
 @pytest.mark.usefixtures("dead_broker")

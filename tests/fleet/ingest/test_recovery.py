@@ -4,14 +4,11 @@ one is left alone, and two sweeps (or a sweep and a redelivered task) never both
 Staleness is decided against the `now` each test passes, never by waiting.
 """
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
-from django.test import Client
 from django.utils import timezone
 
 from fleet.ingest import tasks
@@ -21,6 +18,7 @@ from fleet.ingest.recovery import recover_imports
 from fleet.models import Occurrence
 from tests.fleet.ingest.exports import report_csv
 from tests.services import RedisServer, broker
+from tests.threads import run_at_once
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 Status = ImportRecord.Status
@@ -100,7 +98,7 @@ def test_a_dead_inline_import_is_resumed_from_its_upload_and_counted_once(
 
 @pytest.mark.django_db
 def test_a_dead_import_whose_upload_is_gone_is_failed_and_the_pages_say_why(
-    tenant, operator, tmp_path, dead_broker
+    tenant, logged_in, tmp_path, dead_broker
 ):
     record = upload_record(tenant, tmp_path / "deleted.csv", attempts=1)
     left_running(record, NOW - stale_minutes() - timedelta(minutes=5))
@@ -114,11 +112,11 @@ def test_a_dead_import_whose_upload_is_gone_is_failed_and_the_pages_say_why(
         f"no progress for {settings.IMPORT_STALE_MINUTES} minutes; the web request running it "
         "was probably killed. The uploaded file is no longer on disk"
     )
-    client = Client()
-    client.force_login(operator)
     for page in (f"/imports/{record.pk}/", "/imports/"):
-        assert "the web request running it was probably killed" in client.get(page).content.decode()
-    assert client.get(f"/imports/{record.pk}/status.json").json()["error"] == record.error
+        assert (
+            "the web request running it was probably killed" in logged_in.get(page).content.decode()
+        )
+    assert logged_in.get(f"/imports/{record.pk}/status.json").json()["error"] == record.error
 
 
 @pytest.mark.django_db
@@ -166,23 +164,12 @@ def test_two_sweeps_at_once_resume_each_import_once(tenant, tmp_path, live_broke
     records = [upload_record(tenant, report_csv(tmp_path / f"{n}.csv", 10)) for n in range(6)]
     for record in records:
         left_running(record, NOW - stale_minutes() - timedelta(minutes=1))
-    results, errors = [], []
-    start = threading.Barrier(2)
 
-    def sweep() -> None:
-        try:
-            start.wait()
-            results.append(recover_imports(now=NOW))
-        except Exception as exc:  # noqa: BLE001 - reported by the assert below
-            errors.append(exc)
-        finally:
-            connection.close()
+    def sweep():
+        return recover_imports(now=NOW)
 
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    writers = run_at_once(sweep, sweep, timeout=60)
+    results, errors = writers.results, writers.errors
 
     assert errors == []
     resumed = [pk for result in results for pk in result.resumed]

@@ -3,10 +3,10 @@
 import threading
 
 import pytest
-from django.db import connection
 
 from fleet.ingest import same_file
 from fleet.ingest.same_file import one_import_at_a_time
+from tests.threads import run_at_once
 
 
 @pytest.mark.django_db(transaction=True)
@@ -16,28 +16,18 @@ def test_an_import_waiting_for_the_same_file_keeps_its_heartbeat(monkeypatch, te
     order: list[str] = []
 
     def first() -> None:
-        try:
-            with one_import_at_a_time(tenant.pk, "abc"):
-                first_holds.set()
-                waiter_beat.wait(30)  # held until the waiter has beaten at least once
-                order.append("first done")
-        finally:
-            connection.close()
+        with one_import_at_a_time(tenant.pk, "abc"):
+            first_holds.set()
+            waiter_beat.wait(30)  # held until the waiter has beaten at least once
+            order.append("first done")
 
     def waiter() -> None:
-        try:
-            first_holds.wait(30)
-            with one_import_at_a_time(tenant.pk, "abc", while_waiting=waiter_beat.set):
-                order.append("waiter in")
-            waiter_done.set()
-        finally:
-            connection.close()
+        first_holds.wait(30)
+        with one_import_at_a_time(tenant.pk, "abc", while_waiting=waiter_beat.set):
+            order.append("waiter in")
+        waiter_done.set()
 
-    threads = [threading.Thread(target=first), threading.Thread(target=waiter)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    run_at_once(first, waiter, timeout=60)
 
     assert waiter_beat.is_set() and waiter_done.is_set()
     assert order == ["first done", "waiter in"]

@@ -5,7 +5,6 @@ import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from fleet.ingest import tasks
 from fleet.ingest.archives import declared_size
@@ -41,13 +40,11 @@ def media(settings, tmp_path):
 
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
-def test_a_large_upload_goes_to_the_worker(tenant, operator, tmp_path, celery_worker):
+def test_a_large_upload_goes_to_the_worker(tenant, logged_in, tmp_path, celery_worker):
     path = report_csv(tmp_path / "large.csv", 600, pad_to=inline_max_bytes() + 64 * 1024)
     assert path.stat().st_size > inline_max_bytes()
-    client = Client()
-    client.force_login(operator)
 
-    response = client.post(
+    response = logged_in.post(
         "/imports/new/",
         {
             "tenant": tenant.pk,
@@ -112,7 +109,7 @@ def test_an_inline_import_out_of_time_is_finished_by_the_worker(tenant, tmp_path
 
 @pytest.mark.django_db
 def test_an_inline_import_out_of_time_with_the_broker_down_waits_for_the_sweep(
-    tenant, operator, tmp_path, dead_broker, redis_server
+    tenant, logged_in, tmp_path, dead_broker, redis_server
 ):
     rows = BATCH_ROWS + 1000
     record = queued_record(tenant, report_csv(tmp_path / "slow.csv", rows))
@@ -122,9 +119,7 @@ def test_an_inline_import_out_of_time_with_the_broker_down_waits_for_the_sweep(
     record.refresh_from_db()
     assert (record.status, record.heartbeat_at) == (Status.QUEUED, None)  # nothing lost
     assert Occurrence.objects.filter(tenant=tenant).count() == BATCH_ROWS
-    client = Client()
-    client.force_login(operator)
-    page = client.get(f"/imports/{record.pk}/").content.decode()
+    page = logged_in.get(f"/imports/{record.pk}/").content.decode()
     assert "waiting for the task queue: Redis could not be reached" in page
     with broker(redis_server.url):  # the broker is back
         assert recover_imports().sent == [record.pk]

@@ -9,17 +9,10 @@ from django.test import Client
 
 from fleet.ingest.models import ImportRecord
 from fleet.models import Occurrence
-from tests.factories import UserFactory
+from tests.factories import UserFactory, client_for
 from tests.fleet.ingest.exports import EXPECTED, EXPORTS, created, rejected_lines
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("dead_broker")]
-
-
-@pytest.fixture
-def logged_in(operator):
-    client = Client()
-    client.force_login(operator)
-    return client
 
 
 @pytest.fixture(autouse=True)
@@ -184,16 +177,14 @@ def test_large_upload_with_broker_down_is_imported_inline(logged_in, tenant, set
 
 def test_superuser_sees_every_tenant(tenant, other_tenant):
     admin = UserFactory(username="root", is_superuser=True, is_staff=True)
-    client = Client()
-    client.force_login(admin)
+    client = client_for(admin)
     record = ImportRecord.objects.create(tenant=other_tenant, file_name="globex.csv")
 
     assert client.get(f"/imports/{record.pk}/").status_code == 200
 
 
 def test_upload_needs_the_csrf_token(operator, tenant):
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(operator)
+    client = client_for(operator, enforce_csrf_checks=True)
 
     response = upload(client, tenant, EXPORTS / "wsus_susdb_event_errors.csv")
 

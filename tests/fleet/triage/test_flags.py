@@ -15,8 +15,7 @@ from fleet.triage.flags import (
     run_triage,
 )
 from fleet.triage.models import TriageEvent, TriageFlag, TriageRule
-from tests.factories import DeviceFactory, UserFactory
-from tests.fleet.streams import emit
+from tests.factories import DeviceFactory, UserFactory, emit
 
 NOW = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
 WARNING = 0x8024000B

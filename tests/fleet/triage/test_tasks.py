@@ -12,8 +12,7 @@ from codes.models import ErrorCode
 from fleet.aggregate import aggregate_pending
 from fleet.triage.models import TriageFlag, TriageRule
 from fleet.triage.tasks import request_triage, run_triage
-from tests.factories import DeviceFactory, UserFactory
-from tests.fleet.streams import emit
+from tests.factories import DeviceFactory, UserFactory, emit
 from tests.services import RedisServer, broker
 
 CANCELLED = 0x8024000B

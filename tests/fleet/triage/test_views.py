@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -10,8 +9,7 @@ from fleet.aggregate import aggregate_pending
 from fleet.pipeline import run_round
 from fleet.triage.flags import MAX_MUTE_OCCURRENCES
 from fleet.triage.models import TriageEvent, TriageFlag
-from tests.factories import DeviceFactory
-from tests.fleet.streams import emit
+from tests.factories import DeviceFactory, client_for, emit
 
 CANCELLED = 0x8024000B
 
@@ -28,12 +26,6 @@ def flags(tenant, other_tenant):
     return TriageFlag.objects.get(tenant=tenant), TriageFlag.objects.get(tenant=other_tenant)
 
 
-@pytest.fixture
-def signed_in(client, operator) -> Client:
-    client.force_login(operator)
-    return client
-
-
 def test_triage_pages_need_login(client, flags):
     mine, _ = flags
     for url in (reverse("triage:queue"), reverse("triage:flag", args=[mine.pk])):
@@ -42,10 +34,10 @@ def test_triage_pages_need_login(client, flags):
         assert response["Location"].startswith("/login/")
 
 
-def test_queue_lists_visible_flags_with_counts_sparkline_and_knowledge_link(signed_in, flags):
+def test_queue_lists_visible_flags_with_counts_sparkline_and_knowledge_link(logged_in, flags):
     mine, theirs = flags
 
-    response = signed_in.get("/triage/")
+    response = logged_in.get("/triage/")
 
     assert response.status_code == 200
     assert list(response.context["flags"]) == [mine]
@@ -59,32 +51,32 @@ def test_queue_lists_visible_flags_with_counts_sparkline_and_knowledge_link(sign
     assert "<td>6</td>" in row  # occurrences and devices
 
 
-def test_another_tenants_flag_is_not_found(signed_in, flags):
+def test_another_tenants_flag_is_not_found(logged_in, flags):
     _, theirs = flags
-    assert signed_in.get(f"/triage/{theirs.pk}/").status_code == 404
-    response = signed_in.post(f"/triage/{theirs.pk}/", {"action": "resolve"})
+    assert logged_in.get(f"/triage/{theirs.pk}/").status_code == 404
+    response = logged_in.post(f"/triage/{theirs.pk}/", {"action": "resolve"})
     assert response.status_code == 404
     theirs.refresh_from_db()
     assert theirs.state == "new"
 
 
-def test_state_filter(signed_in, flags):
+def test_state_filter(logged_in, flags):
     mine, _ = flags
     mine.state = "resolved"
     mine.save()
-    assert list(signed_in.get("/triage/").context["flags"]) == []
-    assert list(signed_in.get("/triage/?state=resolved").context["flags"]) == [mine]
-    assert list(signed_in.get("/triage/?state=all").context["flags"]) == [mine]
-    response = signed_in.get("/triage/?state=bogus&code=0xZZ")
+    assert list(logged_in.get("/triage/").context["flags"]) == []
+    assert list(logged_in.get("/triage/?state=resolved").context["flags"]) == [mine]
+    assert list(logged_in.get("/triage/?state=all").context["flags"]) == [mine]
+    response = logged_in.get("/triage/?state=bogus&code=0xZZ")
     assert response.status_code == 200
     assert "Unknown state" in response.content.decode()
     assert "code:" in response.content.decode()
 
 
-def test_acknowledge_from_the_queue_records_operator_and_note(signed_in, flags, operator):
+def test_acknowledge_from_the_queue_records_operator_and_note(logged_in, flags, operator):
     mine, _ = flags
 
-    response = signed_in.post(
+    response = logged_in.post(
         f"/triage/{mine.pk}/",
         {"action": "acknowledge", "note": "WSUS <b>cleanup</b> running", "next": "/triage/"},
     )
@@ -95,14 +87,14 @@ def test_acknowledge_from_the_queue_records_operator_and_note(signed_in, flags, 
     assert mine.state == "acknowledged"
     event = TriageEvent.objects.filter(flag=mine).first()
     assert (event.user, event.note) == (operator, "WSUS <b>cleanup</b> running")
-    detail = signed_in.get(f"/triage/{mine.pk}/").content.decode()
+    detail = logged_in.get(f"/triage/{mine.pk}/").content.decode()
     assert "WSUS &lt;b&gt;cleanup&lt;/b&gt; running" in detail
     assert "olivia" in detail
 
 
-def test_mute_until_more_occurrences_from_the_detail_page(signed_in, flags):
+def test_mute_until_more_occurrences_from_the_detail_page(logged_in, flags):
     mine, _ = flags
-    response = signed_in.post(
+    response = logged_in.post(
         f"/triage/{mine.pk}/", {"action": "mute", "mute_occurrences": "10", "note": "known"}
     )
     assert response.status_code == 302
@@ -110,9 +102,9 @@ def test_mute_until_more_occurrences_from_the_detail_page(signed_in, flags):
     assert (mine.state, mine.mute_occurrences, mine.mute_baseline) == ("muted", 10, 6)
 
 
-def test_bad_mute_is_refused_with_a_message(signed_in, flags):
+def test_bad_mute_is_refused_with_a_message(logged_in, flags):
     mine, _ = flags
-    response = signed_in.post(f"/triage/{mine.pk}/", {"action": "mute"})
+    response = logged_in.post(f"/triage/{mine.pk}/", {"action": "mute"})
     assert response.status_code == 400
     assert "Mute until a date, or until a number of more occurrences." in response.content.decode()
     mine.refresh_from_db()
@@ -120,9 +112,9 @@ def test_bad_mute_is_refused_with_a_message(signed_in, flags):
 
 
 @pytest.mark.parametrize("count", [2**31, 2**63, 10**30, MAX_MUTE_OCCURRENCES + 1])
-def test_a_mute_count_past_the_limit_is_refused_naming_the_field(signed_in, flags, count):
+def test_a_mute_count_past_the_limit_is_refused_naming_the_field(logged_in, flags, count):
     mine, _ = flags
-    response = signed_in.post(
+    response = logged_in.post(
         f"/triage/{mine.pk}/", {"action": "mute", "mute_occurrences": str(count)}
     )
     assert response.status_code == 400
@@ -132,9 +124,9 @@ def test_a_mute_count_past_the_limit_is_refused_naming_the_field(signed_in, flag
     assert mine.state == "new"
 
 
-def test_the_largest_mute_count_is_accepted(signed_in, flags):
+def test_the_largest_mute_count_is_accepted(logged_in, flags):
     mine, _ = flags
-    response = signed_in.post(
+    response = logged_in.post(
         f"/triage/{mine.pk}/", {"action": "mute", "mute_occurrences": str(MAX_MUTE_OCCURRENCES)}
     )
     assert response.status_code == 302
@@ -143,16 +135,16 @@ def test_the_largest_mute_count_is_accepted(signed_in, flags):
 
 
 @pytest.mark.parametrize("target", ["triage", "a\x00b", "queue.html", "//evil.example/"])
-def test_next_that_is_not_a_path_of_this_site_is_ignored(signed_in, flags, target):
+def test_next_that_is_not_a_path_of_this_site_is_ignored(logged_in, flags, target):
     mine, _ = flags
-    response = signed_in.post(f"/triage/{mine.pk}/", {"action": "resolve", "next": target})
+    response = logged_in.post(f"/triage/{mine.pk}/", {"action": "resolve", "next": target})
     assert response.status_code == 302
     assert response["Location"] == f"/triage/{mine.pk}/"
 
 
-def test_next_pointing_off_site_is_ignored(signed_in, flags):
+def test_next_pointing_off_site_is_ignored(logged_in, flags):
     mine, _ = flags
-    response = signed_in.post(
+    response = logged_in.post(
         f"/triage/{mine.pk}/", {"action": "resolve", "next": "https://evil.example/"}
     )
     assert response["Location"] == f"/triage/{mine.pk}/"
@@ -160,30 +152,29 @@ def test_next_pointing_off_site_is_ignored(signed_in, flags):
 
 def test_state_changes_need_the_csrf_token(operator, flags):
     mine, _ = flags
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(operator)
+    client = client_for(operator, enforce_csrf_checks=True)
     assert client.post(f"/triage/{mine.pk}/", {"action": "resolve"}).status_code == 403
     mine.refresh_from_db()
     assert mine.state == "new"
 
 
 def test_queue_query_count_does_not_grow_with_flags(
-    signed_in, flags, tenant, django_assert_max_num_queries
+    logged_in, flags, tenant, django_assert_max_num_queries
 ):
     for code in range(0x80070001, 0x80070011):
         TriageFlag.objects.create(tenant=tenant, code=code, occurrences=1, devices=1)
     with django_assert_max_num_queries(8):
-        response = signed_in.get("/triage/?state=all")
+        response = logged_in.get("/triage/?state=all")
     assert len(response.context["flags"]) == 17
 
 
-def test_mute_until_a_day_from_the_queue(signed_in, flags):
+def test_mute_until_a_day_from_the_queue(logged_in, flags):
     mine, _ = flags
     day = (timezone.now() + timedelta(days=3)).date()
-    queue = signed_in.get("/triage/").content.decode()
+    queue = logged_in.get("/triage/").content.decode()
     assert 'name="muted_until"' in queue and 'value="mute"' in queue
 
-    response = signed_in.post(
+    response = logged_in.post(
         f"/triage/{mine.pk}/",
         {"action": "mute", "muted_until": day.isoformat(), "note": "", "next": "/triage/"},
     )
@@ -194,7 +185,7 @@ def test_mute_until_a_day_from_the_queue(signed_in, flags):
     assert mine.muted_until.date() == day and mine.muted_until.hour == 0
 
 
-def test_queue_puts_regressions_first_then_the_busiest_last_day(signed_in, flags, tenant):
+def test_queue_puts_regressions_first_then_the_busiest_last_day(logged_in, flags, tenant):
     mine, _ = flags  # 6 occurrences two hours ago
     quiet = TriageFlag.objects.create(tenant=tenant, code=0x80070002, occurrences=900)
     busy_device = DeviceFactory(tenant=tenant)
@@ -203,7 +194,7 @@ def test_queue_puts_regressions_first_then_the_busiest_last_day(signed_in, flags
     busy = TriageFlag.objects.create(tenant=tenant, code=0x800F0922)
     regressed = TriageFlag.objects.create(tenant=tenant, code=0x80240022, state="regressed")
 
-    flags_shown = list(signed_in.get("/triage/").context["flags"])
+    flags_shown = list(logged_in.get("/triage/").context["flags"])
 
     assert flags_shown == [regressed, busy, mine, quiet]
     assert [f.recent for f in flags_shown] == [0, 9, 6, 0]
