@@ -81,7 +81,6 @@ def _caller_or_401(request: HttpRequest) -> Caller | JsonResponse:
     return caller
 
 
-@csrf_exempt  # reading changes nothing; see triage_flag for the POST
 def triage_list(request: HttpRequest) -> JsonResponse:
     """GET: the queue's flags in its order, with the page's filters."""
     if request.method not in ("GET", "HEAD"):
@@ -118,8 +117,9 @@ def _action_form(request: HttpRequest) -> FlagActionForm | JsonResponse:
             return _error(400, f"{name}: must be a string or an integer", name)
     if not data.get("action"):
         return _error(400, "action: one of acknowledge, resolve, mute", "action")
+    # As text, the way a browser sends the page's form: the form's fields parse text.
     form = FlagActionForm(
-        {name: data[name] for name in ACTION_FIELDS if data.get(name) is not None}
+        {name: str(data[name]) for name in ACTION_FIELDS if data.get(name) is not None}
     )
     if not form.is_valid():
         name, errors = next(iter(form.errors.items()))

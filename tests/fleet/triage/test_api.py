@@ -4,8 +4,11 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.test import Client, override_settings
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from codes.models import ErrorCode
 from fleet.api_auth import create_api_token, revoke
@@ -261,3 +264,35 @@ def test_both_paths_are_in_the_openapi_document(tenant, token):
     }  # fmt: skip
     assert set(answered) == set(flag["properties"])
     assert schema["components"]["securitySchemes"]["apiToken"]["scheme"] == "bearer"
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True),
+    st.text(max_size=30),
+    st.sampled_from(["acknowledge", "resolve", "mute", "2027-01-01", "9999-12-31", "0001-01-01",
+                     "2026-02-30", "²", "1e309", "-1", "\x00"]),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)  # fmt: skip
+_BODIES = st.dictionaries(
+    st.sampled_from(["action", "note", "muted_until", "mute_occurrences", "other"]), _VALUES
+)
+
+
+@given(body=_BODIES)
+@settings(
+    max_examples=60,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+def test_no_body_answers_a_server_error(tenant, token, body):
+    flag = spike(tenant=tenant)
+    with transaction.atomic():
+        response = post(Client(), flag.pk, body, **bearer(token))
+        assert response.status_code in (200, 400), (body, response.content)
+        assert "error" in response.json() or response.status_code == 200
+        transaction.set_rollback(True)
