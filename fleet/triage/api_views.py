@@ -88,7 +88,7 @@ def triage_list(request: HttpRequest) -> JsonResponse:
     caller = _caller_or_401(request)
     if isinstance(caller, JsonResponse):
         return caller
-    filters = queue_filter(request.GET, caller.user)
+    filters = queue_filter(request.GET, caller.user, default_view="now")
     if filters.errors:
         field, message = filters.errors[0]
         return _error(400, message, field)

@@ -1,7 +1,7 @@
 """The triage queue's filter, read from a query string; the page and the API share it.
 
 `?tenant=` (repeatable, slugs, parsed by `fleet.access.picked_tenants` as on every other page),
-`state`, `kind` (repeatable), `view` (`now`, `steady`, `all`), `assigned=me` and `code`.
+`state`, `kind` (repeatable), `view` (`all` grouped, `now`, `steady`), `assigned=me`, `code`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from fleet.triage.models import TriageFlag
 STATE_FILTERS = ["open", *TriageFlag.State.values, "all"]
 OPEN_FILTERS = {"open", *TriageFlag.OPEN_STATES}
 VIEWS = {
+    "all": "Everything, grouped",
     "now": "Needs a look now",
     "steady": "Steady recurring",
-    "all": "All",
 }
 
 
@@ -59,11 +59,12 @@ class QueueFilter:
         return pairs
 
 
-def queue_filter(params: QueryDict, user) -> QueueFilter:
+def queue_filter(params: QueryDict, user, *, default_view: str = "all") -> QueueFilter:
     """Read the queue filter; a bad value is reported in `errors` and falls back to the default.
 
-    The view defaults to `now` (needs a look) for open states and to `all` for the others: a
-    resolved or muted flag is never news, so `?state=resolved` alone lists every resolved flag.
+    Without `view`, open states get `default_view` (the page: `all`, needs-a-look grouped
+    above the steady flags; the API: `now`) and other states `all`: a resolved or muted flag is
+    never news, so `?state=resolved` alone lists every resolved flag.
     """
     slugs = [slug for slug in params.getlist("tenant") if slug]
     visible, tenants = picked_tenants(user, slugs)
@@ -84,7 +85,7 @@ def queue_filter(params: QueryDict, user) -> QueueFilter:
     if view and view not in VIEWS:
         errors.append(("view", f"Unknown view {view[:40]!r}; use {', '.join(VIEWS)}."))
         view = ""
-    view = view or ("now" if state in OPEN_FILTERS else "all")
+    view = view or (default_view if state in OPEN_FILTERS else "all")
     assigned = params.get("assigned", "")
     if assigned not in ("", "me"):
         errors.append(("assigned", "Use assigned=me, or leave it out."))

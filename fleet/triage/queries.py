@@ -37,7 +37,7 @@ State, Kind = TriageFlag.State, TriageFlag.Kind
 
 SPARK_DAYS = 14
 SPARK_WIDTH, SPARK_HEIGHT = 112, 24
-# A signal, a raise or a regression is news for this long; after it the flag is steady.
+# A signal is news for this long; after it a threshold flag is steady again.
 SIGNAL_WINDOW = timedelta(hours=24)
 CHART_DAYS = 7
 DEVICE_DAYS = 30
@@ -52,21 +52,15 @@ _STATE_ORDER = Case(
 
 
 def _news(now: datetime) -> Q:
-    """What makes a flag news: a signal of its own kind, or something that happened to it in
-    the last SIGNAL_WINDOW (a signal, its raise, its regression)."""
-    since = now - SIGNAL_WINDOW
-    return (
-        ~Q(kind=Kind.THRESHOLD)
-        | Q(signal_at__gte=since)
-        | Q(raised_at__gte=since)
-        | Q(state=State.REGRESSED, state_changed_at__gte=since)
-    )
+    """What makes a flag news: a signal of its own kind, or a signal in the last 24 h."""
+    return ~Q(kind=Kind.THRESHOLD) | Q(signal_at__gte=now - SIGNAL_WINDOW)
 
 
 def needs_look(flags: QuerySet[TriageFlag], now: datetime) -> QuerySet[TriageFlag]:
-    """The default "needs a look now" set: open flags whose kind is not `threshold`, or which
-    had a signal, were raised or regressed within the last 24 h. The rest of the open flags are
-    steady recurrences: still over a threshold, but nothing changed."""
+    """The default "needs a look now" set: open flags whose kind is not `threshold` (the signal
+    engine found a spike, a new code, a regression or a fleet-wide rise), or whose `signal_at`
+    is within the last 24 h. The other open flags are steady recurrences: still over a
+    threshold, but nothing changed."""
     return flags.filter(Q(state__in=TriageFlag.OPEN_STATES) & _news(now))
 
 

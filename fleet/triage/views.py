@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fleet.access import visible_tenants
-from fleet.triage.filters import STATE_FILTERS, VIEWS, queue_filter
+from fleet.triage.filters import OPEN_FILTERS, STATE_FILTERS, VIEWS, queue_filter
 from fleet.triage.flags import (
     ACTIONS,
     TransitionError,
@@ -72,6 +72,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             "views": VIEWS,
             "querystring": urlencode(filters.params()),
             "steady": steady_count(filters, now) if filters.view == "now" else 0,
+            # Headings between the needs-a-look flags and the steady ones below them.
+            "grouped": filters.view == "all" and filters.state in OPEN_FILTERS,
             "errors": [message for _, message in filters.errors],
             "spark_width": SPARK_WIDTH,
             "spark_height": SPARK_HEIGHT,

@@ -33,7 +33,7 @@ class Params(dict):
         return super().get(key, [])
 
 
-def test_needs_look_is_open_flags_with_a_signal_or_news_of_the_last_day(tenant):
+def test_needs_look_is_open_flags_with_a_signal_kind_or_a_signal_in_the_last_day(tenant):
     now = timezone.now()
     steady = FlagFactory(tenant=tenant)
     spiking = spike(tenant=tenant)
@@ -50,15 +50,10 @@ def test_needs_look_is_open_flags_with_a_signal_or_news_of_the_last_day(tenant):
 
     found = set(needs_look(TriageFlag.objects.all(), now))
 
-    assert found == {
-        spiking,
-        new_code,
-        threshold_signal,
-        raised_today,
-        regressed_today,
-        acknowledged_spike,
-    }
-    assert not {steady, old_signal, resolved_spike, muted_spike} & found
+    assert found == {spiking, new_code, threshold_signal, acknowledged_spike}
+    # A raise or a regression is news only when the signal engine says so (its kind).
+    assert not {steady, old_signal, raised_today, regressed_today} & found
+    assert not {resolved_spike, muted_spike} & found
 
 
 def test_queue_ranks_needs_a_look_by_score_then_last_seen(tenant, operator):
@@ -67,11 +62,13 @@ def test_queue_ranks_needs_a_look_by_score_then_last_seen(tenant, operator):
     high = spike(tenant=tenant, score=90.0)
     seen_late = spike(tenant=tenant, score=20.0, last_seen_at=now - timedelta(minutes=5))
     seen_early = spike(tenant=tenant, score=20.0, last_seen_at=now - timedelta(hours=5))
-    FlagFactory(tenant=tenant)  # steady: not in the default view
+    steady = FlagFactory(tenant=tenant)
 
-    flags = list(queue_flags(queue_filter(Params(), operator), now))
+    needs_a_look = list(queue_flags(queue_filter(Params(view=["now"]), operator), now))
+    grouped = list(queue_flags(queue_filter(Params(), operator), now))
 
-    assert flags == [high, seen_late, seen_early, low]
+    assert needs_a_look == [high, seen_late, seen_early, low]
+    assert grouped == [*needs_a_look, steady]
 
 
 def test_view_all_puts_the_steady_flags_below_the_needs_a_look_ones(tenant, operator):
@@ -129,7 +126,7 @@ def test_bad_filter_values_are_reported_with_their_parameter(operator):
     assert (filters.state, filters.kinds, filters.view, filters.assignee_id) == (
         "open",
         [],
-        "now",
+        "all",
         None,
     )
 

@@ -31,20 +31,33 @@ def boss(client) -> Client:
     return client
 
 
-def test_default_queue_shows_what_needs_a_look_ranked_and_says_why(signed_in, tenant):
-    steady = FlagFactory(tenant=tenant)
+def test_default_queue_ranks_what_needs_a_look_above_the_steady_flags_and_says_why(
+    signed_in, tenant
+):
+    steady = FlagFactory(tenant=tenant, score=99.0)  # a stale score does not lift it
     second = spike(tenant=tenant, score=10.0, reason="back 3 days after resolved")
     first = spike(tenant=tenant, score=80.0, reason="43 in the last 6 h, usually 2")
 
     response = signed_in.get("/triage/")
 
-    assert list(response.context["flags"]) == [first, second]
+    assert list(response.context["flags"]) == [first, second, steady]
     html = response.content.decode()
     assert "43 in the last 6 h, usually 2" in html and "back 3 days after resolved" in html
-    assert html.index("43 in the last 6 h") < html.index("back 3 days")
+    order = ["Needs a look now</th>", "43 in the last 6 h", "back 3 days", "Steady recurring:"]
+    positions = [html.index(text) for text in order]
+    assert positions == sorted(positions)
+
+
+def test_the_needs_a_look_view_leaves_the_steady_flags_behind_a_link(signed_in, tenant):
+    steady = FlagFactory(tenant=tenant)
+    hot = spike(tenant=tenant)
+
+    response = signed_in.get("/triage/?view=now")
+
+    assert list(response.context["flags"]) == [hot]
+    html = response.content.decode()
     assert "1 steady recurring flag" in html and 'href="?view=steady' in html
     assert list(signed_in.get("/triage/?view=steady").context["flags"]) == [steady]
-    assert list(signed_in.get("/triage/?view=all").context["flags"]) == [first, second, steady]
 
 
 def test_a_row_without_a_signal_sentence_explains_its_threshold(signed_in, tenant):
@@ -247,13 +260,17 @@ def _queries(client, url) -> int:
     return len(context.captured_queries)
 
 
-def test_queue_query_count_is_the_same_for_one_flag_or_thirty(signed_in, tenant):
+@pytest.mark.parametrize(
+    ("view", "expected"),
+    # session, user, tenants, count, flags, names, sparklines (+ the steady count)
+    [("", 7), ("?view=now", 8), ("?view=steady", 7)],
+)
+def test_queue_query_count_is_the_same_for_one_flag_or_thirty(signed_in, tenant, view, expected):
     spike(tenant=tenant)
     FlagFactory(tenant=tenant)
-    few = _queries(signed_in, "/triage/")
+    few = _queries(signed_in, f"/triage/{view}")
     for _ in range(29):
         spike(tenant=tenant)
         FlagFactory(tenant=tenant)
-    many = _queries(signed_in, "/triage/")
-    # session, user, tenants, count, flags, names, sparklines, steady count
-    assert few == many == 8
+    many = _queries(signed_in, f"/triage/{view}")
+    assert few == many == expected
