@@ -159,4 +159,4 @@ def triage_flag(request: HttpRequest, pk: int) -> JsonResponse:
         )
     except TransitionError as exc:
         return _error(400, str(exc), exc.field)
-    return JsonResponse({"flag": flag_json(flag, "".join(code_names({flag.code}).values()))})
+    return JsonResponse({"flag": flag_json(flag, code_names({flag.code}).get(flag.code, ""))})

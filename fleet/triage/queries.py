@@ -51,9 +51,10 @@ _STATE_ORDER = Case(
 )
 
 
-def _news(now: datetime) -> Q:
-    """What makes a flag news: a signal of its own kind, or a signal in the last 24 h."""
-    return ~Q(kind=Kind.THRESHOLD) | Q(signal_at__gte=now - SIGNAL_WINDOW)
+def needs_look_q(now: datetime) -> Q:
+    """The needs-a-look condition as a Q, for filtering, excluding and ordering alike."""
+    news = ~Q(kind=Kind.THRESHOLD) | Q(signal_at__gte=now - SIGNAL_WINDOW)
+    return Q(state__in=TriageFlag.OPEN_STATES) & news
 
 
 def needs_look(flags: QuerySet[TriageFlag], now: datetime) -> QuerySet[TriageFlag]:
@@ -61,7 +62,7 @@ def needs_look(flags: QuerySet[TriageFlag], now: datetime) -> QuerySet[TriageFla
     engine found a spike, a new code, a regression or a fleet-wide rise), or whose `signal_at`
     is within the last 24 h. The other open flags are steady recurrences: still over a
     threshold, but nothing changed."""
-    return flags.filter(Q(state__in=TriageFlag.OPEN_STATES) & _news(now))
+    return flags.filter(needs_look_q(now))
 
 
 def _recent_occurrences(since: datetime) -> Subquery:
@@ -92,7 +93,7 @@ def queue_flags(filters: QueueFilter, now: datetime) -> QuerySet[TriageFlag]:
         flags = flags.filter(code=filters.code)
     if filters.assignee_id is not None:
         flags = flags.filter(assignee_id=filters.assignee_id)
-    news = Q(state__in=TriageFlag.OPEN_STATES) & _news(now)
+    news = needs_look_q(now)
     if filters.view == "now":
         flags = flags.filter(news)
     elif filters.view == "steady":
@@ -115,7 +116,7 @@ def steady_count(filters: QueueFilter, now: datetime) -> int:
     flags = TriageFlag.objects.filter(
         tenant_id__in=filters.tenant_ids, state__in=TriageFlag.OPEN_STATES
     )
-    return flags.exclude(_news(now)).count()
+    return flags.exclude(needs_look_q(now)).count()
 
 
 def reason_text(flag: TriageFlag) -> str:
