@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest
 from django.utils import timezone
 
-from fleet.access import visible_tenants
+from fleet.access import picked_tenants
 from fleet.grains import Grain, grain_for
 from fleet.models import Tenant
 
@@ -158,10 +158,8 @@ def scope_from_request(request: HttpRequest, *, now: datetime | None = None) -> 
     """Read the tenant filter and time range from the URL. One query: the visible tenants."""
     errors: list[str] = []
     key, start, end, first, last = _window(request.GET, now or timezone.now(), errors)
-    visible = list(visible_tenants(request.user))
     picked = [slug for slug in request.GET.getlist("tenant") if slug]
-    # A slug the user may not see simply matches nothing: no hint that it exists.
-    tenants = [t for t in visible if t.slug in picked] if picked else visible
+    visible, tenants = picked_tenants(request.user, picked)
     return Scope(
         tenants=tenants,
         visible=visible,

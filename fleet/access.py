@@ -15,3 +15,14 @@ def visible_tenants(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Tenant]:
     if user.is_superuser:
         return Tenant.objects.all()
     return Tenant.objects.filter(operators=user)
+
+
+def picked_tenants(
+    user: AbstractBaseUser | AnonymousUser, slugs: list[str]
+) -> tuple[list[Tenant], list[Tenant]]:
+    """(visible, shown): the tenants `user` may see, and those of them named in `slugs` (every
+    visible one when `slugs` names none). One query. A slug the user may not see simply matches
+    nothing, so the answer never hints that such a tenant exists."""
+    visible = list(visible_tenants(user))
+    picked = [slug for slug in slugs if slug]
+    return visible, ([t for t in visible if t.slug in picked] if picked else visible)

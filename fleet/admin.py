@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.utils import timezone
 
-from fleet.models import Device, Occurrence, Tenant
+from fleet.models import ApiToken, Device, Occurrence, Tenant
 
 
 @admin.register(Tenant)
@@ -27,3 +28,23 @@ class OccurrenceAdmin(admin.ModelAdmin):
     @admin.display(description="code")
     def code_hex(self, obj: Occurrence) -> str:
         return f"0x{obj.code:08X}"
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created with `create_api_token USERNAME` (shown once); here they are revoked."""
+
+    list_display = ["prefix", "name", "owner", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["prefix", "name", "owner__username"]
+    fields = ["owner", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = ["owner", "prefix", "created_at", "last_used_at"]
+    actions = ["revoke_tokens"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke_tokens(self, request, queryset) -> None:
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {count} tokens.")

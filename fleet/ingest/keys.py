@@ -1,18 +1,16 @@
 """Ingest keys: create one (the secret is returned once) and check a bearer token.
 
-A key reads `fk_<prefix>_<secret>`; only sha256(key) is stored. The secret is 32 random bytes,
-far beyond guessing, so a fast hash loses nothing against a slow password hash and lets each
-request be checked with one indexed lookup.
+A key reads `fk_<prefix>_<secret>`; only sha256(key) is stored (`fleet/bearer.py` says why a
+fast hash is enough).
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import timedelta
 
 from django.utils import timezone
 
+from fleet.bearer import bearer_token, hash_secret, new_secret
 from fleet.ingest.models import IngestKey
 from fleet.models import Tenant
 
@@ -21,25 +19,22 @@ KEY_PREFIX = "fk_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+hash_key = hash_secret
 
 
 def create_ingest_key(tenant: Tenant, name: str = "") -> tuple[IngestKey, str]:
     """Create a key for `tenant`; return the record and the full key, which is never stored."""
-    prefix = secrets.token_hex(4)
-    key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    prefix, key = new_secret(KEY_PREFIX)
     record = IngestKey.objects.create(
-        tenant=tenant, name=name[:100], prefix=f"{KEY_PREFIX}{prefix}", key_hash=hash_key(key)
+        tenant=tenant, name=name[:100], prefix=prefix, key_hash=hash_key(key)
     )
     return record, key
 
 
 def authenticate(authorization: str) -> IngestKey | None:
     """The active key named by an `Authorization: Bearer …` header value, else None."""
-    scheme, _, token = authorization.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token.startswith(KEY_PREFIX) or len(token) > 200:
+    token = bearer_token(authorization, KEY_PREFIX)
+    if token is None:
         return None
     key = (
         IngestKey.objects.select_related("tenant")

@@ -1,11 +1,12 @@
 """The fleet app's model registry.
 
-The core models (tenants, devices, occurrences, aggregates) live here, in `core.py` and
-`stats.py`. The slices keep their own models (`fleet/ingest/models.py`, `fleet/triage/models.py`,
-`fleet/alerts/models.py`, `fleet/accounts/models.py`) under the same `fleet` app label, so no
-table moved (`LoginFailure` keeps the table it had in the dashboards app); Django loads an app's
-models from this one module, which is why it imports theirs at the bottom. Import slice models
-from their slice, core models from here.
+The core models (tenants, devices, occurrences, aggregates, personal API tokens) live here, in
+`core.py`, `stats.py` and `tokens.py`. The slices keep their own models
+(`fleet/ingest/models.py`, `fleet/triage/models.py`, `fleet/alerts/models.py`,
+`fleet/accounts/models.py`) under the same `fleet` app label, so no table moved (`LoginFailure`
+keeps the table it had in the dashboards app); Django loads an app's models from this one
+module, which is why it imports theirs at the bottom. Import slice models from their slice, core
+models from here.
 """
 
 from fleet.models.core import NO_HOST_PART, Device, Occurrence, Tenant, device_name_key
@@ -16,9 +17,11 @@ from fleet.models.stats import (
     HourlyDeviceCodeStat,
     RetentionHorizon,
 )
+from fleet.models.tokens import ApiToken
 
 __all__ = [
     "NO_HOST_PART",
+    "ApiToken",
     "DailyCodeStat",
     "DailyDeviceCodeStat",
     "Device",

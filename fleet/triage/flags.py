@@ -23,6 +23,7 @@ from django.utils import timezone
 from codes.models import ErrorCode, Severity
 from fleet.models import HourlyDeviceCodeStat, Occurrence
 from fleet.triage.models import TriageEvent, TriageFlag, TriageRule
+from fleet.triage.queries import assignable_users
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,12 @@ MAX_MUTE_OCCURRENCES = 1_000_000
 
 
 class TransitionError(ValueError):
-    """An operator asked for a state change the flag cannot make; the message says why."""
+    """An operator asked for a state change the flag cannot make; the message says why, and
+    `field` names the parameter at fault (for the API's error answer)."""
+
+    def __init__(self, message: str, field: str = "action") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass
@@ -317,15 +323,18 @@ def change_state(
     changes: dict = {"state": target, "state_changed_at": now}
     if action == "mute":
         if (muted_until is None) == (mute_occurrences is None):
-            raise TransitionError("Mute until a date, or until a number of more occurrences.")
+            raise TransitionError(
+                "Mute until a date, or until a number of more occurrences.", "muted_until"
+            )
         if muted_until is not None and muted_until <= now:
-            raise TransitionError("The mute date must be in the future.")
+            raise TransitionError("The mute date must be in the future.", "muted_until")
         if mute_occurrences is not None and mute_occurrences < 1:
-            raise TransitionError("Mute for at least one more occurrence.")
+            raise TransitionError("Mute for at least one more occurrence.", "mute_occurrences")
         if mute_occurrences is not None and mute_occurrences > MAX_MUTE_OCCURRENCES:
             raise TransitionError(
                 f"Mute for at most {MAX_MUTE_OCCURRENCES:,} more occurrences; "
-                "for longer, mute until a day."
+                "for longer, mute until a day.",
+                "mute_occurrences",
             )
         changes |= {
             "muted_until": muted_until,
@@ -352,3 +361,40 @@ def change_state(
     for name, value in changes.items():
         setattr(flag, name, value)
     return event
+
+
+@dataclass
+class BulkResult:
+    changed: list[TriageFlag] = field(default_factory=list)
+    refused: list[tuple[TriageFlag, str]] = field(default_factory=list)  # (flag, why)
+
+
+def change_states(
+    flags: Iterable[TriageFlag], action: str, user, note: str = "", **mute
+) -> BulkResult:
+    """Apply one action to several flags, each through `change_state` (so each change is its own
+    TriageEvent); a flag that cannot make the change is reported, the others still change."""
+    result = BulkResult()
+    for flag in flags:
+        try:
+            change_state(flag, action, user, note, **mute)
+        except TransitionError as exc:
+            result.refused.append((flag, str(exc)))
+        else:
+            result.changed.append(flag)
+    return result
+
+
+def assign(flag: TriageFlag, assignee, by, *, now: datetime | None = None) -> TriageEvent:
+    """Assign `flag` to `assignee` (None to unassign), recorded as an event; TransitionError
+    unless the assignee is one of the users the flag's tenant is granted to."""
+    if assignee is not None and not assignable_users(flag.tenant_id).filter(pk=assignee.pk):
+        raise TransitionError(f"{assignee.get_username()} is not granted {flag.tenant.name}.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        TriageFlag.objects.filter(pk=flag.pk).update(assignee=assignee)
+        flag.assignee = assignee
+        note = f"Assigned to {assignee.get_username()}." if assignee else "Unassigned."
+        return TriageEvent.objects.create(
+            flag=flag, at=now, user=by, from_state=flag.state, to_state=flag.state, note=note
+        )

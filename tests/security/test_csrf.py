@@ -1,4 +1,5 @@
-"""Every URL refuses a POST without a CSRF token, except the key-authenticated ingest API."""
+"""Every URL refuses a POST without a CSRF token, except the key-authenticated ingest API (and the
+triage API when a personal token, not a session, authenticates it)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ CSRF_EXEMPT = {
     "fleet.ingest.api_views.post_occurrences",
     # Checks the upload's size before anything reads the body, then applies csrf_protect.
     "fleet.ingest.views.import_new",
+    # Personal API tokens need no CSRF token; session requests get Django's check in the view
+    # (fleet.api_auth.csrf_refusal), before anything else is read.
+    "fleet.triage.api_views.triage_flag",
 }
 SAMPLE = {"int": "1", "slug": "acme", "str": "0x8024000B", "path": "1", "uuid": "0" * 32}
 

@@ -13,8 +13,10 @@ each edge (9999-12-31, 2**63, "²"...), followed by generated examples: a seed w
 hostile, everything hostile, a typed field at an edge, or a path value swapped. Runs are
 derandomized (the same examples every run); PAGE_FUZZ_SCALE=10 runs ten times as many.
 
-Not fuzzed here: the Django admin (Django's own pages, staff only), and the ingest API's bearer-key
-endpoint `/api/v1/occurrences`, which has its own fuzz in tests/security/test_api_input.py.
+Not fuzzed here: the Django admin (Django's own pages, staff only), the ingest API's bearer-key
+endpoint `/api/v1/occurrences`, which has its own fuzz in tests/security/test_api_input.py, and
+the triage API's JSON action endpoint `/api/v1/triage/<id>`, fuzzed in
+tests/fleet/triage/test_api.py (its list, `GET /api/v1/triage`, is fuzzed here).
 """
 
 from __future__ import annotations
@@ -54,12 +56,16 @@ from tests.services import broker
 pytestmark = pytest.mark.django_db
 
 EXCLUDED_ROUTE_PREFIXES = ("admin/",)  # Django's admin: not our code, staff only
-EXCLUDED_VIEWS = {"ingest:api-occurrences"}  # bearer-key ingest: tests/security/test_api_input.py
+EXCLUDED_VIEWS = {
+    "ingest:api-occurrences",  # bearer-key ingest: tests/security/test_api_input.py
+    "triage:api-flag",  # a JSON body, linked from no page: tests/fleet/triage/test_api.py fuzzes it
+}
 # Names a view may read that no link or form of the crawl happens to show.
 KNOWN_NAMES = (
     "range", "from", "to", "tenant", "code", "device", "q", "page", "sort", "family", "severity",
     "status", "state", "stack", "ext", "curated", "next", "action", "note", "body", "format",
-    "column_map", "muted_until", "mute_occurrences",
+    "column_map", "muted_until", "mute_occurrences", "view", "kind", "assigned", "flag",
+    "assignee", "limit",
 )  # fmt: skip
 # Valid requests no page links to before the operator picks them, added to every request of a
 # page that reads the first name: the custom range.
