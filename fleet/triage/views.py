@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from codes.models import ErrorCode
+from codes.facts import facts_for, facts_of
 from codes.parse import CodeError, parse_code
 from fleet.access import visible_tenants
 from fleet.models import DailyDeviceCodeStat, HourlyCodeStat
@@ -123,12 +123,10 @@ def queue(request: HttpRequest) -> HttpResponse:
     ).order_by(_STATE_ORDER, "-recent", "-last_seen_at", "pk")
     page = Paginator(flags, 50).get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    names = dict(
-        ErrorCode.objects.filter(value__in={f.code for f in rows}).values_list("value", "name")
-    )
+    facts = facts_for({f.code for f in rows})
     series = _daily_series(rows, timezone.now().date()) if rows else {}
     for flag in rows:
-        flag.symbolic_name = names.get(flag.code, "")
+        flag.facts = facts[flag.code]
         flag.spark_points = sparkline_points(series[flag.pk])
         flag.spark_total = sum(series[flag.pk])
     return render(
@@ -185,7 +183,7 @@ def flag_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     return HttpResponseRedirect(target)
                 return redirect("triage:flag", pk=flag.pk)
         status = 400
-    entry = ErrorCode.objects.filter(value=flag.code).first()
+    facts = facts_of(flag.code)
     since = timezone.now().date() - timedelta(days=29)
     devices = (
         DailyDeviceCodeStat.objects.filter(tenant=flag.tenant, code=flag.code, day__gte=since)
@@ -199,7 +197,7 @@ def flag_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "fleet/triage/flag.html",
         {
             "flag": flag,
-            "entry": entry,
+            "facts": facts,
             "form": form,
             "events": flag.events.select_related("user"),
             "devices": devices,
