@@ -1,6 +1,7 @@
 """Everything the knowledge page and the JSON API show for one code, gathered in one place.
 
-The decode comes from `codes.decode.decode` (catalog, curated files, admin edits); the curated
+The decode comes from `codes.decode.decode` (catalog, curated files, admin edits, by the same
+rule as `codes.facts`, so the page names a code as charts, triage and alerts do); the curated
 text and the family texts come from the database when `import_codes` has loaded them (so admin
 edits show), otherwise straight from the committed files under codes/knowledge/.
 """
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 
 from codes.decode import DecodedCode, decode
+from codes.families import family_name
 from codes.knowledge import load_curated_codes, load_families
 from codes.models import CodeFamily, ErrorCode
 
@@ -94,7 +96,8 @@ def family_texts(slug: str) -> FamilyTexts:
         )
     text = load_families().get(slug)
     if text is None:
-        return FamilyTexts(slug=slug, name=slug, default_severity="error")
+        # The name the decoder, the charts and triage give the family (`codes.facts`).
+        return FamilyTexts(slug=slug, name=family_name(slug), default_severity="error")
     return FamilyTexts(
         slug=text.slug,
         name=text.name,
