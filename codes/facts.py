@@ -82,42 +82,37 @@ def _sources() -> tuple[int, ...]:
     return (id(load_catalog()), id(load_curated_codes()), id(load_families()))
 
 
-def _decoded_facts(value: int) -> CodeFacts:
+def _decoded_facts(values: list[int]) -> dict[int, CodeFacts]:
     """Facts from the committed files alone, cached per code."""
     global _decoded_from
     sources = _sources()
     with _lock:
-        if sources != _decoded_from or len(_decoded) >= CACHE_LIMIT:
+        if sources != _decoded_from or len(_decoded) + len(values) > CACHE_LIMIT:
             _decoded.clear()
             _decoded_from = sources
-        found = _decoded.get(value)
-    if found is not None:
-        return found
-    d = decode(value)
-    found = CodeFacts(
-        value=d.value,
-        name=d.name,
-        title=d.title,
-        message=d.message,
-        family=d.family,
-        family_name=d.family_name,
-        severity=d.severity,
-        curated=d.curated,
-        in_catalog=d.in_catalog,
-    )
-    with _lock:
-        _decoded[value] = found
+        found = {value: _decoded[value] for value in values if value in _decoded}
+    missing = [value for value in values if value not in found]
+    for value in missing:
+        d = decode(value)
+        found[value] = CodeFacts(
+            value=d.value,
+            name=d.name,
+            title=d.title,
+            message=d.message,
+            family=d.family,
+            family_name=d.family_name,
+            severity=d.severity,
+            curated=d.curated,
+            in_catalog=d.in_catalog,
+        )
+    if missing:
+        with _lock:
+            _decoded.update((value, found[value]) for value in missing)
     return found
 
 
-def clear_cache() -> None:
-    """Forget every cached decode (tests that swap the committed files call it)."""
-    with _lock:
-        _decoded.clear()
-
-
-def with_row(facts: CodeFacts, row: ErrorCode | None) -> CodeFacts:
-    """`facts` with what the catalog row fills in; `row` needs its family selected."""
+def with_row(facts: CodeFacts, row: ErrorCode | _Row | None) -> CodeFacts:
+    """`facts` with what the catalog row fills in; an `ErrorCode` needs its family selected."""
     if row is None:
         return facts
     changes = {key: value for key, value in db_edits(row).items() if key in _FIELDS}
@@ -130,27 +125,51 @@ def lookup_batch() -> int:
     return min(LOOKUP_BATCH, (connection.features.max_query_params or LOOKUP_BATCH + 1) - 1)
 
 
-def _rows(values: list[int]) -> dict[int, ErrorCode]:
+@dataclass(frozen=True)
+class _Family:
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class _Row:
+    """The columns of an `ErrorCode` row that `db_edits` reads, without a model instance
+    (building ten thousand of those costs more than the query)."""
+
+    value: int
+    name: str
+    message: str
+    title: str
+    severity: str
+    severity_reason: str
+    curated: bool
+    family: _Family | None
+
+
+_COLUMNS = (
+    "value",
+    "name",
+    "message",
+    "title",
+    "severity",
+    "severity_reason",
+    "curated",
+    "family__slug",
+    "family__name",
+)
+
+
+def _rows(values: list[int]) -> dict[int, _Row]:
     """Catalog rows of `values`, one query per `lookup_batch()` codes."""
     batch = lookup_batch()
-    rows: dict[int, ErrorCode] = {}
+    rows: dict[int, _Row] = {}
     for start in range(0, len(values), batch):
-        found = (
-            ErrorCode.objects.filter(value__in=values[start : start + batch])
-            .select_related("family")
-            .only(
-                "value",
-                "name",
-                "message",
-                "title",
-                "severity",
-                "severity_reason",
-                "curated",
-                "family__slug",
-                "family__name",
-            )
+        found = ErrorCode.objects.filter(value__in=values[start : start + batch]).values_list(
+            *_COLUMNS
         )
-        rows.update((row.value, row) for row in found)
+        for *fields_, slug, family_name in found:
+            family = _Family(slug, family_name) if slug is not None else None
+            rows[fields_[0]] = _Row(*fields_, family=family)
     return rows
 
 
@@ -160,7 +179,8 @@ def facts_for(values: Iterable[int]) -> dict[int, CodeFacts]:
     if not wanted:
         return {}
     rows = _rows(wanted)
-    return {value: with_row(_decoded_facts(value), rows.get(value)) for value in wanted}
+    decoded = _decoded_facts(wanted)
+    return {value: with_row(decoded[value], rows.get(value)) for value in wanted}
 
 
 def facts_of(value: int) -> CodeFacts:
@@ -170,4 +190,6 @@ def facts_of(value: int) -> CodeFacts:
 
 def facts_from_rows(rows: Iterable[ErrorCode]) -> dict[int, CodeFacts]:
     """Facts for catalog rows already read (family selected), with no further query."""
-    return {row.value: with_row(_decoded_facts(row.value), row) for row in rows}
+    rows = list(rows)
+    decoded = _decoded_facts([row.value for row in rows])
+    return {row.value: with_row(decoded[row.value], row) for row in rows}
