@@ -6,6 +6,8 @@ issues a fixed number of queries whatever the data size: grouping happens in SQL
 come back already bounded (top N, or one row per bucket). Outside
 the aggregates only bounded, indexed reads: a device's own row by primary key, and a capped
 sample of a code's recent occurrences for its update titles and KBs (see `code_fleet`).
+What each code is called, its family and severity come from `codes.facts` (one query),
+as on every other page.
 """
 
 from __future__ import annotations
