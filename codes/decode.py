@@ -278,14 +278,21 @@ def _with_db_edits(decoded: DecodedCode) -> DecodedCode:
     row = ErrorCode.objects.select_related("family").filter(value=decoded.value).first()
     if row is None:
         return decoded
+    return replace(decoded, **db_edits(row))
+
+
+def db_edits(row) -> dict:
+    """The decode fields an `ErrorCode` row (family selected) overrides: the one rule the
+    knowledge page and `codes.facts` share, so both say the same about a code."""
     changes: dict = {"in_catalog": True}
     for attr in ("name", "message", "title"):
         if getattr(row, attr):
             changes[attr] = getattr(row, attr)
     if row.severity:
         changes["severity"] = row.severity
-        changes["severity_reason"] = row.severity_reason or decoded.severity_reason
+        if row.severity_reason:
+            changes["severity_reason"] = row.severity_reason
     if row.family is not None:
         changes["family"] = row.family.slug
         changes["family_name"] = row.family.name
-    return replace(decoded, **changes)
+    return changes

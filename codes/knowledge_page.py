@@ -1,8 +1,8 @@
 """Everything the knowledge page and the JSON API show for one code, gathered in one place.
 
-The decode comes from `codes.decode.decode` with `use_db`: the catalog and curated files, then
-the code's own row, so a severity override or a title set in admin shows. The curated text and
-the family texts come from the rows `import_codes` copied from the committed files under
+The decode comes from `codes.decode.decode` (catalog, curated files, admin edits, by the same
+rule as `codes.facts`, so the page names a code as charts, triage and alerts do). The curated
+text and the family texts come from the rows `import_codes` copied from the committed files under
 codes/knowledge/ when it has run, otherwise from the files themselves. Admin shows those rows
 read-only (curated codes and families are edited in git), so the page shows what the files said
 at the last import. Knowledge typed in admin on a code without a curated file (description,
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 
 from codes.decode import DecodedCode, decode
+from codes.families import family_name
 from codes.knowledge import CuratedFamily, load_curated_codes, load_families
 from codes.models import CodeFamily, ErrorCode
 
@@ -87,7 +88,8 @@ def curated_family(slug: str) -> CuratedFamily:
             decode_snippet=row.decode_snippet,
         )
     curated = load_families().get(slug)
-    return curated or CuratedFamily(slug=slug, name=slug, default_severity="error")
+    # The name the decoder, the charts and triage give the family (`codes.facts`).
+    return curated or CuratedFamily(slug=slug, name=family_name(slug), default_severity="error")
 
 
 def snippet_for(snippet: str, decoded: DecodedCode) -> str:

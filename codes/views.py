@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from codes.facts import facts_from_rows
 from codes.forms import CodeSearchForm, RunbookNoteForm
 from codes.knowledge_page import knowledge_page
 from codes.notes import NoteAccess, note_access, notes_on_code
@@ -36,6 +37,9 @@ def code_list(request: HttpRequest) -> HttpResponse:
         query, curated_only = form.cleaned_data["q"], form.cleaned_data["curated"]
     result = search_codes(query, curated_only=curated_only)
     page = Paginator(result.codes, PAGE_SIZE).get_page(request.GET.get("page"))
+    facts = facts_from_rows(page)  # family and severity as every other page reads them
+    for row in page:
+        row.facts = facts[row.value]
     keep = request.GET.copy()
     keep.pop("page", None)
     return render(

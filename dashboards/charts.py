@@ -13,12 +13,12 @@ from datetime import datetime
 
 from django.urls import reverse
 
+from codes.facts import CodeFacts
 from dashboards.filters import Scope
 from dashboards.queries import (
     HEATMAP_CODES,
     TOP_CODES,
     CodeFleet,
-    CodeInfo,
     DeviceTimeline,
     Overview,
 )
@@ -41,7 +41,6 @@ SEVERITY_COLOURS = {
     "error": "#c23b4e",
     "warning": "#e0a020",
     "informational": "#1f5fbf",
-    "unknown": "#8a94a6",
 }
 STACKS = ("family", "severity")
 
@@ -98,7 +97,7 @@ def _naive(moments: list[datetime]) -> list[str]:
 
 def occurrences_over_time(data: Overview, scope: Scope, stack: str) -> Chart:
     """Occurrences per bucket, stacked by code family or by operator severity."""
-    group_of = (lambda c: c.family) if stack == "family" else (lambda c: c.severity)
+    group_of = (lambda c: c.family_name) if stack == "family" else (lambda c: c.severity)
     series: dict[str, dict[datetime, int]] = {}
     for code, bucket, count in data.code_buckets:
         per_bucket = series.setdefault(group_of(data.codes[code]), {})
@@ -136,14 +135,15 @@ def occurrences_over_time(data: Overview, scope: Scope, stack: str) -> Chart:
 def top_codes(data: Overview, scope: Scope) -> Chart:
     """The most frequent codes; a click on a bar opens the code's knowledge page."""
     top = data.code_totals()[:TOP_CODES]
-    infos: list[CodeInfo] = [data.codes[code] for code, _ in top]
+    infos: list[CodeFacts] = [data.codes[code] for code, _ in top]
     urls = [code_url(code, scope) for code, _ in top]
     chart = Chart(
         "top_codes",
         "Top codes",
         ["Code", "Name", "Family", "Severity", "Occurrences"],
         rows=[
-            [i.hex, i.name, i.family, i.severity, n] for i, (_, n) in zip(infos, top, strict=True)
+            [i.hex, i.label, i.family_name, i.severity, n]
+            for i, (_, n) in zip(infos, top, strict=True)
         ],
         links=urls,
     )
@@ -154,7 +154,7 @@ def top_codes(data: Overview, scope: Scope) -> Chart:
             "y": [i.hex for i in infos],
             "orientation": "h",
             "customdata": urls,
-            "text": [i.name for i in infos],
+            "text": [i.label for i in infos],
             "hovertemplate": "%{y} %{text}<br>%{x} occurrences<extra>click to open</extra>",
             "marker": {"color": [SEVERITY_COLOURS.get(i.severity, PALETTE[0]) for i in infos]},
         }
@@ -333,7 +333,7 @@ def code_tables(data: CodeFleet, scope: Scope) -> dict[str, Chart]:
         rows=[
             [
                 data.codes[r["code"]].hex,
-                data.codes[r["code"]].name,
+                data.codes[r["code"]].label,
                 r["devices"],
                 r["occurrences"],
             ]
@@ -360,7 +360,7 @@ def device_timeline(data: DeviceTimeline, scope: Scope) -> Chart:
         rows=[
             [
                 data.codes[r["code"]].hex,
-                data.codes[r["code"]].name,
+                data.codes[r["code"]].label,
                 r["occurrences"],
                 _bucket_text(r["first"], scope),
                 _bucket_text(r["last"], scope),

@@ -6,6 +6,8 @@ windows), and every function here issues a fixed number of queries whatever the 
 grouping happens in SQL, and results come back already bounded (top N, or one row per bucket).
 Outside the aggregates only bounded, indexed reads: a device's own row by primary key, and a
 capped sample of a code's recent occurrences for its update titles and KBs (see `code_fleet`).
+What each code is called, its family and severity come from `codes.facts` (one query),
+as on every other page.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import UTC, date, datetime
 from django.db import connection
 from django.db.models import Count, Max, OuterRef, Subquery, Sum
 
-from codes.models import ErrorCode
+from codes.facts import CodeFacts, facts_for
 from dashboards.filters import Scope
 from fleet.grains import DAILY, HOURLY, table
 from fleet.models import Device, Occurrence
@@ -32,43 +34,6 @@ CODE_PAGE_COOCCURRING = 15
 COOCCURRING_DEVICES = 500
 # Update titles and KBs come from raw occurrences, so only this many recent ones are read.
 UPDATE_SAMPLE = 5000
-
-
-@dataclass(frozen=True)
-class CodeInfo:
-    """What the catalog says about a code, for labels, stacking and colours."""
-
-    value: int
-    name: str
-    family: str
-    severity: str
-
-    @property
-    def hex(self) -> str:
-        return f"0x{self.value:08X}"
-
-
-UNCATALOGUED_FAMILY = "Not in catalog"
-UNKNOWN_SEVERITY = "unknown"
-
-
-def catalog(values: set[int]) -> dict[int, CodeInfo]:
-    """Catalog entries for the given codes, in one query; unknown codes get placeholders."""
-    found = {
-        row["value"]: CodeInfo(
-            row["value"],
-            row["name"],
-            row["family__name"] or UNCATALOGUED_FAMILY,
-            row["severity"] or UNKNOWN_SEVERITY,
-        )
-        for row in ErrorCode.objects.filter(value__in=values).values(
-            "value", "name", "severity", "family__name"
-        )
-    }
-    return {
-        value: found.get(value, CodeInfo(value, "", UNCATALOGUED_FAMILY, UNKNOWN_SEVERITY))
-        for value in values
-    }
 
 
 def _as_utc(value) -> datetime:
@@ -114,7 +79,7 @@ class Overview:
     new_codes: int
     # (code, bucket start, occurrences), one row per code and bucket with any occurrence
     code_buckets: list[tuple[int, datetime, int]]
-    codes: dict[int, CodeInfo]
+    codes: dict[int, CodeFacts]
     top_devices: list[dict]
 
     def code_totals(self) -> list[tuple[int, int]]:
@@ -238,7 +203,7 @@ def overview(scope: Scope) -> Overview:
         open_flags=open_flag_count(scope),
         new_codes=new_code_count(scope, codes),
         code_buckets=buckets,
-        codes=catalog(codes),
+        codes=facts_for(codes),
         top_devices=ranked,
     )
 
@@ -255,7 +220,7 @@ class CodeFleet:
     devices: list[dict]
     updates: list[dict]
     cooccurring: list[dict]
-    codes: dict[int, CodeInfo]
+    codes: dict[int, CodeFacts]
 
     @property
     def occurrences(self) -> int:
@@ -402,7 +367,7 @@ def code_fleet(scope: Scope, value: int) -> CodeFleet:
         devices=devices,
         updates=updates,
         cooccurring=cooccurring,
-        codes=catalog({row["code"] for row in cooccurring} | {value}),
+        codes=facts_for({row["code"] for row in cooccurring} | {value}),
     )
 
 
@@ -414,7 +379,7 @@ class DeviceTimeline:
     device: Device
     # (code, bucket start, occurrences)
     points: list[tuple[int, datetime, int]]
-    codes: dict[int, CodeInfo]
+    codes: dict[int, CodeFacts]
 
     def per_code(self) -> list[dict]:
         """One summary row per code: occurrences, first and last bucket seen."""
@@ -449,4 +414,4 @@ def device_timeline(scope: Scope, device: Device) -> DeviceTimeline:
         .annotate(n=Sum("occurrences"))
         .order_by(bucket, "code")
     ]
-    return DeviceTimeline(device, points, catalog({code for code, _, _ in points}))
+    return DeviceTimeline(device, points, facts_for({code for code, _, _ in points}))

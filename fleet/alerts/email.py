@@ -22,7 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from codes.models import ErrorCode
+from codes.facts import facts_for
 from fleet.alerts.models import AlertDelivery, AlertFiring
 from fleet.models import Tenant
 from fleet.triage.models import TriageFlag
@@ -47,9 +47,10 @@ def _absolute(path: str) -> str:
 
 
 def _items(firings: list[AlertFiring]) -> dict[int, dict]:
-    """Template context per firing, with names, flags and links fetched in three queries."""
+    """Template context per firing, with facts (`codes.facts`), tenants and flags fetched in
+    three queries."""
     codes = {f.code for f in firings}
-    names = dict(ErrorCode.objects.filter(value__in=codes).values_list("value", "name"))
+    facts = facts_for(codes)
     tenants = Tenant.objects.in_bulk({f.tenant_id for f in firings})
     flags = {
         (flag.tenant_id, flag.code): flag
@@ -67,7 +68,8 @@ def _items(firings: list[AlertFiring]) -> dict[int, dict]:
             "rule": firing.rule,
             "tenant": tenants[firing.tenant_id],
             "hex": firing.hex,
-            "name": names.get(firing.code, ""),
+            "name": facts[firing.code].label,
+            "facts": facts[firing.code],
             "knowledge_url": _absolute(reverse("codes:detail", args=[firing.hex])),
             "flag_url": flag_url,
             "flag": flag,

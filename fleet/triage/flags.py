@@ -20,7 +20,8 @@ from django.db.models import Count, F, IntegerField, Max, Min, OuterRef, Q, Subq
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from codes.models import ErrorCode, Severity
+from codes.facts import facts_for
+from codes.models import Severity
 from fleet.models import HourlyDeviceCodeStat, Occurrence
 from fleet.triage.models import TriageEvent, TriageFlag, TriageRule
 from fleet.triage.queries import assignable_users
@@ -87,24 +88,10 @@ def ensure_default_rules(rule_model: type[TriageRule] = TriageRule) -> int:
     return len(DEFAULT_RULES)
 
 
-def _fallback_severity(value: int) -> str:
-    try:
-        from codes.families import operator_severity
-    except ImportError:
-        return Severity.ERROR
-    return str(operator_severity(value) or Severity.ERROR)
-
-
 def operator_severities(codes: Iterable[int]) -> dict[int, str]:
-    """Severity an operator reads for each code: the catalog's, else the family fallback, else
-    error (an unknown code is treated as the worse case)."""
-    codes = set(codes)
-    catalog = dict(
-        ErrorCode.objects.filter(value__in=codes)
-        .exclude(severity="")
-        .values_list("value", "severity")
-    )
-    return {code: catalog.get(code) or _fallback_severity(code) for code in codes}
+    """Severity an operator reads for each code, by the one rule of `codes.facts` (the catalog
+    row's, else the decoded one), so a rule flags a code by the severity its chart shows."""
+    return {code: facts.severity for code, facts in facts_for(codes).items()}
 
 
 def window_start(now: datetime, hours: int) -> datetime:

@@ -27,7 +27,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncDate
 
-from codes.models import ErrorCode
+from codes.facts import CodeFacts, facts_for, facts_of
 from fleet.models import DailyDeviceCodeStat, HourlyCodeStat
 from fleet.triage.charts import baseline_chart
 from fleet.triage.filters import QueueFilter
@@ -163,18 +163,16 @@ def daily_series(flags: list[TriageFlag], today: date) -> dict[int, list[int]]:
 
 
 def code_names(codes: set[int]) -> dict[int, str]:
-    """Catalog symbolic names of `codes`, in one query (none when `codes` is empty)."""
-    if not codes:
-        return {}
-    return dict(ErrorCode.objects.filter(value__in=codes).values_list("value", "name"))
+    """What each code is called, as every page calls it (`codes.facts`: never blank)."""
+    return {value: facts.label for value, facts in facts_for(codes).items()}
 
 
 def queue_rows(flags: list[TriageFlag], now: datetime) -> list[TriageFlag]:
     """Decorate one page of flags for the queue: name, reason, sparkline. Two queries."""
-    names = code_names({f.code for f in flags})
+    facts = facts_for({f.code for f in flags})
     series = daily_series(flags, now.date())
     for flag in flags:
-        flag.symbolic_name = names.get(flag.code, "")
+        flag.facts = facts[flag.code]
         flag.reason_text = reason_text(flag)
         flag.spark_points = sparkline_points(series[flag.pk])
         flag.spark_total = sum(series[flag.pk])
@@ -208,7 +206,7 @@ class FlagDetail:
     """Everything the flag page shows besides the flag itself."""
 
     flag: TriageFlag
-    entry: ErrorCode | None
+    facts: CodeFacts
     reason: str
     devices: list[dict]
     events: list[TriageEvent]
@@ -232,7 +230,7 @@ def flag_detail(flag: TriageFlag, now: datetime) -> FlagDetail:
     start = end - timedelta(days=CHART_DAYS)
     return FlagDetail(
         flag=flag,
-        entry=ErrorCode.objects.filter(value=flag.code).first(),
+        facts=facts_of(flag.code),
         reason=reason_text(flag),
         devices=devices,
         events=list(flag.events.select_related("user")),

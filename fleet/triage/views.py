@@ -136,7 +136,7 @@ def _render_flag(
         {
             "flag": flag,
             "detail": detail,
-            "entry": detail.entry,
+            "facts": detail.facts,
             "form": form,
             "events": detail.events,
             "devices": detail.devices,

@@ -7,13 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.test import RequestFactory
 
+from codes.decode import decode
 from dashboards import charts, queries
 from dashboards.filters import scope_from_request
 from fleet.aggregate import aggregate_pending
 from fleet.models import DailyDeviceCodeStat, HourlyCodeStat, HourlyDeviceCodeStat
 from fleet.triage.models import TriageFlag
 from tests.dashboards.fleet_data import CANCELLED, NOT_FOUND, PROXY, catalog
-from tests.factories import emit
+from tests.factories import emit, minutes_up_to
 
 pytestmark = pytest.mark.django_db
 
@@ -106,9 +107,21 @@ def test_another_tenants_device_is_not_visible(demo_fleet, operator):
     assert queries.visible_device(scope, 10**30) is None
 
 
-def test_uncatalogued_code_gets_a_placeholder_label(db):
-    info = queries.catalog({0x80AB0001})[0x80AB0001]
-    assert (info.hex, info.name, info.family) == ("0x80AB0001", "", queries.UNCATALOGUED_FAMILY)
+def test_uncatalogued_code_gets_its_decoded_family_and_a_label(demo_fleet, operator, now):
+    # Issue 13: a code the catalog lacks reads as the decoder reads it, not "Not in catalog".
+    device = demo_fleet["here"][0]
+    emit(device, 0x80AB0001, minutes_up_to(now, 2))
+    aggregate_pending()
+    timeline = queries.device_timeline(scope_for(operator, "range=30d"), device)
+    info = timeline.codes[0x80AB0001]
+    decoded = decode(0x80AB0001)
+    assert (info.hex, info.name, info.family_name, info.severity) == (
+        "0x80AB0001",
+        "",
+        decoded.family_name,
+        decoded.severity,
+    )
+    assert info.label and "Not in catalog" not in info.label
 
 
 def test_top_code_bars_and_heatmap_cells_link_to_knowledge_pages(demo_fleet, operator):
