@@ -24,8 +24,7 @@ from fleet.alerts.firing import evaluate_alerts, rule_matches
 from fleet.alerts.models import AlertDelivery, AlertRule
 from fleet.triage.flags import operator_severities, run_triage
 from fleet.triage.models import TriageFlag
-from tests.factories import DeviceFactory
-from tests.fleet.streams import emit
+from tests.factories import DeviceFactory, emit
 
 pytestmark = pytest.mark.django_db
 
