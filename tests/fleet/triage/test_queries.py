@@ -163,7 +163,7 @@ def test_queue_rows_take_two_queries_whatever_the_rows(tenant, count, django_ass
         rows = queue_rows(flags, timezone.now())
 
     assert [row.spark_total for row in rows] == [1] * count
-    assert rows[0].symbolic_name == "FIRST"
+    assert rows[0].facts.label == "FIRST"
 
 
 @pytest.mark.parametrize("devices", [1, 6])
