@@ -14,6 +14,7 @@ from fleet.models.stats import (
     HourlyCodeStat,
     HourlyDeviceCodeStat,
     RetentionHorizon,
+    SnapshotDeviceCodeStat,
 )
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "HourlyDeviceCodeStat",
     "Occurrence",
     "RetentionHorizon",
+    "SnapshotDeviceCodeStat",
     "Tenant",
     "device_name_key",
 ]
