@@ -42,6 +42,7 @@ MIN_RATIO = 3.0  # ... nor one under three times what the baseline expects
 ALPHA = 1e-4  # tail probability under the count model at or below which a window is abnormal
 MIN_DAILY_RATE = 1 / BASELINE_DAYS  # expected rate floor: once per baseline, not zero
 MAD_SCALE = 1.4826  # MAD to standard deviation for normal data
+UNCERTAINTY = 0.05  # the baseline's variance is taken at its upper 95 % bound
 CLIP_SIGMAS = 3.0  # baseline days above median + 3 robust sigmas count as that (past outbreaks)
 STATE_LOOKBACK_DAYS = 7  # a state device is "newly failing" if no snapshot had it this long
 STATE_MIN_NEW_DEVICES = 5  # fewer newly failing devices is never a state spike
@@ -170,8 +171,8 @@ def detect(now: datetime) -> Detection:
     history, valid = _baseline_matrix(pairs, index, tenants, codes, first.date())
 
     n = len(pairs)
-    robust_mean, dispersion_size = _robust_daily_rate(history, valid)
     history_days = valid.sum(axis=1)
+    robust_mean, daily_variance = _robust_daily_rate(history, valid)
     signals = Detection()
     best_p = np.ones(n)
     best_window = np.full(n, max(WINDOWS))
@@ -193,7 +194,9 @@ def detect(now: datetime) -> Detection:
         )
         d = np.array([devices.get(p, {}).get(f"d{hours}") or 0 for p in pairs], dtype=float)
         m = robust_mean * span / 24
-        p_value = _upper_tail(x, m, dispersion_size)
+        p_value = _upper_tail(
+            x, m, _window_size(robust_mean, daily_variance, span / 24, history_days)
+        )
         abnormal = (
             (x >= MIN_OCCURRENCES) & (d >= MIN_DEVICES) & (x >= MIN_RATIO * m) & (p_value <= ALPHA)
         )
@@ -321,8 +324,8 @@ def _baseline_matrix(
 
 
 def _robust_daily_rate(history: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean daily count after clipping outbreak days, and the negative-binomial size (inf for
-    no overdispersion) from the clipped days' variance."""
+    """Mean and variance of the daily counts after clipping outbreak days (days before the
+    tenant's data do not count)."""
     masked = np.where(valid, history, np.nan)
     enough = valid.sum(axis=1) > 0
     safe = np.where(enough[:, None], masked, 0.0)
@@ -334,13 +337,30 @@ def _robust_daily_rate(history: np.ndarray, valid: np.ndarray) -> tuple[np.ndarr
     days = valid.sum(axis=1)
     squares = np.nansum((clipped - mean[:, None]) ** 2 * valid, axis=1)
     variance = np.where(days > 1, squares / np.maximum(days - 1, 1), 0.0)
-    size = np.where(variance > mean, mean**2 / np.maximum(variance - mean, 1e-9), np.inf)
-    return mean, size
+    return mean, variance
+
+
+def _window_size(
+    mean: np.ndarray, daily_variance: np.ndarray, fraction: float, days: np.ndarray
+) -> np.ndarray:
+    """Negative-binomial size of a window's count (inf: Poisson), from a prediction variance
+    that allows for a baseline of only `days` days, as Farrington's threshold does.
+
+    The daily variance is taken at its upper 95 % bound for that many days (chi-square), its
+    overdispersion (variance above the mean) scales with the square of the day's fraction, and
+    the estimated mean's own variance (variance / days) is added.
+    """
+    n = np.maximum(days, 2)
+    upper = daily_variance * (n - 1) / stats.chi2.ppf(UNCERTAINTY, n - 1)
+    poisson = mean * fraction
+    variance = poisson + fraction**2 * np.maximum(upper - mean, 0) + fraction**2 * upper / n
+    extra = variance - poisson
+    return np.where(extra > 1e-9, poisson**2 / np.maximum(extra, 1e-9), np.inf)
 
 
 def _upper_tail(x: np.ndarray, mean: np.ndarray, size: np.ndarray) -> np.ndarray:
     """P(X >= x) for a count with this mean: negative binomial with this size, Poisson for an
-    infinite size. A day-level gamma mix keeps its size over any part of the day."""
+    infinite size."""
     finite = np.isfinite(size)
     k = np.where(finite, size, 1.0)
     negative_binomial = stats.nbinom.sf(x - 1, k, k / (k + mean))
