@@ -480,3 +480,19 @@ def test_snapshot_aggregate_is_the_same_rebuilt_as_incremental(snapshot_tenant, 
     assert rows() == incremental
     assert sum(row[-1] for row in incremental) == 12 + 15
     assert {row[2] for row in incremental} == {CODE}  # agent rows of OTHER are events
+
+
+@pytest.mark.parametrize("tenants", [2, 5])
+def test_detection_costs_the_same_queries_however_many_pairs(
+    now, tenants, django_assert_num_queries
+):
+    for n in range(tenants):
+        devices = fleet_of(TenantFactory(slug=f"q{n}"), 6)
+        every_hour(devices, CODE, now, 10 * 24)
+        every_hour(devices, OTHER, now, 10 * 24)
+    aggregate_pending()
+
+    with django_assert_num_queries(8):
+        detection = detect(now)
+
+    assert len(detection.pairs) == 2 * tenants
