@@ -21,7 +21,7 @@ from fleet.models import Device, HourlyCodeStat, SnapshotDeviceCodeStat
 from fleet.pipeline import run_round
 from fleet.triage.flags import change_state
 from fleet.triage.models import FleetSignal, TriageFlag
-from fleet.triage.queries import needs_look, steady
+from fleet.triage.queries import needs_look, needs_look_q
 from fleet.triage.signals import detect
 from tests.factories import DeviceFactory, TenantFactory
 from tests.fleet.streams import emit
@@ -270,7 +270,8 @@ def test_steady_flags_rank_below_signals_and_out_of_the_default_view(tenant, oth
     assert 100 <= recurring.score < 200 < 400 <= spike.score
     flags = TriageFlag.objects.all()
     assert list(needs_look(flags, now)) == [spike]
-    assert list(steady(flags, now)) == [recurring]
+    steady = flags.filter(state__in=TriageFlag.OPEN_STATES).exclude(needs_look_q(now))
+    assert list(steady) == [recurring]
 
 
 def test_a_spike_leaves_the_default_view_a_day_after_it_ends(tenant, now):
@@ -289,18 +290,20 @@ def test_a_spike_leaves_the_default_view_a_day_after_it_ends(tenant, now):
     assert not needs_look(TriageFlag.objects.all(), later).exists()
 
 
-def test_an_acknowledged_flag_comes_back_when_it_spikes_again(tenant, now):
+def test_an_acknowledged_spike_stays_in_view_while_it_lasts(tenant, now):
     devices = fleet_of(tenant, 30)
     hourly(devices, CODE, 0.5, now - timedelta(hours=6), 30 * 24)
     burst(devices, CODE, now, 4, total=80)
     triage(now)
     flag = flag_of(tenant)
     change_state(flag, "acknowledge", None, now=now + timedelta(minutes=5))
-    assert not needs_look(TriageFlag.objects.all(), now + timedelta(minutes=5)).exists()
 
-    triage(now + timedelta(minutes=10))  # still spiking: the signal is newer than the ack
-
+    triage(now + timedelta(minutes=10))  # still spiking
     assert list(needs_look(TriageFlag.objects.all(), now + timedelta(minutes=10))) == [flag]
+
+    later = now + timedelta(hours=26)
+    triage(later)  # over: acknowledged steady recurrence
+    assert not needs_look(TriageFlag.objects.all(), later).exists()
 
 
 def test_a_resolved_flag_that_comes_back_is_a_regression(tenant, now):
@@ -402,11 +405,12 @@ def _import_day(tmp_path, tenant, devices: range, at: datetime, batch: str):
 def test_the_same_intune_snapshot_imported_on_consecutive_days_raises_no_spike(
     snapshot_tenant, tmp_path, now
 ):
-    yesterday = now - timedelta(days=1)
+    yesterday = now - timedelta(days=1, hours=1)  # yesterday's round, an hour earlier in the day
     _import_day(tmp_path, snapshot_tenant, range(30), yesterday - timedelta(hours=1), "day1")
     triage(yesterday)
     first = flag_of(snapshot_tenant)
     assert first.kind == TriageFlag.Kind.NEW  # first time in this tenant, 30 devices
+    assert first.signal_at == yesterday
 
     # Today's export: the same 30 failing devices, restamped with today's alert and time, so
     # every row is stored again (counted as events this would be 30 out of nowhere).
@@ -416,6 +420,7 @@ def test_the_same_intune_snapshot_imported_on_consecutive_days_raises_no_spike(
 
     flag = flag_of(snapshot_tenant)
     assert flag.kind == TriageFlag.Kind.THRESHOLD
+    assert flag.signal_at == yesterday  # today's export was no signal
     assert not needs_look(TriageFlag.objects.all(), now).exists()
     in_window = HourlyCodeStat.objects.filter(code=CODE, hour__gte=now - timedelta(hours=6))
     assert sum(in_window.values_list("occurrences", flat=True)) == 30
