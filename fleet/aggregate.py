@@ -33,10 +33,14 @@ from fleet.models import (
     HourlyDeviceCodeStat,
     Occurrence,
     RetentionHorizon,
+    SnapshotDeviceCodeStat,
 )
+from fleet.sources import STATE_SOURCES
 
 # Every table this module fills, emptied by a rebuild.
 STAT_MODELS = (HourlyCodeStat, HourlyDeviceCodeStat, DailyDeviceCodeStat, DailyCodeStat)
+# ... and the subset of the hourly per-device rows that came from state-snapshot sources.
+SNAPSHOT_MODEL = SnapshotDeviceCodeStat
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +77,33 @@ def _one_snapshot(cursor, outermost: bool) -> None:
         cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
 
+def _state_sources() -> tuple[str, list[str]]:
+    """SQL condition on `o.source` selecting the state-snapshot sources, and its parameters."""
+    sources = sorted(STATE_SOURCES)
+    return f"o.source IN ({', '.join(['%s'] * len(sources))})", sources
+
+
+def _add_snapshots(cursor, where: str, params: Sequence) -> None:
+    """Add the state-source rows among the occurrences `o` matching `where`, per device-hour."""
+    snapshot, hour = table(SnapshotDeviceCodeStat), hour_sql("o.occurred_at")
+    state, sources = _state_sources()
+    cursor.execute(
+        f"""
+        INSERT INTO {snapshot} (tenant_id, device_id, code, hour, occurrences)
+        SELECT o.tenant_id, o.device_id, o.code, {hour}, COUNT(*)
+        FROM {table(Occurrence)} o WHERE ({where}) AND {state}
+        GROUP BY o.tenant_id, o.device_id, o.code, {hour}
+        ON CONFLICT (device_id, code, hour) DO UPDATE
+        SET occurrences = {snapshot}.occurrences + excluded.occurrences
+        """,
+        [*params, *sources],
+    )
+
+
 def _add_occurrences(cursor, where: str, params: Sequence) -> None:
     """Add the occurrences `o` matching `where` to every aggregate table."""
     occ = table(Occurrence)
+    _add_snapshots(cursor, where, params)
     for grain in GRAINS:
         device_stat, code_stat = table(grain.device_model), table(grain.code_model)
         column, bucket = grain.column, grain.bucket_sql("o.occurred_at")
@@ -172,6 +200,9 @@ def rebuild_all() -> AggregationResult:
             kept, bound = _from_horizon(grain, horizon)
             cursor.execute(f"DELETE FROM {table(grain.code_model)}{kept}", bound)
             cursor.execute(f"DELETE FROM {table(grain.device_model)}{kept}", bound)
+        kept, bound = _from_horizon(HOURLY, horizon)
+        cursor.execute(f"DELETE FROM {table(SnapshotDeviceCodeStat)}{kept}", bound)
+        _add_snapshots(cursor, since, at)
         # Per device: hours from the raw rows, then days from the hours (a day is whole hours,
         # and there are never more hourly rows than raw ones). Grouped in the order of the
         # unique key, so its index is appended to rather than written at random.

@@ -57,6 +57,14 @@ CODE_MIX: list[tuple[int, int]] = [
     (0xC1900208, 2),  # incompatible app blocks upgrade
 ]
 STORM_CODE = 0x8024000B
+# Days before "now" each tenant's 0x8024000B storm happened: today's lead the triage queue.
+STORM_DAYS = {"tailspin-logistics": (31,)}
+DEFAULT_STORM_DAYS = (0, 9, 23, 47)
+
+
+def storm_days(slug: str) -> tuple[int, ...]:
+    return STORM_DAYS.get(slug, DEFAULT_STORM_DAYS)
+
 
 MONTHLY_TITLE = (
     "{month} Cumulative Update for Windows 11 Version 24H2 for x64-based Systems (KB{kb})"
@@ -121,8 +129,7 @@ def seed_demo(now: datetime | None = None, seed: int = 20261125) -> dict[str, in
 
             # 0x8024000B storms: one fleet-wide burst in the last day, and older ones,
             # plus devices where the cancellation repeats daily for a week.
-            storm_days = [0, 9, 23, 47] if spec.slug != "tailspin-logistics" else [31]
-            for days_ago in storm_days:
+            for days_ago in storm_days(spec.slug):
                 centre = now - timedelta(days=days_ago, hours=rng.randrange(3, 10))
                 for device in rng.sample(devices, k=max(6, len(devices) // 4)):
                     for _ in range(rng.randint(2, 5)):

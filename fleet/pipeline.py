@@ -1,5 +1,6 @@
 """One round of the background work, in the order each step needs: aggregate the new
-occurrences, run the triage rules over the aggregates, evaluate alert rules, send due emails.
+occurrences, run the triage rules and signals over the aggregates, evaluate alert rules, send
+due emails.
 
 Beat runs it every minute through `fleet.tasks.run_pipeline`; `manage.py run_pipeline` runs it
 in process. Every step is idempotent and guards itself against a concurrent round.

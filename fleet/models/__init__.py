@@ -16,6 +16,7 @@ from fleet.models.stats import (
     HourlyCodeStat,
     HourlyDeviceCodeStat,
     RetentionHorizon,
+    SnapshotDeviceCodeStat,
 )
 from fleet.models.tokens import ApiToken
 
@@ -29,6 +30,7 @@ __all__ = [
     "HourlyDeviceCodeStat",
     "Occurrence",
     "RetentionHorizon",
+    "SnapshotDeviceCodeStat",
     "Tenant",
     "device_name_key",
 ]

@@ -56,6 +56,33 @@ class HourlyDeviceCodeStat(models.Model):
         ]
 
 
+class SnapshotDeviceCodeStat(models.Model):
+    """Rows of state-snapshot sources (`fleet.sources.STATE_SOURCES`) per (tenant, code, device,
+    hour): a subset of `HourlyDeviceCodeStat`, so triage can count those sources by device and
+    leave them out of the event counts."""
+
+    tenant = models.ForeignKey(
+        "fleet.Tenant", on_delete=models.CASCADE, related_name="+", **DERIVED_KEY
+    )
+    device = models.ForeignKey(
+        "fleet.Device", on_delete=models.CASCADE, related_name="+", **DERIVED_KEY
+    )
+    code = models.PositiveBigIntegerField()
+    hour = models.DateTimeField()
+    occurrences = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "code", "hour"], name="snapshot_device_code_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "code", "hour"], name="snapshot_tenant_code_idx"),
+            models.Index(fields=["hour"], name="snapshot_hour_idx"),
+        ]
+
+
 class DailyDeviceCodeStat(models.Model):
     """Occurrences per (tenant, code, device, UTC day): a device's history without raw rows."""
 

@@ -23,8 +23,16 @@ from django.utils import timezone
 from codes.facts import facts_for
 from codes.models import Severity
 from fleet.models import HourlyDeviceCodeStat, Occurrence
-from fleet.triage.models import TriageEvent, TriageFlag, TriageRule
+from fleet.triage.models import FleetSignal, TriageEvent, TriageFlag, TriageRule
 from fleet.triage.queries import assignable_users
+from fleet.triage.signals import (
+    SCORE_BASE,
+    STEADY_BASE,
+    Detection,
+    detect,
+    record_fleet_signals,
+    volume_strength,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +83,7 @@ class TriageResult:
     raised: list[TriageFlag] = field(default_factory=list)
     regressed: list[TriageFlag] = field(default_factory=list)
     unmuted: list[TriageFlag] = field(default_factory=list)
+    signals: int = 0  # flags whose signal (kind, score, reason, 24 h counts) changed
 
 
 def ensure_default_rules(rule_model: type[TriageRule] = TriageRule) -> int:
@@ -181,34 +190,43 @@ def _record(changes: list[tuple[TriageFlag, str, str, str]], now: datetime) -> N
 
 
 def run_triage(now: datetime | None = None) -> TriageResult:
-    """Raise new flags, re-open resolved ones that recur, and end expired mutes."""
+    """Raise new flags (a rule or a signal), re-open resolved ones that recur, end expired
+    mutes, and write every flag's signal: kind, score, reason, 24 h counts (docs/triage.md)."""
     now = now or timezone.now()
     result = TriageResult()
     State = TriageFlag.State
     with _exclusive():
         ensure_default_rules()
         matches = matching_pairs(now)
+        detection = detect(now)
+        wanted = set(matches) | {pair for pair, s in detection.pairs.items() if s.raises}
         candidates = TriageFlag.objects.filter(
-            tenant_id__in={tenant_id for tenant_id, _ in matches},
-            code__in={code for _, code in matches},
+            tenant_id__in={tenant_id for tenant_id, _ in wanted},
+            code__in={code for _, code in wanted},
         )
         existing = {
             (flag.tenant_id, flag.code): flag
             for flag in candidates
-            if (flag.tenant_id, flag.code) in matches
+            if (flag.tenant_id, flag.code) in wanted
         }
 
         result.raised = TriageFlag.objects.bulk_create(
             [
-                TriageFlag(tenant_id=t, code=c, rule=rule, raised_at=now, state_changed_at=now)
-                for (t, c), rule in matches.items()
+                TriageFlag(
+                    tenant_id=t,
+                    code=c,
+                    rule=matches.get((t, c)),
+                    raised_at=now,
+                    state_changed_at=now,
+                )
+                for (t, c) in sorted(wanted)
                 if (t, c) not in existing
             ]
         )
         refresh_flag_counts()
 
-        # A resolved flag recurs when a rule flags it again and an occurrence came after the
-        # resolution; older rows still inside the window do not count as a recurrence.
+        # A resolved flag recurs when a rule or a signal flags it again and an occurrence came
+        # after the resolution; older rows still inside the window do not count as a recurrence.
         result.regressed = list(
             TriageFlag.objects.filter(
                 pk__in=[f.pk for f in existing.values() if f.state == State.RESOLVED],
@@ -217,7 +235,7 @@ def run_triage(now: datetime | None = None) -> TriageResult:
             )
         )
         for flag in result.regressed:
-            flag.rule = matches[(flag.tenant_id, flag.code)]
+            flag.rule = matches.get((flag.tenant_id, flag.code), flag.rule)
             flag.state, flag.state_changed_at = State.REGRESSED, now
         TriageFlag.objects.bulk_update(result.regressed, ["state", "state_changed_at", "rule"])
 
@@ -238,15 +256,19 @@ def run_triage(now: datetime | None = None) -> TriageResult:
             mute_baseline=None,
         )
 
+        fleet = record_fleet_signals(detection, now)
+        result.signals = write_signals(detection, matches, fleet, now)
+
+        def why(flag: TriageFlag) -> str:
+            pair = (flag.tenant_id, flag.code)
+            if pair in matches or not detection.pairs.get(pair):
+                return f"rule: {flag.rule.name}" if flag.rule else "rule"
+            return f"signal: {detection.pairs[pair].reason}"
+
         _record(
-            [(f, "", State.NEW, f"Raised by rule: {f.rule.name}") for f in result.raised]
+            [(f, "", State.NEW, f"Raised by {why(f)}") for f in result.raised]
             + [
-                (
-                    f,
-                    State.RESOLVED,
-                    State.REGRESSED,
-                    f"Recurred after resolution; rule: {f.rule.name}",
-                )
+                (f, State.RESOLVED, State.REGRESSED, f"Recurred after resolution; {why(f)}")
                 for f in result.regressed
             ]
             + [(f, State.MUTED, State.NEW, _mute_ended(f)) for f in result.unmuted],
@@ -260,6 +282,83 @@ def run_triage(now: datetime | None = None) -> TriageResult:
             len(result.unmuted),
         )
     return result
+
+
+# What write_signals compares and writes on each flag.
+SIGNAL_FIELDS = [
+    "kind",
+    "score",
+    "reason",
+    "occurrences_24h",
+    "devices_24h",
+    "baseline_24h",
+    "signal_at",
+    "fleet_signal",
+]
+
+
+def _ago(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    if hours < 48:
+        return f"{max(1, round(hours))} h"
+    return f"{round(hours / 24)} days"
+
+
+def write_signals(
+    detection: Detection,
+    matches: dict[tuple[int, int], TriageRule],
+    fleet: dict[int, FleetSignal],
+    now: datetime,
+) -> int:
+    """Write this run's signal onto every flag whose signal changed; return how many.
+
+    A pair's own signal (spike, fleet_spike, new) wins; else a regressed flag is a regression;
+    else it is a threshold flag, scored low, lower still when no rule holds it any more.
+    """
+    Kind, State = TriageFlag.Kind, TriageFlag.State
+    changed = []
+    for flag in TriageFlag.objects.select_related(None).only(
+        "id", "tenant_id", "code", "state", "state_changed_at", "resolved_at", *SIGNAL_FIELDS
+    ):
+        pair = (flag.tenant_id, flag.code)
+        signal = detection.pairs.get(pair)
+        values: dict = {
+            "occurrences_24h": signal.occurrences_24h if signal else 0,
+            "devices_24h": signal.devices_24h if signal else 0,
+            "baseline_24h": signal.baseline_24h if signal else flag.baseline_24h,
+            "signal_at": flag.signal_at,
+            "fleet_signal_id": flag.fleet_signal_id,
+        }
+        volume = volume_strength(values["occurrences_24h"], values["devices_24h"])
+        if signal and signal.kind:
+            values |= {"kind": signal.kind, "score": signal.score, "reason": signal.reason}
+            values["signal_at"] = now
+            if flag.code in fleet and pair in detection.fleet[flag.code]:
+                values["fleet_signal_id"] = fleet[flag.code].pk
+        elif flag.state == State.REGRESSED:
+            back = _ago(flag.state_changed_at - (flag.resolved_at or flag.state_changed_at))
+            values |= {
+                "kind": Kind.REGRESSION,
+                "score": SCORE_BASE[Kind.REGRESSION] + volume,
+                "reason": f"back {back} after resolved",
+                "signal_at": flag.state_changed_at,
+            }
+        else:
+            steady = signal.reason if signal else "nothing in the last 24 h"
+            rule = matches.get(pair)
+            values |= {
+                "kind": Kind.THRESHOLD,
+                "score": (SCORE_BASE[Kind.THRESHOLD] if rule else STEADY_BASE) + volume,
+                "reason": f"{rule.describe()}: {steady}" if rule else f"steady: {steady}",
+            }
+        values["score"] = round(values["score"], 2)
+        values["reason"] = values["reason"][:300]
+        if any(getattr(flag, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(flag, name, value)
+            changed.append(flag)
+    TriageFlag.objects.bulk_update(changed, SIGNAL_FIELDS, batch_size=500)
+    return len(changed)
 
 
 def _mute_ended(flag: TriageFlag) -> str:

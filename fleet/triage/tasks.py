@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 
 @shared_task(name="fleet.triage.tasks.run_triage", acks_late=True)
 def run_triage() -> dict[str, int]:
-    """Raise, re-open and un-mute flags from the aggregates. Safe to overlap with a round:
+    """Raise, re-open and un-mute flags and write their signals from the aggregates. Safe to
+    overlap with a round:
     triage runs one at a time (`fleet.triage.flags`)."""
     result = run_triage_now()
     return {
