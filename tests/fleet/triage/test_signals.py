@@ -23,8 +23,7 @@ from fleet.triage.flags import change_state
 from fleet.triage.models import FleetSignal, TriageFlag
 from fleet.triage.queries import needs_look, needs_look_q
 from fleet.triage.signals import detect
-from tests.factories import DeviceFactory, TenantFactory
-from tests.fleet.streams import emit
+from tests.factories import DeviceFactory, TenantFactory, emit
 
 pytestmark = pytest.mark.django_db
 CODE = 0x8024000B  # WU_E_CALL_CANCELLED, the demo's storm code
