@@ -185,8 +185,12 @@ def test_mute_until_a_day_from_the_queue(logged_in, flags):
     assert mine.muted_until.date() == day and mine.muted_until.hour == 0
 
 
-def test_queue_puts_regressions_first_then_the_busiest_last_day(logged_in, flags, tenant):
-    mine, _ = flags  # 6 occurrences two hours ago
+def test_queue_puts_signals_first_then_regressions_then_the_busiest_last_day(
+    logged_in, flags, tenant
+):
+    # Issue 14: a code first seen in this tenant today is news (kind `new`) and leads; the
+    # flags without a signal follow, regressions first, then by the last day's volume.
+    mine, _ = flags  # 6 occurrences two hours ago, the first of that code in this tenant
     quiet = TriageFlag.objects.create(tenant=tenant, code=0x80070002, occurrences=900)
     busy_device = DeviceFactory(tenant=tenant)
     emit(busy_device, 0x800F0922, [timezone.now() - timedelta(hours=1)] * 9)
@@ -196,5 +200,6 @@ def test_queue_puts_regressions_first_then_the_busiest_last_day(logged_in, flags
 
     flags_shown = list(logged_in.get("/triage/").context["flags"])
 
-    assert flags_shown == [regressed, busy, mine, quiet]
-    assert [f.recent for f in flags_shown] == [0, 9, 6, 0]
+    assert flags_shown[0].kind == "new"
+    assert flags_shown == [mine, regressed, busy, quiet]
+    assert [f.recent for f in flags_shown] == [6, 0, 9, 0]
