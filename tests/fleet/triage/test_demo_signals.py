@@ -38,3 +38,21 @@ def test_demo_queue_leads_with_todays_storms_and_holds_little_else():
     open_flags = flags.filter(state__in=TriageFlag.OPEN_STATES)
     calm = list(open_flags.exclude(needs_look_q(timezone.now())))
     assert calm and max(flag.score for flag in calm) < 200 < 400 < min(f.score for f in leading)
+
+
+def test_demo_triage_api_and_page_lead_with_todays_storms(admin_client):
+    """Issue 14's must-show, through the interfaces an operator and a script use."""
+    call_command("seed_demo", stdout=StringIO())
+    call_command("run_pipeline", stdout=StringIO())
+
+    listed = admin_client.get("/api/v1/triage").json()["flags"]
+
+    assert 0 < len(listed) <= 15
+    leading = listed[: len(STORM_TODAY)]
+    assert {flag["tenant"] for flag in leading} == STORM_TODAY
+    assert {(flag["code"], flag["kind"]) for flag in leading} == {(f"0x{STORM_CODE:08X}", "spike")}
+    assert [flag["score"] for flag in listed] == sorted((f["score"] for f in listed), reverse=True)
+
+    page = admin_client.get("/triage/?tenant=contoso-health")
+    shown = list(page.context["flags"])
+    assert shown and {flag.tenant.slug for flag in shown} == {"contoso-health"}
