@@ -413,6 +413,7 @@ def run_validation_child() -> None:
     bodies = [batch_body(template, n) for n in range(1, VALIDATION_BATCHES + 1)]
     now = START + timedelta(days=31)  # every generated time is in the past
 
+    decode = getattr(api, "decode_items", json.loads)  # what the view reads the body with
     if hasattr(api, "validate_batch"):
 
         def validate(items: list) -> int:
@@ -421,19 +422,20 @@ def run_validation_child() -> None:
 
         def validate(items: list) -> int:
             context = api._BatchContext(now=now)
-            valid = 0
+            valid = []  # kept, as ingest_batch keeps them (the collector walks them too)
             for item in items:
                 try:
-                    api._validate(item, context)
+                    parsed = api._validate(item, context)
                 except api.ItemError:
                     continue
-                valid += 1
-            return valid
+                if parsed.occurrence.code != 0:
+                    valid.append(parsed)
+            return len(valid)
 
     best = float("inf")
     for _ in range(VALIDATION_ROUNDS):
         started = time.process_time()
-        valid = sum(validate(json.loads(body)) for body in bodies)
+        valid = sum(validate(decode(body)) for body in bodies)
         best = min(best, (time.process_time() - started) / len(bodies))
     if valid != BATCH * len(bodies):
         raise SystemExit(f"only {valid} of {BATCH * len(bodies)} items were valid")

@@ -9,7 +9,7 @@ from dashboards.login_throttle import (
     ThrottledAuthenticationForm,
     refused_as_429,
 )
-from fleet import health
+from fleet import health, openapi
 
 # Both login pages refuse for a while after repeated failures (dashboards/login_throttle.py).
 admin.site.login_form = ThrottledAdminAuthenticationForm
@@ -28,6 +28,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("api/v1/openapi.json", openapi.openapi_json, name="openapi"),
     path("", include("codes.urls")),
     path("", include("dashboards.urls")),
     path("", include("fleet.triage.urls")),
