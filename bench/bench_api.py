@@ -74,6 +74,7 @@ def parse_args() -> argparse.Namespace:
         "--validation", action="store_true", help="only the validation hot path, no server"
     )
     parser.add_argument("--rounds", type=int, default=3, help="with --against: alternations")
+    parser.add_argument("--ports", type=int, default=0, help="Redis on this port, gunicorn on +1")
     parser.add_argument("--client", default="", help=argparse.SUPPRESS)
     parser.add_argument("--validation-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -494,6 +495,8 @@ def serve_and_post(tree: Path, url: str, key: str, args: argparse.Namespace, wor
     gunicorn = REPO / ".venv" / "bin" / "gunicorn"
     connection.close()
     redis_port, web_port = free_port(), free_port()
+    if args.ports:
+        redis_port, web_port = args.ports, args.ports + 1
     redis = subprocess.Popen(
         [redis_binary, "--bind", "127.0.0.1", "--port", str(redis_port), "--save", "",
          "--appendonly", "no", "--dir", workdir],
