@@ -2,6 +2,7 @@
 batches of 1,000, beside a bare bulk insert of the same rows into the same table.
 
     python bench/bench_api.py [--quick] [--database-url URL] [--seconds N] [--clients N]
+                              [--against REF] [--validation]
 
 Runs on a throwaway database (a temporary SQLite file by default; with a postgres:// URL, a
 `test_<name>` database dropped afterwards) holding one tenant, an ingest key and 5,000 devices.
@@ -20,6 +21,13 @@ authentication, validation, device resolution and dedupe cost on top of the writ
 Rates and latencies follow whatever else the machine runs. Server CPU per batch (gunicorn
 workers plus PostgreSQL's server processes, read from /proc) beside the baseline's CPU per
 1,000 rows does not, so it is the figure to compare before and after a change.
+
+Comparing two versions in one run: `--against REF` (a commit, e.g. `main`) exports that commit
+into a temporary directory and serves the same posts from it first, then from this tree, on the
+same database (emptied of the first run's rows and new devices in between), and prints server CPU
+per batch for both. `--validation` measures only the validation hot path, with no server or
+database: the same generated batches decoded and validated in one process per version, CPU ms
+per batch of 1,000 (best of several rounds), for this tree and, with `--against`, for REF.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import os
 import random
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,7 +49,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+# A version compared with `--against` runs this file with its own tree first on the path.
+sys.path.insert(0, os.environ.get("BENCH_API_TREE", str(REPO)))
 
 BATCH = 1000
 DEVICES = 5000
@@ -60,7 +70,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=30, help="how long clients post")
     parser.add_argument("--clients", type=int, default=4, help="concurrent client connections")
     parser.add_argument("--quick", action="store_true", help="8 seconds (make bench-quick)")
+    parser.add_argument("--against", default="", help="also measure this commit, same run")
+    parser.add_argument(
+        "--validation", action="store_true", help="only the validation hot path, no server"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="with --against: alternations")
+    parser.add_argument("--ports", type=int, default=0, help="Redis on this port, gunicorn on +1")
     parser.add_argument("--client", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--validation-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.quick:
         args.seconds = 8
@@ -359,76 +376,236 @@ def percentile(values: list[float], fraction: float) -> float:
     return values[min(len(values) - 1, max(0, round(fraction * len(values)) - 1))]
 
 
+# --- comparing two versions in one run ----------------------------------------------------------
+
+
+def export_tree(ref: str, workdir: str) -> Path:
+    """The files of commit `ref` in a directory of their own, to run that version's code."""
+    target = Path(workdir) / f"tree-{ref.replace('/', '_')}"
+    target.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", ref], cwd=REPO, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+def tree_env(tree: Path) -> dict[str, str]:
+    """The environment that makes Python import `fleet` and `codes` from `tree`."""
+    return {**os.environ, "PYTHONPATH": str(tree), "BENCH_API_TREE": str(tree)}
+
+
+VALIDATION_BATCHES = 20
+VALIDATION_ROUNDS = 7
+
+
+def run_validation_child() -> None:
+    """Time decoding and validating the generated batches with whichever `fleet` is imported.
+
+    Prints one JSON line: CPU ms per batch of 1,000 (best round) and where `fleet` came from.
+    """
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fleet.settings")
+    import django
+
+    django.setup()
+    import fleet
+    from fleet.ingest import api
+
+    template = batch_template().encode()
+    bodies = [batch_body(template, n) for n in range(1, VALIDATION_BATCHES + 1)]
+    now = START + timedelta(days=31)  # every generated time is in the past
+
+    decode = getattr(api, "decode_items", json.loads)  # what the view reads the body with
+    if hasattr(api, "validate_batch"):
+
+        def validate(items: list) -> int:
+            return len(api.validate_batch(items, now)[0])
+    else:  # a version from before `validate_batch`: its per-item loop, as ingest_batch ran it
+
+        def validate(items: list) -> int:
+            context = api._BatchContext(now=now)
+            valid = []  # kept, as ingest_batch keeps them (the collector walks them too)
+            for item in items:
+                try:
+                    parsed = api._validate(item, context)
+                except api.ItemError:
+                    continue
+                if parsed.occurrence.code != 0:
+                    valid.append(parsed)
+            return len(valid)
+
+    best = float("inf")
+    for _ in range(VALIDATION_ROUNDS):
+        started = time.process_time()
+        valid = sum(validate(decode(body)) for body in bodies)
+        best = min(best, (time.process_time() - started) / len(bodies))
+    if valid != BATCH * len(bodies):
+        raise SystemExit(f"only {valid} of {BATCH * len(bodies)} items were valid")
+    print(json.dumps({"ms_per_batch": best * 1000, "fleet": str(Path(fleet.__file__).parent)}))
+
+
+def measure_validation(tree: Path) -> float:
+    """CPU ms per batch of the validation hot path of the code in `tree`, in a fresh process."""
+    child = subprocess.run(
+        [sys.executable, __file__, "--validation-child"],
+        capture_output=True, text=True, check=False, cwd=tree, env=tree_env(tree),
+    )  # fmt: skip
+    if child.returncode:
+        sys.stderr.write(child.stderr)
+        raise SystemExit(f"the validation benchmark failed in {tree}")
+    answer = json.loads(child.stdout.strip().splitlines()[-1])
+    if Path(answer["fleet"]).resolve() != (tree / "fleet").resolve():
+        raise SystemExit(f"{tree}: imported fleet from {answer['fleet']}")
+    return answer["ms_per_batch"]
+
+
+def validation_main(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench_api_") as workdir:
+        trees = [("this tree", REPO)]
+        if args.against:
+            trees.insert(0, (args.against, export_tree(args.against, workdir)))
+        results: dict[str, list[float]] = {label: [] for label, _tree in trees}
+        for _ in range(args.rounds if args.against else 1):
+            for label, tree in trees:
+                results[label].append(measure_validation(tree))
+        for label, figures in results.items():
+            shown = ", ".join(f"{ms:.2f}" for ms in figures)
+            print(f"validation CPU per batch of {BATCH:,} ({label}): {min(figures):.2f} ms "
+                  f"(rounds: {shown})")  # fmt: skip
+
+
+# --- the parent: the end-to-end run -------------------------------------------------------------
+
+
+def reset_posted() -> None:
+    """Remove what a serving run stored, so the next version starts from the same database."""
+    from django.db import connection
+
+    from fleet.models import Device, Occurrence
+
+    if connection.vendor == "postgresql":  # no dead rows left for the next version to skip
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {Occurrence._meta.db_table}")
+    else:
+        Occurrence.objects.all().delete()
+    Device.objects.filter(hostname__startswith="NEW-").delete()
+    Device.objects.update(last_seen_at=START)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+
+
+def serve_and_post(tree: Path, url: str, key: str, args: argparse.Namespace, workdir: str):
+    """Serve the API from the code in `tree`, post for `args.seconds`; return the client's
+    summary and the CPU seconds of the gunicorn workers and of the database's server processes.
+    """
+    from django.db import connection
+
+    redis_binary = shutil.which("redis-server")
+    gunicorn = REPO / ".venv" / "bin" / "gunicorn"
+    connection.close()
+    redis_port, web_port = free_port(), free_port()
+    if args.ports:
+        redis_port, web_port = args.ports, args.ports + 1
+    redis = subprocess.Popen(
+        [redis_binary, "--bind", "127.0.0.1", "--port", str(redis_port), "--save", "",
+         "--appendonly", "no", "--dir", workdir],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    env = {**tree_env(tree), "DATABASE_URL": url, "LOG_LEVEL": "WARNING",
+           "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}  # fmt: skip
+    web = subprocess.Popen(
+        [str(gunicorn), "fleet.wsgi", "--bind", f"127.0.0.1:{web_port}", "--workers", "2",
+         "--log-level", "warning"],
+        cwd=tree, env=env,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: healthz(web_port), 60, "gunicorn")
+        time.sleep(2)  # both workers done booting, so their CPU below is request work
+        workers = children(web.pid)
+        workers_cpu = cpu_seconds(workers)
+        print(f"posting batches of {BATCH:,} for {args.seconds:g} s from {args.clients} "
+              f"client connections ({connection.vendor}, code in {tree}) …",
+              flush=True)  # fmt: skip
+        client = subprocess.run(
+            [sys.executable, __file__, "--seconds", str(args.seconds), "--clients",
+             str(args.clients), "--client", f"127.0.0.1:{web_port} {key}"],
+            capture_output=True, text=True, check=False, cwd=REPO,
+        )  # fmt: skip
+        # Server CPU for every post (warm-up included): workers, plus database backends.
+        workers_cpu = cpu_seconds(workers) - workers_cpu
+        database_cpu = cpu_seconds(database_backends())
+    finally:
+        web.terminate()
+        web.wait(30)
+        redis.terminate()
+        redis.wait(10)
+    if client.returncode:
+        sys.stderr.write(client.stderr)
+        raise SystemExit("the client process failed")
+    run = json.loads(client.stdout.strip().splitlines()[-1])
+    from fleet.models import Occurrence
+
+    stored = Occurrence.objects.filter(source="agent").count() - run["warmup_accepted"]
+    print(
+        f"api:      {run['posts']:,} posts in {run['elapsed']:.1f} s, statuses "
+        f"{run['statuses']}, accepted {run['accepted']:,}, duplicates {run['duplicates']:,}, "
+        f"rejected {run['rejected']:,}; stored {stored:,}"
+    )
+    for failure in run["failures"]:
+        print(f"          failed post: {failure}")
+    if stored != run["accepted"] or set(run["statuses"]) != {"202"} or run["rejected"]:
+        raise SystemExit("the database does not hold exactly what the API accepted")
+    if not run["latencies"]:
+        raise SystemExit("no post completed")
+    return run, workers_cpu, database_cpu
+
+
 def main() -> None:
     args = parse_args()
     if args.client:
         address, key = args.client.split(" ", 1)
         run_client(address, key, args.seconds, args.clients)
         return
-    redis_binary = shutil.which("redis-server")
-    gunicorn = REPO / ".venv" / "bin" / "gunicorn"
-    if not redis_binary:
+    if args.validation_child:
+        run_validation_child()
+        return
+    if args.validation:
+        validation_main(args)
+        return
+    if not shutil.which("redis-server"):
         raise SystemExit("redis-server is not installed (make test-system-deps installs it)")
     with tempfile.TemporaryDirectory(prefix="bench_api_") as workdir:
         url = setup_django(args.database_url or f"sqlite:///{workdir}/bench.sqlite3")
         from django.db import connection
 
         from bench.common import Figure, database_version, report
-        from fleet.models import Occurrence
 
         key = create_fleet()
-        connection.close()
-        redis_port, web_port = free_port(), free_port()
-        redis = subprocess.Popen(
-            [redis_binary, "--bind", "127.0.0.1", "--port", str(redis_port), "--save", "",
-             "--appendonly", "no", "--dir", workdir],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING",
-               "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}  # fmt: skip
-        web = subprocess.Popen(
-            [str(gunicorn), "fleet.wsgi", "--bind", f"127.0.0.1:{web_port}", "--workers", "2",
-             "--log-level", "warning"],
-            cwd=REPO, env=env,
-        )  # fmt: skip
-        try:
-            wait_for(lambda: healthz(web_port), 60, "gunicorn")
-            time.sleep(2)  # both workers done booting, so their CPU below is request work
-            workers = children(web.pid)
-            workers_cpu = cpu_seconds(workers)
-            print(f"posting batches of {BATCH:,} for {args.seconds:g} s from {args.clients} "
-                  f"client connections ({connection.vendor}) …", flush=True)  # fmt: skip
-            client = subprocess.run(
-                [sys.executable, __file__, "--seconds", str(args.seconds), "--clients",
-                 str(args.clients), "--client", f"127.0.0.1:{web_port} {key}"],
-                capture_output=True, text=True, check=False, cwd=REPO,
-            )  # fmt: skip
-            # Server CPU for every post (warm-up included): workers, plus database backends.
-            workers_cpu = cpu_seconds(workers) - workers_cpu
-            database_cpu = cpu_seconds(database_backends())
-        finally:
-            web.terminate()
-            web.wait(30)
-            redis.terminate()
-            redis.wait(10)
-        if client.returncode:
-            sys.stderr.write(client.stderr)
-            raise SystemExit("the client process failed")
-        run = json.loads(client.stdout.strip().splitlines()[-1])
-        stored = Occurrence.objects.filter(source="agent").count() - run["warmup_accepted"]
+        if args.against:
+            other = export_tree(args.against, workdir)
+            per_batch: dict[str, list[float]] = {args.against: [], "this tree": []}
+            split: dict[str, list[float]] = {args.against: [], "this tree": []}
+            reset_posted()
+            for _ in range(args.rounds):
+                for label, tree in [(args.against, other), ("this tree", REPO)]:
+                    run, workers_cpu, database_cpu = serve_and_post(tree, url, key, args, workdir)
+                    posts = run["posts"] + WARMUP_POSTS
+                    per_batch[label].append((workers_cpu + database_cpu) / posts * 1000)
+                    split[label].append(workers_cpu / posts * 1000)
+                    reset_posted()
+            for label, figures in per_batch.items():
+                shown = ", ".join(
+                    f"{ms:.1f} ({workers:.1f} in gunicorn)"
+                    for ms, workers in zip(figures, split[label], strict=True)
+                )
+                print(f"server CPU per batch ({label}): median {statistics.median(figures):.1f} "
+                      f"ms, best {min(figures):.1f} ms (rounds: {shown})")  # fmt: skip
+            connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
+            return
+        run, workers_cpu, database_cpu = serve_and_post(REPO, url, key, args, workdir)
         rate = run["accepted"] / run["elapsed"]
         latencies = run["latencies"]
-        print(
-            f"api:      {run['posts']:,} posts in {run['elapsed']:.1f} s, statuses "
-            f"{run['statuses']}, accepted {run['accepted']:,}, duplicates {run['duplicates']:,}, "
-            f"rejected {run['rejected']:,}; stored {stored:,}"
-        )
-        for failure in run["failures"]:
-            print(f"          failed post: {failure}")
-        if stored != run["accepted"] or set(run["statuses"]) != {"202"} or run["rejected"]:
-            raise SystemExit("the database does not hold exactly what the API accepted")
-        if not latencies:
-            raise SystemExit("no post completed")
         base_rate, base_times, base_cpu = baseline(batches=min(50, max(10, len(latencies))))
         posts = run["posts"] + WARMUP_POSTS
         cpu_per_batch = (workers_cpu + database_cpu) / posts

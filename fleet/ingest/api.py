@@ -17,43 +17,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from codes.parse import CodeError, ParsedCode, parse_code
-from fleet.ingest import dates
+from fleet.api_schema import FieldError, convert, decode_list
+from fleet.ingest import dates, schema
 from fleet.ingest.devices import DeviceRef, resolve_devices
+from fleet.ingest.patterns import KB, KB_IN_TITLE, is_hostname
+from fleet.ingest.schema import BatchResult, Rejection
 from fleet.ingest.store import NewOccurrence, insert_occurrences
 from fleet.models import NO_HOST_PART, Tenant, device_name_key
 
-SOURCE = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,39}$")
-HOSTNAME = re.compile(r"^[\w][\w.\-\\$]{0,254}$")
-KB = re.compile(r"^(?:KB)?(\d{6,8})$", re.IGNORECASE)
-KB_IN_TITLE = re.compile(r"\bKB\s?(\d{6,8})\b", re.IGNORECASE)
-MAX_TEXT = {"update_title": 500, "message": 4000}
 # JSON can carry these (as escapes) but the database cannot store them: NUL and lone surrogates.
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-@dataclass
-class BatchResult:
-    accepted: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    success: int = 0
-    errors: list[dict] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        return {
-            "accepted": self.accepted,
-            "duplicates": self.duplicates,
-            "rejected": self.rejected,
-            "success": self.success,
-            "errors": self.errors,
-        }
-
-
-class ItemError(ValueError):
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field_name
-        self.message = message
+# Errors about the device object's hostname are reported on `device`, as for a bare name.
+REPORT_AS = {"hostname": "device"}
 
 
 @dataclass
@@ -63,22 +38,15 @@ class _Item:
     occurrence: NewOccurrence
 
 
+def decode_items(body: bytes) -> list:
+    """The items of a posted body, for `ingest_batch` (raises as `api_schema.decode_list`)."""
+    return decode_list(body, schema.Occurrence)
+
+
 def ingest_batch(tenant: Tenant, items: list) -> BatchResult:
-    """Validate `items` (already parsed JSON) and store the valid ones for `tenant`."""
-    result = BatchResult()
-    valid: list[_Item] = []
-    context = _BatchContext(now=timezone.now())
-    for index, item in enumerate(items):
-        try:
-            parsed = _validate(item, context)
-        except ItemError as exc:
-            result.rejected += 1
-            result.errors.append({"index": index, "field": exc.field, "message": exc.message})
-            continue
-        if parsed.occurrence.code == 0:
-            result.success += 1  # "no error": nothing to store
-            continue
-        valid.append(parsed)
+    """Validate `items` (from `decode_items`, or parsed JSON) and store the valid ones for
+    `tenant`."""
+    valid, result = validate_batch(items, timezone.now())
     if not valid:
         return result
     refs: dict[str, DeviceRef] = {}
@@ -111,6 +79,26 @@ def ingest_batch(tenant: Tenant, items: list) -> BatchResult:
     return result
 
 
+def validate_batch(items: list, now: datetime) -> tuple[list[_Item], BatchResult]:
+    """The items to store, and the result so far: rejected items, and "success" codes (0),
+    which are counted and not stored. Touches no database."""
+    result = BatchResult()
+    valid: list[_Item] = []
+    context = _BatchContext(now=now)
+    for index, item in enumerate(items):
+        try:
+            parsed = _validate(item, context)
+        except FieldError as exc:
+            result.rejected += 1
+            result.errors.append(Rejection(index=index, field=exc.field, message=exc.message))
+            continue
+        if parsed.occurrence.code == 0:
+            result.success += 1  # "no error": nothing to store
+            continue
+        valid.append(parsed)
+    return valid, result
+
+
 @dataclass
 class _BatchContext:
     """What items of one batch share: the clock, and names and codes already parsed.
@@ -136,86 +124,75 @@ class _BatchContext:
         return code
 
 
-def _text(item: dict, name: str, limit: int) -> str:
-    value = item.get(name)
+def _text(value: str | None, name: str) -> str:
+    """A declared text field trimmed; "" when absent. Its type and length are checked already."""
     if value is None:
         return ""
-    if not isinstance(value, str):
-        raise ItemError(name, "must be a string")
-    if len(value) > limit:
-        raise ItemError(name, f"is longer than {limit} characters")
     if UNSTORABLE.search(value):
-        raise ItemError(name, "must not contain NUL or unpaired surrogate characters")
+        raise FieldError(name, f"{name} must not contain NUL or unpaired surrogate characters")
     return value.strip()
 
 
-def _validate(item: object, context: _BatchContext) -> _Item:
-    if not isinstance(item, dict):
-        raise ItemError("", "each item must be a JSON object")
-    device = item.get("device")
-    ids = item
-    if isinstance(device, dict):
+def _validate(raw: schema.Occurrence | object, context: _BatchContext) -> _Item:
+    """One item: the declaration first (`schema.Occurrence`), then what it cannot say."""
+    if type(raw) is schema.Occurrence:
+        item = raw  # decoded straight from the body: the declaration held
+    elif isinstance(raw, dict):
+        item = convert(raw, schema.Occurrence, REPORT_AS)
+    else:
+        raise FieldError("", "each item must be a JSON object")
+    ids: schema.Occurrence | schema.Device = item
+    device = item.device
+    if isinstance(device, schema.Device):
         ids = device
-        device = device.get("hostname")
-    hostname = device.strip() if isinstance(device, str) else device
-    if hostname is None or hostname == "":
-        raise ItemError("device", "device hostname is required")
-    if not isinstance(hostname, str) or not HOSTNAME.match(hostname):
-        raise ItemError("device", f"{str(device)[:80]!r} is not a device hostname")
+        device = device.hostname
+    hostname = device.strip()
+    if not hostname:
+        raise FieldError("device", "device hostname is required")
+    if not is_hostname(hostname):
+        raise FieldError("device", f"{device[:80]!r} is not a device hostname")
     device_key = context.name_key(hostname)
     if not device_key:
-        raise ItemError("device", f"device hostname {hostname[:80]!r} {NO_HOST_PART}")
-    intune_id = _text(ids, "intune_device_id", 64)
-    entra_id = _text(ids, "entra_device_id", 64)
+        raise FieldError("device", f"device hostname {hostname[:80]!r} {NO_HOST_PART}")
+    intune_id = _text(ids.intune_device_id, "intune_device_id")
+    entra_id = _text(ids.entra_device_id, "entra_device_id")
 
-    raw_code = item.get("code")
-    if raw_code is None or raw_code == "":
-        raise ItemError("code", "code is required")
-    if not isinstance(raw_code, str | int) or isinstance(raw_code, bool):
-        raise ItemError("code", "code must be a string or an integer")
+    if item.code == "":
+        raise FieldError("code", "code is required")
     try:
-        code = context.code(raw_code)
+        code = context.code(item.code)
     except CodeError as exc:
-        raise ItemError("code", str(exc)) from None
+        raise FieldError("code", str(exc)) from None
 
-    raw_time = item.get("occurred_at")
-    stripped_time = raw_time.strip() if isinstance(raw_time, str) else ""
+    raw_time = item.occurred_at
+    stripped_time = raw_time.strip()
     if not stripped_time:
-        raise ItemError("occurred_at", "occurred_at is required (ISO 8601 with time zone)")
+        raise FieldError("occurred_at", "occurred_at is required (ISO 8601 with time zone)")
     try:
         occurred_at = datetime.fromisoformat(stripped_time)
     except ValueError:
-        raise ItemError("occurred_at", f"{raw_time[:60]!r} is not an ISO 8601 time") from None
+        raise FieldError("occurred_at", f"{raw_time[:60]!r} is not an ISO 8601 time") from None
     if not 1 < occurred_at.year < 9999:  # so that converting to UTC cannot overflow
-        raise ItemError("occurred_at", f"{raw_time[:60]!r} is out of range")
+        raise FieldError("occurred_at", f"{raw_time[:60]!r} is out of range")
     if occurred_at.tzinfo is None:
-        raise ItemError("occurred_at", "occurred_at needs a time zone, e.g. Z or +02:00")
+        raise FieldError("occurred_at", "occurred_at needs a time zone, e.g. Z or +02:00")
     if problem := dates.bounds_problem(occurred_at, context.now):
-        raise ItemError("occurred_at", f"occurred_at {raw_time[:60]!r} {problem}")
+        raise FieldError("occurred_at", f"occurred_at {raw_time[:60]!r} {problem}")
 
-    source = item.get("source", "api")
-    if not isinstance(source, str) or not SOURCE.match(source):
-        raise ItemError("source", "source must be 1-40 lowercase letters, digits, _ . -")
-    title = _text(item, "update_title", MAX_TEXT["update_title"])
-    message = _text(item, "message", MAX_TEXT["message"])
-    kb = _text(item, "kb", 20)
+    title = _text(item.update_title, "update_title")
+    message = _text(item.message, "message")
+    kb = _text(item.kb, "kb")
     if kb:
         match = KB.match(kb)
         if not match:
-            raise ItemError("kb", f"{kb!r} is not a KB number such as KB5034441")
+            raise FieldError("kb", f"{kb!r} is not a KB number such as KB5034441")
         kb = f"KB{match.group(1)}"
     elif match := KB_IN_TITLE.search(title):
         kb = f"KB{match.group(1)}"
 
-    event_id = item.get("event_id")
-    if isinstance(event_id, int) and not isinstance(event_id, bool):
-        event_id = str(event_id)
-    if event_id is not None and (
-        not isinstance(event_id, str) or len(event_id) > 200 or UNSTORABLE.search(event_id)
-    ):
-        raise ItemError("event_id", "event_id must be a string of at most 200 characters")
-    if event_id and event_id.strip():
-        event_id = event_id.strip()
+    event_id = item.event_id
+    event_id = str(event_id) if isinstance(event_id, int) else _text(event_id, "event_id")
+    if event_id:
         dedupe_key = event_id if len(event_id) <= 64 else _sha256(event_id)
     else:
         # No id from the sender: the same content posted again is the same occurrence.
@@ -235,7 +212,7 @@ def _validate(item: object, context: _BatchContext) -> _Item:
             code=code.value,
             code_extension=code.extension,
             occurred_at=occurred_utc,
-            source=source,
+            source=item.source,
             dedupe_key=dedupe_key,
             update_title=title,
             kb=kb,

@@ -1,17 +1,20 @@
-"""HTTP layer of the ingest API: authenticate, bound and parse the body, call `ingest_batch`."""
+"""HTTP layer of the ingest API: authenticate, bound and parse the body, call `ingest_batch`.
+
+`fleet.tasks` is imported at the top like any module: Celery is loaded with the `fleet` package
+itself (`fleet/__init__.py` imports the app), so deferring the import saved nothing.
+"""
 
 from __future__ import annotations
-
-import json
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
-from fleet.ingest.api import ingest_batch
+from fleet.api_schema import NotAList
+from fleet.ingest.api import decode_items, ingest_batch
 from fleet.ingest.keys import authenticate
-from fleet.ingest.openapi import schema
+from fleet.tasks import request_aggregation
 
 
 def _error(status: int, message: str) -> JsonResponse:
@@ -39,25 +42,18 @@ def post_occurrences(request: HttpRequest) -> JsonResponse:
     if len(body) > limit:
         return _error(413, f"body is over {settings.INGEST_MAX_BODY_MB} MB")
     try:
-        items = json.loads(body)
+        items = decode_items(body)
+    except NotAList:
+        return _error(400, "body must be a JSON list of occurrences")
     except (UnicodeDecodeError, ValueError) as exc:
         return _error(400, f"body is not valid JSON: {exc}")
     except RecursionError:
         return _error(400, "body is not valid JSON: nested too deeply")
-    if not isinstance(items, list):
-        return _error(400, "body must be a JSON list of occurrences")
     if len(items) > settings.INGEST_MAX_BATCH:
         return _error(
             413, f"{len(items)} items; send at most {settings.INGEST_MAX_BATCH} per request"
         )
     result = ingest_batch(key.tenant, items)
     if result.accepted:
-        from fleet.tasks import request_aggregation  # the tasks module imports Celery
-
         request_aggregation()
     return JsonResponse(result.as_dict(), status=202)
-
-
-@require_GET
-def openapi_json(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(schema(), json_dumps_params={"indent": 2})

@@ -13,7 +13,6 @@ import functools
 import logging
 import math
 import operator
-import re
 import tempfile
 import time
 import zipfile
@@ -34,6 +33,7 @@ from fleet.ingest.archives import extract_export
 from fleet.ingest.csv_formats import FormatError, ReportFormat, detect_format, normalize_header
 from fleet.ingest.devices import DeviceRef, raise_last_seen, resolve_devices
 from fleet.ingest.models import ImportRecord
+from fleet.ingest.patterns import KB_IN_TITLE, is_hostname
 from fleet.ingest.reader import NULL_LITERALS, RowReader, UnreadableFile, inspect_file
 from fleet.ingest.same_file import one_import_at_a_time
 from fleet.ingest.store import NewOccurrence, insert_occurrences
@@ -43,9 +43,6 @@ log = logging.getLogger(__name__)
 
 BATCH_ROWS = 5000
 MAX_STORED_REJECTS = 10_000
-_KB = re.compile(r"\bKB\s?(\d{6,8})\b", re.IGNORECASE)
-# Windows computer names, FQDNs, DOMAIN\NAME and IP addresses; no spaces or punctuation.
-_HOSTNAME = re.compile(r"^[\w][\w.\-\\$]*$")
 # Exports repeat the same few codes and devices on every row: parse each spelling once.
 _parse_code = functools.lru_cache(maxsize=4096)(parse_code)
 # The monotonic time by which the import running in this context must hand over to a worker
@@ -57,7 +54,7 @@ _deadline: ContextVar[float | None] = ContextVar("import_deadline", default=None
 def _device_key(hostname: str) -> str | None:
     """The name key of a stripped hostname, None when it cannot be a device name, "" when it has
     no host part (`CHC\\`); cached because exports name the same devices on row after row."""
-    if len(hostname) > 255 or not _HOSTNAME.match(hostname):
+    if not is_hostname(hostname):
         return None
     return device_name_key(hostname)
 
@@ -568,7 +565,7 @@ def _store_batch(
             if row.dedupe_key in new:
                 summary.duplicates += 1
                 continue
-            match = _KB.search(row.title) if row.title else None
+            match = KB_IN_TITLE.search(row.title) if row.title else None
             new[row.dedupe_key] = NewOccurrence(
                 device_id=mapping[row.device_key],
                 code=row.code.value,

@@ -5,7 +5,6 @@ from fleet.ingest import api_views, views
 app_name = "ingest"
 urlpatterns = [
     path("api/v1/occurrences", api_views.post_occurrences, name="api-occurrences"),
-    path("api/v1/openapi.json", api_views.openapi_json, name="api-openapi"),
     path("imports/", views.import_list, name="list"),
     path("imports/new/", views.import_new, name="new"),
     path("imports/<int:pk>/", views.import_detail, name="detail"),

@@ -86,3 +86,15 @@ def test_query_count_is_fixed(logged_in, django_assert_max_num_queries):
     # Session, user, decode with admin edits, curated row, family row.
     with django_assert_max_num_queries(5):
         assert logged_in.get("/api/v1/codes/0x8024000B").status_code == 200
+
+
+def test_the_openapi_declaration_lists_exactly_the_keys_served(logged_in):
+    from codes.schema import CodeAnswer
+    from fleet.api_schema import required_fields
+
+    document = logged_in.get("/api/v1/openapi.json").json()
+    declared = document["components"]["schemas"]["CodeAnswer"]
+    served = set(logged_in.get("/api/v1/codes/0x80070002").json())
+    assert set(declared["properties"]) == served == required_fields(CodeAnswer)
+    operation = document["paths"]["/api/v1/codes/{code}"]["get"]
+    assert set(operation["responses"]) == {"200", "401", "404"}

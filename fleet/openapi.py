@@ -1,0 +1,86 @@
+"""`/api/v1/openapi.json`: the OpenAPI 3.1 document of every JSON API, put together from
+each one's declaration (`fleet/api_schema.py`; ingest in `fleet/ingest/schema.py`, codes in
+`codes/schema.py`) and the health endpoints described here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET
+
+from codes import schema as codes_schema
+from fleet.api_schema import Error, schemas
+from fleet.ingest import schema as ingest_schema
+
+API_SLICES = (ingest_schema, codes_schema)  # each has paths() and components()
+
+
+def document() -> dict[str, Any]:
+    components: dict[str, dict[str, Any]] = {
+        "securitySchemes": {},
+        "schemas": schemas(Error),
+    }
+    paths: dict[str, Any] = {}
+    for api in API_SLICES:
+        for section, entries in api.components().items():
+            components.setdefault(section, {}).update(entries)
+        paths.update(api.paths())
+    paths["/healthz"] = {"get": _health_operation(LIVENESS)}
+    paths["/readyz"] = {"get": _health_operation(READINESS)}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Fleet errors ingest API",
+            "version": "1",
+            "description": "Endpoints post Windows error-code occurrences. See docs/ingest.md.",
+        },
+        "servers": [{"url": settings.SITE_URL}],
+        "components": components,
+        "security": [{"ingestKey": []}],
+        "paths": paths,
+    }
+
+
+@require_GET
+def openapi_json(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(document(), json_dumps_params={"indent": 2})
+
+
+LIVENESS = (
+    "Liveness: the web process and its database answer. Load balancers route on this one.",
+    {"status": {"const": "ok"}},
+    {},
+)
+READINESS = (
+    "Readiness: the database and the Celery broker, each reported on its own. Answers 503 "
+    "when either is down (the broker check gives up after about a second). Pages and ingest "
+    "keep answering while only the broker is down; queued work waits for it.",
+    {
+        "status": {"enum": ["ok", "down"]},
+        "database": {"enum": ["ok", "down"]},
+        "broker": {"enum": ["ok", "down"]},
+    },
+    {"503": "The database or the broker (or both) is down; the body says which."},
+)
+
+
+def _health_operation(spec: tuple[str, dict, dict]) -> dict:
+    description, properties, other_answers = spec
+    body = {
+        "application/json": {
+            "schema": {"type": "object", "properties": properties, "required": list(properties)}
+        }
+    }
+    return {
+        "summary": description.split(":", 1)[0],
+        "description": description,
+        "security": [],
+        "responses": {
+            "200": {"description": "Every check answers.", "content": body},
+            **{
+                code: {"description": text, "content": body} for code, text in other_answers.items()
+            },
+        },
+    }
