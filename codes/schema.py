@@ -10,7 +10,7 @@ from typing import Any
 from msgspec import Struct
 
 from codes.decode import HresultFields, NtStatusInfo, Win32Info
-from fleet.api_schema import error_answer, json_content, ref, schemas
+from fleet.api_schema import error_answer, json_content, ref, schemas, session_scheme
 
 
 class FaqEntry(Struct):
@@ -87,12 +87,7 @@ def paths() -> dict[str, Any]:
 def components() -> dict[str, Any]:
     return {
         "securitySchemes": {
-            "session": {
-                "type": "apiKey",
-                "in": "cookie",
-                "name": "sessionid",
-                "description": "The session of an operator logged in at /login/.",
-            }
+            "session": session_scheme(),
         },
         "schemas": schemas(CodeAnswer),
     }

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import msgspec
+from django.conf import settings
 
 T = TypeVar("T")
 REF_TEMPLATE = "#/components/schemas/{name}"
@@ -136,6 +137,18 @@ def ref(kind: type) -> dict[str, str]:
 
 def json_content(schema: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
+
+
+def session_scheme() -> dict[str, str]:
+    """The security scheme of an operator's logged-in session, which every API that pages'
+    users call shares (one definition, so no slice's replaces another's)."""
+    return {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": settings.SESSION_COOKIE_NAME,
+        "description": "The session of an operator logged in at /login/; a request that "
+        "changes something also needs the X-CSRFToken header.",
+    }
 
 
 def error_answer(description: str) -> dict[str, Any]:

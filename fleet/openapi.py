@@ -1,6 +1,6 @@
 """`/api/v1/openapi.json`: the OpenAPI 3.1 document of every JSON API, put together from
 each one's declaration (`fleet/api_schema.py`; ingest in `fleet/ingest/schema.py`, codes in
-`codes/schema.py`) and the health endpoints described here."""
+`codes/schema.py`, triage in `fleet/triage/schema.py`) and the health endpoints described here."""
 
 from __future__ import annotations
 
@@ -13,8 +13,15 @@ from django.views.decorators.http import require_GET
 from codes import schema as codes_schema
 from fleet.api_schema import Error, schemas
 from fleet.ingest import schema as ingest_schema
+from fleet.triage import schema as triage_schema
 
-API_SLICES = (ingest_schema, codes_schema)  # each has paths() and components()
+API_SLICES = (ingest_schema, codes_schema, triage_schema)  # each has paths() and components()
+DESCRIPTION = (
+    "Endpoints post Windows error-code occurrences. See docs/ingest.md. "
+    "Operators, in a browser session or with a personal API token, decode a code and read its "
+    "knowledge (/api/v1/codes/{code}) and read and act on the triage queue (/api/v1/triage, "
+    "docs/triage.md). /healthz and /readyz report the service's health (docs/reliability.md)."
+)
 
 
 def document() -> dict[str, Any]:
@@ -25,22 +32,29 @@ def document() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for api in API_SLICES:
         for section, entries in api.components().items():
-            components.setdefault(section, {}).update(entries)
-        paths.update(api.paths())
+            _merge(components.setdefault(section, {}), entries, f"components.{section}")
+        _merge(paths, api.paths(), "paths")
     paths["/healthz"] = {"get": _health_operation(LIVENESS)}
     paths["/readyz"] = {"get": _health_operation(READINESS)}
     return {
         "openapi": "3.1.0",
         "info": {
-            "title": "Fleet errors ingest API",
+            "title": "Fleet errors API: ingest, codes, triage, health",
             "version": "1",
-            "description": "Endpoints post Windows error-code occurrences. See docs/ingest.md.",
+            "description": DESCRIPTION,
         },
         "servers": [{"url": settings.SITE_URL}],
         "components": components,
         "security": [{"ingestKey": []}],
         "paths": paths,
     }
+
+
+def _merge(into: dict[str, Any], entries: dict[str, Any], where: str) -> None:
+    """Add one slice's entries; two slices may share an entry only if they declare it alike."""
+    for name, value in entries.items():
+        if into.setdefault(name, value) != value:
+            raise ValueError(f"{where}.{name} is declared differently by two APIs")
 
 
 @require_GET

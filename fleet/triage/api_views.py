@@ -8,31 +8,34 @@ from __future__ import annotations
 
 import json
 
+import msgspec
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from fleet.access import visible_tenants
 from fleet.api_auth import Caller, authenticate, csrf_refusal
+from fleet.api_schema import FieldError, convert
+from fleet.triage import schema
 from fleet.triage.filters import queue_filter
 from fleet.triage.flags import TransitionError, change_state
 from fleet.triage.forms import FlagActionForm
 from fleet.triage.models import TriageFlag
 from fleet.triage.queries import code_names, queue_flags, reason_text
 
-DEFAULT_LIMIT, MAX_LIMIT = 100, 500
-MAX_BODY_BYTES = 64 * 1024
-# Body keys an action reads; the values must be JSON strings, integers or null.
-ACTION_FIELDS = ("action", "note", "muted_until", "mute_occurrences")
+DEFAULT_LIMIT, MAX_LIMIT = schema.DEFAULT_LIMIT, schema.MAX_LIMIT
+MAX_BODY_BYTES = schema.MAX_BODY_BYTES
 
 
-def _error(status: int, message: str, field: str | None = None) -> JsonResponse:
-    body = {"error": message}
-    if field:
-        body["field"] = field
-    response = JsonResponse(body, status=status)
+def _answer(body: msgspec.Struct, status: int = 200) -> HttpResponse:
+    """`body` encoded from its declaration, so what is served is what the document says."""
+    return HttpResponse(msgspec.json.encode(body), status=status, content_type="application/json")
+
+
+def _error(status: int, message: str, field: str | None = None) -> HttpResponse:
+    response = _answer(schema.TriageError(message, field or msgspec.UNSET), status)
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="fleet-api"'
     return response
@@ -42,28 +45,28 @@ def _moment(value) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def flag_json(flag: TriageFlag, name: str) -> dict:
+def flag_answer(flag: TriageFlag, name: str) -> schema.TriageFlag:
     """One flag as the API answers it (docs/triage.md, "The triage API")."""
-    return {
-        "id": flag.pk,
-        "tenant": flag.tenant.slug,
-        "code": flag.hex,
-        "name": name,
-        "state": flag.state,
-        "kind": flag.kind,
-        "score": flag.score,
-        "reason": reason_text(flag),
-        "occurrences_24h": flag.occurrences_24h,
-        "devices_24h": flag.devices_24h,
-        "baseline_24h": flag.baseline_24h,
-        "occurrences": flag.occurrences,
-        "devices": flag.devices,
-        "first_seen": _moment(flag.first_seen_at),
-        "last_seen": _moment(flag.last_seen_at),
-        "signal_at": _moment(flag.signal_at),
-        "assignee": flag.assignee.get_username() if flag.assignee else None,
-        "url": f"{settings.SITE_URL}{reverse('triage:flag', args=[flag.pk])}",
-    }
+    return schema.TriageFlag(
+        id=flag.pk,
+        tenant=flag.tenant.slug,
+        code=flag.hex,
+        name=name,
+        state=flag.state,
+        kind=flag.kind,
+        score=flag.score,
+        reason=reason_text(flag),
+        occurrences_24h=flag.occurrences_24h,
+        devices_24h=flag.devices_24h,
+        baseline_24h=flag.baseline_24h,
+        occurrences=flag.occurrences,
+        devices=flag.devices,
+        first_seen=_moment(flag.first_seen_at),
+        last_seen=_moment(flag.last_seen_at),
+        signal_at=_moment(flag.signal_at),
+        assignee=flag.assignee.get_username() if flag.assignee else None,
+        url=f"{settings.SITE_URL}{reverse('triage:flag', args=[flag.pk])}",
+    )
 
 
 def _limit(raw: str) -> int | None:
@@ -74,19 +77,19 @@ def _limit(raw: str) -> int | None:
     return None
 
 
-def _caller_or_401(request: HttpRequest) -> Caller | JsonResponse:
+def _caller_or_401(request: HttpRequest) -> Caller | HttpResponse:
     caller = authenticate(request)
     if caller is None:
         return _error(401, "log in, or send Authorization: Bearer <personal API token>")
     return caller
 
 
-def triage_list(request: HttpRequest) -> JsonResponse:
+def triage_list(request: HttpRequest) -> HttpResponse:
     """GET: the queue's flags in its order, with the page's filters."""
     if request.method not in ("GET", "HEAD"):
         return _error(405, "use GET")
     caller = _caller_or_401(request)
-    if isinstance(caller, JsonResponse):
+    if isinstance(caller, HttpResponse):
         return caller
     filters = queue_filter(request.GET, caller.user, default_view="now")
     if filters.errors:
@@ -97,10 +100,11 @@ def triage_list(request: HttpRequest) -> JsonResponse:
         return _error(400, f"limit: a whole number from 1 to {MAX_LIMIT}", "limit")
     flags = list(queue_flags(filters, timezone.now())[:limit])
     names = code_names({flag.code for flag in flags})
-    return JsonResponse({"flags": [flag_json(flag, names.get(flag.code, "")) for flag in flags]})
+    answers = [flag_answer(flag, names.get(flag.code, "")) for flag in flags]
+    return _answer(schema.TriageList(answers))
 
 
-def _action_form(request: HttpRequest) -> FlagActionForm | JsonResponse:
+def _action_form(request: HttpRequest) -> FlagActionForm | HttpResponse:
     """The body as a bound action form, or the 400 saying what is wrong with it."""
     body = request.read(MAX_BODY_BYTES + 1)
     if len(body) > MAX_BODY_BYTES:
@@ -111,16 +115,11 @@ def _action_form(request: HttpRequest) -> FlagActionForm | JsonResponse:
         return _error(400, "body is not a JSON object")
     if not isinstance(data, dict):
         return _error(400, "body is not a JSON object")
-    for name in ACTION_FIELDS:
-        value = data.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, str | int)):
-            return _error(400, f"{name}: must be a string or an integer", name)
-    if not data.get("action"):
-        return _error(400, "action: one of acknowledge, resolve, mute", "action")
-    # As text, the way a browser sends the page's form: the form's fields parse text.
-    form = FlagActionForm(
-        {name: str(data[name]) for name in ACTION_FIELDS if data.get(name) is not None}
-    )
+    try:
+        action = convert(data, schema.TriageAction)
+    except FieldError as exc:
+        return _error(400, exc.message, exc.field)
+    form = FlagActionForm(action.form_data())
     if not form.is_valid():
         name, errors = next(iter(form.errors.items()))
         return _error(400, f"{name}: {errors[0]}", name)
@@ -128,12 +127,12 @@ def _action_form(request: HttpRequest) -> FlagActionForm | JsonResponse:
 
 
 @csrf_exempt  # token requests carry no cookie; session requests are checked below
-def triage_flag(request: HttpRequest, pk: int) -> JsonResponse:
+def triage_flag(request: HttpRequest, pk: int) -> HttpResponse:
     """POST {"action": ...}: acknowledge, resolve or mute one flag, as the page's form does."""
     if request.method != "POST":
         return _error(405, "use POST")
     caller = _caller_or_401(request)
-    if isinstance(caller, JsonResponse):
+    if isinstance(caller, HttpResponse):
         return caller
     if not caller.by_token:
         refusal = csrf_refusal(request)
@@ -147,7 +146,7 @@ def triage_flag(request: HttpRequest, pk: int) -> JsonResponse:
     if flag is None:
         return _error(404, f"no flag {pk} in your tenants")
     form = _action_form(request)
-    if isinstance(form, JsonResponse):
+    if isinstance(form, HttpResponse):
         return form
     try:
         change_state(
@@ -159,4 +158,5 @@ def triage_flag(request: HttpRequest, pk: int) -> JsonResponse:
         )
     except TransitionError as exc:
         return _error(400, str(exc), exc.field)
-    return JsonResponse({"flag": flag_json(flag, code_names({flag.code}).get(flag.code, ""))})
+    name = code_names({flag.code}).get(flag.code, "")
+    return _answer(schema.TriageFlagAnswer(flag_answer(flag, name)))

@@ -8,11 +8,13 @@ from django import forms
 
 from fleet.triage.flags import ACTIONS, MAX_MUTE_OCCURRENCES
 
+NOTE_MAX_LENGTH = 2000
+
 
 class FlagActionForm(forms.Form):
     action = forms.ChoiceField(choices=[(name, name.title()) for name in ACTIONS])
     note = forms.CharField(
-        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
     )
     muted_until = forms.DateField(
         required=False,
