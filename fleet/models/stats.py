@@ -31,8 +31,8 @@ class HourlyCodeStat(models.Model):
         ]
 
 
-class HourlyDeviceCodeStat(models.Model):
-    """Occurrences per (tenant, code, device, hour); the source of exact distinct-device counts."""
+class _DeviceHour(models.Model):
+    """Occurrences of one code on one device in one hour: the per-device hourly tables' row."""
 
     tenant = models.ForeignKey(
         "fleet.Tenant", on_delete=models.CASCADE, related_name="+", **DERIVED_KEY
@@ -43,6 +43,13 @@ class HourlyDeviceCodeStat(models.Model):
     code = models.PositiveBigIntegerField()
     hour = models.DateTimeField()
     occurrences = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class HourlyDeviceCodeStat(_DeviceHour):
+    """Occurrences per (tenant, code, device, hour); the source of exact distinct-device counts."""
 
     class Meta:
         constraints = [
@@ -56,20 +63,10 @@ class HourlyDeviceCodeStat(models.Model):
         ]
 
 
-class SnapshotDeviceCodeStat(models.Model):
+class SnapshotDeviceCodeStat(_DeviceHour):
     """Rows of state-snapshot sources (`fleet.sources.STATE_SOURCES`) per (tenant, code, device,
     hour): a subset of `HourlyDeviceCodeStat`, so triage can count those sources by device and
     leave them out of the event counts."""
-
-    tenant = models.ForeignKey(
-        "fleet.Tenant", on_delete=models.CASCADE, related_name="+", **DERIVED_KEY
-    )
-    device = models.ForeignKey(
-        "fleet.Device", on_delete=models.CASCADE, related_name="+", **DERIVED_KEY
-    )
-    code = models.PositiveBigIntegerField()
-    hour = models.DateTimeField()
-    occurrences = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
