@@ -1,6 +1,6 @@
 """One round of the background work, in the order each step needs: aggregate the new
 occurrences, run the triage rules and signals over the aggregates, evaluate alert rules, send
-due emails.
+due emails and webhook posts.
 
 Beat runs it every minute through `fleet.tasks.run_pipeline`; `manage.py run_pipeline` runs it
 in process. Every step is idempotent and guards itself against a concurrent round.
@@ -8,7 +8,7 @@ in process. Every step is idempotent and guards itself against a concurrent roun
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.utils import timezone
@@ -16,6 +16,7 @@ from django.utils import timezone
 from fleet.aggregate import AggregationResult, aggregate_pending
 from fleet.alerts.email import DeliveryResult, deliver_pending
 from fleet.alerts.firing import EvaluationResult, evaluate_alerts
+from fleet.alerts.webhooks import deliver_webhooks
 from fleet.triage.flags import TriageResult, run_triage
 
 
@@ -25,10 +26,12 @@ class PipelineResult:
     triage: TriageResult
     alerts: EvaluationResult
     delivery: DeliveryResult
+    webhooks: DeliveryResult = field(default_factory=DeliveryResult)
 
     def summary(self) -> list[str]:
-        """Human-readable lines, one per step."""
-        return [
+        """Human-readable lines, one per step; the webhook line only when a rule has a
+        webhook channel at work."""
+        lines = [
             f"aggregated {self.aggregation.occurrences} occurrences "
             f"in {self.aggregation.chunks} chunks",
             f"triage: {len(self.triage.raised)} flags raised, "
@@ -38,17 +41,25 @@ class PipelineResult:
             f"emails: {self.delivery.sent} sent, {self.delivery.failed} failed"
             + "".join(f"\n  {error}" for error in self.delivery.errors),
         ]
+        if self.alerts.webhooks or self.webhooks.sent or self.webhooks.failed:
+            lines.append(
+                f"webhooks: {len(self.alerts.webhooks)} queued, {self.webhooks.sent} sent, "
+                f"{self.webhooks.failed} failed"
+                + "".join(f"\n  {error}" for error in self.webhooks.errors)
+            )
+        return lines
 
 
 def run_round(now: datetime | None = None, deliver: bool = True) -> PipelineResult:
     """Aggregate, triage, alert and deliver once. `now` pins the rule windows (tests).
 
-    With `deliver=False` the emails stay queued in the database for the `alerts` queue's
-    worker, so a slow or dead SMTP server never holds up aggregation.
+    With `deliver=False` the emails and webhook posts stay queued in the database for the
+    `alerts` queue's worker, so a slow or dead SMTP server or receiver never holds up aggregation.
     """
     aggregation = aggregate_pending()
     now = now or timezone.now()
     triage = run_triage(now)
     alerts = evaluate_alerts(now)
     delivery = deliver_pending(now) if deliver else DeliveryResult()
-    return PipelineResult(aggregation, triage, alerts, delivery)
+    webhooks = deliver_webhooks(now) if deliver else DeliveryResult()
+    return PipelineResult(aggregation, triage, alerts, delivery, webhooks)

@@ -79,6 +79,18 @@ try:
     EMAIL_TIMEOUT = env_int("SMTP_TIMEOUT", 10, minimum=1)
     DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "fleet-errors@localhost")
     SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+    # Encrypts webhook secrets at rest (fleet/alerts/secrets.py); empty: derived from SECRET_KEY.
+    FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "").strip()
+    if FIELD_ENCRYPTION_KEY:
+        from cryptography.fernet import Fernet
+
+        try:
+            Fernet(FIELD_ENCRYPTION_KEY)
+        except ValueError:
+            raise ImproperEnvironment(
+                "FIELD_ENCRYPTION_KEY is not a Fernet key (32 url-safe base64-encoded bytes)"
+            ) from None
+    WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10, minimum=1)
     SECURE_COOKIES = env_bool("SECURE_COOKIES", False)
     # Behind HTTPS: redirect plain HTTP, and tell browsers to use HTTPS only (HSTS).
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)

@@ -2,7 +2,13 @@ from django import forms
 from django.contrib import admin
 
 from codes.parse import CodeError, parse_code
-from fleet.alerts.models import AlertDelivery, AlertFiring, AlertRule, AlertRuleState
+from fleet.alerts.models import (
+    AlertChannel,
+    AlertDelivery,
+    AlertFiring,
+    AlertRule,
+    AlertRuleState,
+)
 
 
 class CodeField(forms.CharField):
@@ -41,9 +47,44 @@ class AlertRuleForm(forms.ModelForm):
         ]
 
 
+class AlertChannelForm(forms.ModelForm):
+    """The secret is write-only: entered once, stored encrypted, never rendered back. Left
+    empty on an existing channel, the stored one stays."""
+
+    url = forms.URLField(max_length=500, assume_scheme="https")
+    secret = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Signs each POST (X-Fleet-Signature). Not shown again; empty keeps it.",
+    )
+
+    class Meta:
+        model = AlertChannel
+        fields = ["kind", "url", "secret", "enabled"]
+
+    def clean_secret(self) -> str:
+        secret = self.cleaned_data["secret"]
+        if not secret and not self.instance.secret_encrypted:
+            raise forms.ValidationError("A new channel needs a secret.")
+        return secret
+
+    def save(self, commit: bool = True) -> AlertChannel:
+        if self.cleaned_data.get("secret"):
+            self.instance.set_secret(self.cleaned_data["secret"])
+        return super().save(commit)
+
+
+class AlertChannelInline(admin.TabularInline):
+    model = AlertChannel
+    form = AlertChannelForm
+    extra = 0
+
+
 @admin.register(AlertRule)
 class AlertRuleAdmin(admin.ModelAdmin):
     form = AlertRuleForm
+    inlines = [AlertChannelInline]
     list_display = [
         "name",
         "tenant",
@@ -79,11 +120,13 @@ class AlertFiringAdmin(admin.ModelAdmin):
 
 @admin.register(AlertDelivery)
 class AlertDeliveryAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "recipient", "subject", "state", "attempts", "sent_at"]
-    list_filter = ["state"]
-    search_fields = ["recipient", "subject"]
+    list_display = ["created_at", "recipient", "channel", "subject", "state", "attempts", "sent_at"]
+    list_filter = ["state", "event"]
+    search_fields = ["recipient", "subject", "channel__url"]
     readonly_fields = [
         "recipient",
+        "channel",
+        "event",
         "firings",
         "subject",
         "body_text",

@@ -46,9 +46,9 @@ def _absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-def _items(firings: list[AlertFiring]) -> dict[int, dict]:
-    """Template context per firing, with facts (`codes.facts`), tenants and flags fetched in
-    three queries."""
+def firing_context(firings: list[AlertFiring]) -> dict[int, dict]:
+    """Template context per firing (emails and webhook payloads), with facts (`codes.facts`),
+    tenants and flags fetched in three queries."""
     codes = {f.code for f in firings}
     facts = facts_for(codes)
     tenants = Tenant.objects.in_bulk({f.tenant_id for f in firings})
@@ -93,7 +93,7 @@ def queue_digests(firings: list[AlertFiring], now: datetime) -> list[AlertDelive
     """One delivery per recipient, listing every firing addressed to them."""
     if not firings:
         return []
-    items = _items(firings)
+    items = firing_context(firings)
     by_recipient: dict[str, list[AlertFiring]] = defaultdict(list)
     for firing in firings:
         for address in firing.rule.recipient_list:
@@ -123,8 +123,10 @@ def queue_digests(firings: list[AlertFiring], now: datetime) -> list[AlertDelive
 
 
 def _claimable(now: datetime) -> Q:
-    return Q(state=AlertDelivery.State.PENDING, next_attempt_at__lte=now) | Q(
-        state=AlertDelivery.State.SENDING, claimed_at__lt=now - STALE_CLAIM
+    """Due email deliveries (webhook ones have a channel: `fleet.alerts.webhooks`)."""
+    return Q(channel__isnull=True) & (
+        Q(state=AlertDelivery.State.PENDING, next_attempt_at__lte=now)
+        | Q(state=AlertDelivery.State.SENDING, claimed_at__lt=now - STALE_CLAIM)
     )
 
 
@@ -160,7 +162,7 @@ def deliver_pending(now: datetime | None = None) -> DeliveryResult:
         try:
             message.send()
         except (smtplib.SMTPException, OSError) as exc:
-            _back_off(delivery, exc, now)
+            back_off(delivery, exc, now, target=delivery.recipient)
             result.failed += 1
             result.errors.append(f"{delivery.recipient}: {exc}")
             if not isinstance(exc, smtplib.SMTPRecipientsRefused):
@@ -175,13 +177,12 @@ def deliver_pending(now: datetime | None = None) -> DeliveryResult:
     return result
 
 
-def _back_off(delivery: AlertDelivery, exc: Exception, now: datetime) -> None:
+def back_off(delivery: AlertDelivery, exc: Exception, now: datetime, target: str) -> None:
+    """Release a failed claim: pending again after 1, 2, 4 … minutes (at most an hour)."""
     minutes = min(2 ** max(delivery.attempts - 1, 0), MAX_BACKOFF_MINUTES)
     AlertDelivery.objects.filter(pk=delivery.pk, state=AlertDelivery.State.SENDING).update(
         state=AlertDelivery.State.PENDING,
         next_attempt_at=now + timedelta(minutes=minutes),
         last_error=f"{type(exc).__name__}: {exc}"[:2000],
     )
-    log.warning(
-        "alert email to %s failed (attempt %d): %s", delivery.recipient, delivery.attempts, exc
-    )
+    log.warning("alert delivery to %s failed (attempt %d): %s", target, delivery.attempts, exc)

@@ -2,8 +2,9 @@
 
 Evaluation is one `GROUP BY … HAVING` per rule. A firing is claimed per (rule, tenant, code)
 with a conditional UPDATE on its cooldown row, so concurrent evaluations fire it once. Claimed
-firings are queued as pending email deliveries (`fleet.alerts.email`) in the same transaction
-as the claim, so a firing never exists without its deliveries.
+firings are queued as pending email deliveries (`fleet.alerts.email`) and webhook deliveries
+(`fleet.alerts.webhooks`) in the same transaction as the claim, so a firing never exists
+without its deliveries.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from codes.facts import facts_for
 from codes.models import ErrorCode
 from fleet.alerts.email import queue_digests
 from fleet.alerts.models import AlertDelivery, AlertFiring, AlertRule, AlertRuleState
+from fleet.alerts.webhooks import queue_webhooks
 from fleet.models import HourlyDeviceCodeStat
 from fleet.triage.flags import window_start
 
@@ -39,7 +41,8 @@ class Match:
 class EvaluationResult:
     matched: int = 0
     fired: list[AlertFiring] = field(default_factory=list)
-    deliveries: list[AlertDelivery] = field(default_factory=list)
+    deliveries: list[AlertDelivery] = field(default_factory=list)  # emails
+    webhooks: list[AlertDelivery] = field(default_factory=list)
 
 
 def rule_matches(rule: AlertRule, now: datetime) -> list[Match]:
@@ -92,7 +95,8 @@ def _claim(state_id: int, cooldown: timedelta, now: datetime) -> bool:
 
 
 def evaluate_alerts(now: datetime | None = None) -> EvaluationResult:
-    """Fire every enabled rule over its threshold and out of cooldown; queue its emails."""
+    """Fire every enabled rule over its threshold and out of cooldown; queue its emails and
+    webhook posts."""
     now = now or timezone.now()
     result = EvaluationResult()
     matches = [
@@ -138,6 +142,12 @@ def evaluate_alerts(now: datetime | None = None) -> EvaluationResult:
             ]
         )
         result.deliveries = queue_digests(result.fired, now)
+        result.webhooks = queue_webhooks(result.fired, now)
     if result.fired:
-        log.info("alerts: %d fired, %d emails queued", len(result.fired), len(result.deliveries))
+        log.info(
+            "alerts: %d fired, %d emails and %d webhooks queued",
+            len(result.fired),
+            len(result.deliveries),
+            len(result.webhooks),
+        )
     return result

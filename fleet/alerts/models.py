@@ -1,13 +1,15 @@
-"""Alert rules, their per-(tenant, code) cooldown state, what fired, and the emails sent for it."""
+"""Alert rules, their channels, their per-(tenant, code) cooldown state, what fired, and the
+emails and webhook posts delivered for it."""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, validate_email
+from django.core.validators import MinValueValidator, URLValidator, validate_email
 from django.db import models
 from django.utils import timezone
 
 from codes.models import Severity
+from fleet.alerts.secrets import decrypt, encrypt
 
 
 def split_recipients(text: str) -> list[str]:
@@ -95,6 +97,40 @@ class AlertRule(models.Model):
         return "" if self.code is None else f"0x{self.code:08X}"
 
 
+class AlertChannel(models.Model):
+    """Where a rule's firings go besides its email recipients: a signed webhook (more kinds
+    later). The secret is stored encrypted (`fleet.alerts.secrets`), never shown again."""
+
+    class Kind(models.TextChoices):
+        WEBHOOK = "webhook", "Signed webhook"
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="channels")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.WEBHOOK)
+    url = models.URLField(
+        max_length=500,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text="Receives a POST of JSON per firing.",
+    )
+    secret_encrypted = models.TextField(
+        editable=False, help_text="Fernet token of the signing secret."
+    )
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["rule", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.url}"
+
+    def set_secret(self, secret: str) -> None:
+        self.secret_encrypted = encrypt(secret)
+
+    @property
+    def secret(self) -> str:
+        return decrypt(self.secret_encrypted)
+
+
 class AlertRuleState(models.Model):
     """When a rule last fired for one (tenant, code): the row a firing is claimed on."""
 
@@ -132,14 +168,22 @@ class AlertFiring(models.Model):
 
 
 class AlertDelivery(models.Model):
-    """One email to one recipient, rendered once; sent at most once, retried until it is."""
+    """One email to one recipient, or one webhook POST to one channel, rendered once; sent at
+    most once, retried until it is. A webhook delivery has a `channel` and its JSON body in
+    `body_text` (signed when sent, so a rotated secret signs the retries)."""
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
 
-    recipient = models.EmailField()
+    recipient = models.EmailField(blank=True)
+    channel = models.ForeignKey(
+        AlertChannel, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(
+        max_length=40, blank=True, help_text="Webhook event, e.g. alert.fired."
+    )
     firings = models.ManyToManyField(AlertFiring, related_name="deliveries")
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
@@ -158,4 +202,5 @@ class AlertDelivery(models.Model):
         indexes = [models.Index(fields=["state", "next_attempt_at"], name="alert_delivery_due_idx")]
 
     def __str__(self) -> str:
-        return f"{self.subject} -> {self.recipient} ({self.state})"
+        target = self.recipient or (self.channel.url if self.channel_id else "")
+        return f"{self.subject} -> {target} ({self.state})"

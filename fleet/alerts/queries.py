@@ -21,7 +21,16 @@ from fleet.alerts.models import AlertDelivery, AlertFiring, AlertRule
 
 FIRINGS_PER_PAGE = 50
 # What the page shows of a delivery; the rendered subject and bodies stay unread.
-_DELIVERY_FIELDS = ("id", "recipient", "state", "attempts", "last_error", "sent_at", "created_at")
+_DELIVERY_FIELDS = (
+    "id",
+    "recipient",
+    "channel__url",
+    "state",
+    "attempts",
+    "last_error",
+    "sent_at",
+    "created_at",
+)
 
 
 @dataclass(frozen=True)
@@ -40,7 +49,11 @@ def visible_rules(user: AbstractBaseUser | AnonymousUser) -> QuerySet[AlertRule]
 
 def visible_firings(user: AbstractBaseUser | AnonymousUser) -> QuerySet[AlertFiring]:
     """Firings at the user's tenants, newest first, with the deliveries shown beside them."""
-    deliveries = AlertDelivery.objects.only(*_DELIVERY_FIELDS).order_by("created_at", "id")
+    deliveries = (
+        AlertDelivery.objects.select_related("channel")
+        .only(*_DELIVERY_FIELDS)
+        .order_by("created_at", "id")
+    )
     return (
         AlertFiring.objects.filter(tenant__in=visible_tenants(user))
         .select_related("rule", "tenant")

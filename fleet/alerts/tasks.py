@@ -1,4 +1,5 @@
-"""The alerts slice's Celery tasks: sending the due alert emails (beat: every minute)."""
+"""The alerts slice's Celery tasks: sending the due alert emails and webhook posts (beat:
+every minute)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,19 @@ import logging
 from celery import shared_task
 
 from fleet.alerts.email import deliver_pending
+from fleet.alerts.webhooks import deliver_webhooks
 
 log = logging.getLogger(__name__)
 
 
 @shared_task(name="fleet.tasks.send_alert_emails", acks_late=True)
 def send_alert_emails() -> dict[str, int]:
-    """Send every due alert email; failed sends stay pending for the next call. The name
-    predates the alerts slice and stays: beat, routes and queued messages carry it."""
-    result = deliver_pending()
-    return {"sent": result.sent, "failed": result.failed}
+    """Send every due alert email and webhook post; failed sends stay pending for the next
+    call. The name predates the alerts slice and webhooks, and stays: beat, routes and queued
+    messages carry it."""
+    emails = deliver_pending()
+    webhooks = deliver_webhooks()
+    return {"sent": emails.sent + webhooks.sent, "failed": emails.failed + webhooks.failed}
 
 
 def queue_alert_emails() -> bool:
