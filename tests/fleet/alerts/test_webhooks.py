@@ -15,7 +15,10 @@ from django.utils import timezone
 
 from codes.models import ErrorCode
 from fleet.alerts.models import AlertChannel, AlertDelivery, AlertFiring, AlertRule
+from fleet.alerts.tasks import send_alert_emails
 from fleet.alerts.webhooks import deliver_webhooks
+from fleet.pipeline import run_round
+from fleet.tasks import run_pipeline as pipeline_task
 from fleet.triage.models import TriageFlag
 from tests.factories import DeviceFactory, emit
 
@@ -205,3 +208,32 @@ def test_admin_takes_the_secret_once_and_never_shows_it(admin_client, storm):
     data["channels-0-rule"] = str(storm.pk)
     assert admin_client.post(url, data).status_code == 302
     assert AlertChannel.objects.get().secret == SECRET  # empty keeps the stored secret
+
+
+def test_the_alerts_page_shows_the_webhook_delivery_and_its_error(
+    storm, refused_url, smtp_server, logged_in
+):
+    channel(storm, refused_url)
+    run_pipeline()
+
+    page = logged_in.get("/alerts/").content.decode()
+    assert f"webhook {refused_url}" in page
+    assert "Connection refused" in page
+
+
+def test_the_pipeline_task_posts_in_process_when_the_broker_is_down(
+    storm, webhook_receiver, smtp_server, dead_broker
+):
+    channel(storm, webhook_receiver.url)
+    assert pipeline_task()["alerts_fired"] == 1
+    assert [r.status for r in webhook_receiver.requests] == [200]
+    assert AlertDelivery.objects.get(channel__isnull=False).state == "sent"
+
+
+def test_the_send_task_counts_webhook_posts_with_the_emails(storm, webhook_receiver, smtp_server):
+    channel(storm, webhook_receiver.url)
+    run_round(deliver=False)
+    assert webhook_receiver.requests == []
+    assert send_alert_emails() == {"sent": 2, "failed": 0}
+    assert len(webhook_receiver.requests) == 1
+    assert send_alert_emails() == {"sent": 0, "failed": 0}
