@@ -88,7 +88,8 @@ try:
             Fernet(FIELD_ENCRYPTION_KEY)
         except ValueError:
             raise ImproperEnvironment(
-                "FIELD_ENCRYPTION_KEY is not a Fernet key (32 url-safe base64-encoded bytes)"
+                "FIELD_ENCRYPTION_KEY=(not shown) is not a Fernet key "
+                "(32 url-safe base64-encoded bytes)"
             ) from None
     WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10, minimum=1)
     SECURE_COOKIES = env_bool("SECURE_COOKIES", False)

@@ -58,6 +58,8 @@ def test_booleans_and_integers_are_strict(monkeypatch):
         ("REDIS_URL", "http://127.0.0.1:6379"),
         ("DB_POOL_MAX", "0"),
         ("DB_POOL_TIMEOUT", "soon"),
+        ("FIELD_ENCRYPTION_KEY", "not-a-fernet-key"),
+        ("WEBHOOK_TIMEOUT", "0"),
     ],
 )
 def test_a_bad_setting_stops_manage_py_with_one_clear_line(name, value):

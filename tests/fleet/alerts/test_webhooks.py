@@ -8,6 +8,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
@@ -237,3 +238,16 @@ def test_the_send_task_counts_webhook_posts_with_the_emails(storm, webhook_recei
     assert send_alert_emails() == {"sent": 2, "failed": 0}
     assert len(webhook_receiver.requests) == 1
     assert send_alert_emails() == {"sent": 0, "failed": 0}
+
+
+def test_a_secret_unreadable_after_a_key_change_fails_the_delivery_and_posts_nothing(
+    storm, webhook_receiver, smtp_server, settings
+):
+    channel(storm, webhook_receiver.url)
+    settings.FIELD_ENCRYPTION_KEY = Fernet.generate_key().decode()
+    run_pipeline()
+
+    delivery = AlertDelivery.objects.get(channel__isnull=False)
+    assert delivery.state == "pending"
+    assert delivery.last_error.startswith("SecretUnreadable")
+    assert webhook_receiver.requests == []
