@@ -17,6 +17,13 @@ def visible_tenants(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Tenant]:
     return Tenant.objects.filter(operators=user)
 
 
+def operable_tenants(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Tenant]:
+    """Tenants where `user` may act, not only look: triage actions, notes, imports, alert
+    rules. Today every visible tenant; per-tenant roles (viewer/operator/admin) narrow it.
+    Views that change something check this, never `visible_tenants`."""
+    return visible_tenants(user)
+
+
 def picked_tenants(
     user: AbstractBaseUser | AnonymousUser, slugs: list[str]
 ) -> tuple[list[Tenant], list[Tenant]]:
