@@ -14,9 +14,9 @@ from datetime import datetime
 from django.utils import timezone
 
 from fleet.aggregate import AggregationResult, aggregate_pending
+from fleet.alerts.channels import deliver_channels
 from fleet.alerts.email import DeliveryResult, deliver_pending
 from fleet.alerts.firing import EvaluationResult, evaluate_alerts
-from fleet.alerts.webhooks import deliver_webhooks
 from fleet.triage.flags import TriageResult, run_triage
 
 
@@ -29,21 +29,22 @@ class PipelineResult:
     webhooks: DeliveryResult = field(default_factory=DeliveryResult)
 
     def summary(self) -> list[str]:
-        """Human-readable lines, one per step; the webhook line only when a rule has a
-        webhook channel at work."""
+        """Human-readable lines, one per step; the channels line (webhooks, Teams, Slack,
+        PSA tickets) only when a rule has a channel at work."""
         lines = [
             f"aggregated {self.aggregation.occurrences} occurrences "
             f"in {self.aggregation.chunks} chunks",
             f"triage: {len(self.triage.raised)} flags raised, "
             f"{len(self.triage.regressed)} regressed, {len(self.triage.unmuted)} unmuted",
             f"alerts: {self.alerts.matched} over threshold, {len(self.alerts.fired)} fired, "
-            f"{len(self.alerts.deliveries)} emails queued",
+            f"{len(self.alerts.deliveries)} emails queued"
+            + (f", {len(self.alerts.resolved)} resolved" if self.alerts.resolved else ""),
             f"emails: {self.delivery.sent} sent, {self.delivery.failed} failed"
             + "".join(f"\n  {error}" for error in self.delivery.errors),
         ]
         if self.alerts.webhooks or self.webhooks.sent or self.webhooks.failed:
             lines.append(
-                f"webhooks: {len(self.alerts.webhooks)} queued, {self.webhooks.sent} sent, "
+                f"channels: {len(self.alerts.webhooks)} queued, {self.webhooks.sent} sent, "
                 f"{self.webhooks.failed} failed"
                 + "".join(f"\n  {error}" for error in self.webhooks.errors)
             )
@@ -61,5 +62,5 @@ def run_round(now: datetime | None = None, deliver: bool = True) -> PipelineResu
     triage = run_triage(now)
     alerts = evaluate_alerts(now)
     delivery = deliver_pending(now) if deliver else DeliveryResult()
-    webhooks = deliver_webhooks(now) if deliver else DeliveryResult()
+    webhooks = deliver_channels(now) if deliver else DeliveryResult()
     return PipelineResult(aggregation, triage, alerts, delivery, webhooks)

@@ -29,16 +29,16 @@ def run_pipeline() -> dict[str, int]:
     overlap with another round. When the broker refuses the email task, they are sent here:
     an alert is never left waiting on a queue that is down."""
     # Imported here: the round pulls in every slice, the email templates and mail.
+    from fleet.alerts.channels import deliver_channels
     from fleet.alerts.email import deliver_pending
     from fleet.alerts.tasks import queue_alert_emails
-    from fleet.alerts.webhooks import deliver_webhooks
     from fleet.pipeline import run_round
 
     result = run_round(deliver=False)
     sent = 0
     if (result.alerts.deliveries or result.alerts.webhooks) and not queue_alert_emails():
         sent = deliver_pending().sent
-        deliver_webhooks()
+        deliver_channels()
     return {
         "aggregated": result.aggregation.occurrences,
         "flags_raised": len(result.triage.raised),

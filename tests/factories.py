@@ -73,3 +73,13 @@ def client_for(user, **options: object) -> Client:
     client = Client(**options)
     client.force_login(user)
     return client
+
+
+def alert_rule(tenant: Tenant | None = None, **fields: object):
+    """An alert rule for `tenant`, or for every tenant when none is given."""
+    from fleet.alerts.models import AlertRule
+
+    rule = AlertRule.objects.create(all_tenants=tenant is None, **fields)
+    if tenant is not None:
+        rule.tenants.add(tenant)
+    return rule

@@ -8,6 +8,7 @@ from fleet.alerts.models import (
     AlertFiring,
     AlertRule,
     AlertRuleState,
+    AlertTicket,
 )
 
 
@@ -35,15 +36,19 @@ class AlertRuleForm(forms.ModelForm):
         fields = [
             "name",
             "enabled",
-            "tenant",
+            "all_tenants",
+            "tenants",
+            "trigger",
             "code",
             "family",
             "severity",
-            "metric",
-            "threshold",
+            "min_occurrences",
+            "min_devices",
             "window_hours",
             "recipients",
             "cooldown_minutes",
+            "quiet_from",
+            "quiet_until",
         ]
 
 
@@ -61,7 +66,7 @@ class AlertChannelForm(forms.ModelForm):
 
     class Meta:
         model = AlertChannel
-        fields = ["kind", "url", "secret", "enabled"]
+        fields = ["kind", "url", "secret", "config", "enabled"]
 
     def clean_secret(self) -> str:
         secret = self.cleaned_data["secret"]
@@ -87,17 +92,20 @@ class AlertRuleAdmin(admin.ModelAdmin):
     inlines = [AlertChannelInline]
     list_display = [
         "name",
-        "tenant",
+        "all_tenants",
+        "trigger",
         "code_hex",
         "family",
         "severity",
-        "metric",
-        "threshold",
+        "min_occurrences",
+        "min_devices",
         "window_hours",
         "cooldown_minutes",
         "enabled",
+        "deleted_at",
     ]
-    list_filter = ["enabled", "metric", "severity", "tenant"]
+    list_filter = ["enabled", "trigger", "severity", "all_tenants"]
+    filter_horizontal = ["tenants"]
     search_fields = ["name", "recipients"]
 
     @admin.display(description="code")
@@ -113,7 +121,17 @@ class AlertRuleStateAdmin(admin.ModelAdmin):
 
 @admin.register(AlertFiring)
 class AlertFiringAdmin(admin.ModelAdmin):
-    list_display = ["fired_at", "rule", "tenant", "hex", "occurrences", "devices"]
+    list_display = [
+        "fired_at",
+        "rule",
+        "tenant",
+        "hex",
+        "kind",
+        "occurrences",
+        "devices",
+        "notifications",
+        "resolved_at",
+    ]
     list_filter = ["rule", "tenant"]
     readonly_fields = [f.name for f in AlertFiring._meta.fields]
 
@@ -127,6 +145,7 @@ class AlertDeliveryAdmin(admin.ModelAdmin):
         "recipient",
         "channel",
         "event",
+        "rule",
         "firings",
         "subject",
         "body_text",
@@ -139,3 +158,9 @@ class AlertDeliveryAdmin(admin.ModelAdmin):
         "last_error",
         "created_at",
     ]
+
+
+@admin.register(AlertTicket)
+class AlertTicketAdmin(admin.ModelAdmin):
+    list_display = ["ticket_id", "channel", "firing", "created_at", "closed_at"]
+    readonly_fields = ["channel", "firing", "ticket_id", "created_at", "closed_at"]

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from codes.facts import facts_for
 from fleet.alerts.models import AlertDelivery, AlertFiring
+from fleet.alerts.payloads import FIRED, RESOLVED
 from fleet.models import Tenant
 from fleet.triage.models import TriageFlag
 
@@ -56,6 +57,7 @@ def firing_context(firings: list[AlertFiring]) -> dict[int, dict]:
         (flag.tenant_id, flag.code): flag
         for flag in TriageFlag.objects.filter(tenant_id__in=tenants, code__in=codes)
     }
+    rules = {f.rule_id: f.rule for f in firings}
     items = {}
     for firing in firings:
         flag = flags.get((firing.tenant_id, firing.code))
@@ -65,7 +67,7 @@ def firing_context(firings: list[AlertFiring]) -> dict[int, dict]:
             flag_url = _absolute(reverse("triage:queue") + f"?state=all&code={firing.hex}")
         items[firing.pk] = {
             "firing": firing,
-            "rule": firing.rule,
+            "rule": rules[firing.rule_id],
             "tenant": tenants[firing.tenant_id],
             "hex": firing.hex,
             "name": facts[firing.code].label,
@@ -77,9 +79,14 @@ def firing_context(firings: list[AlertFiring]) -> dict[int, dict]:
     return items
 
 
-def render_email(items: list[dict]) -> tuple[str, str, str]:
-    """Subject, text body and HTML body for one recipient's firings."""
-    context = {"items": items, "count": len(items), "site_url": settings.SITE_URL}
+def render_email(items: list[dict], resolved: bool = False) -> tuple[str, str, str]:
+    """Subject, text body and HTML body for one recipient's firings (or resolutions)."""
+    context = {
+        "items": items,
+        "count": len(items),
+        "site_url": settings.SITE_URL,
+        "resolved": resolved,
+    }
     subject = render_to_string("fleet/emails/alert_subject.txt", context)
     subject = " ".join(subject.split())  # a header is one line
     if len(subject) > 300:
@@ -89,8 +96,10 @@ def render_email(items: list[dict]) -> tuple[str, str, str]:
     return subject, text, html
 
 
-def queue_digests(firings: list[AlertFiring], now: datetime) -> list[AlertDelivery]:
-    """One delivery per recipient, listing every firing addressed to them."""
+def queue_digests(
+    firings: list[AlertFiring], now: datetime, event: str = FIRED
+) -> list[AlertDelivery]:
+    """One delivery per recipient, listing every alert fired (or resolved) for them."""
     if not firings:
         return []
     items = firing_context(firings)
@@ -101,10 +110,11 @@ def queue_digests(firings: list[AlertFiring], now: datetime) -> list[AlertDelive
     deliveries = []
     for address, mine in sorted(by_recipient.items()):
         mine.sort(key=lambda f: (-f.occurrences, items[f.pk]["tenant"].name, f.code))
-        subject, text, html = render_email([items[f.pk] for f in mine])
+        subject, text, html = render_email([items[f.pk] for f in mine], event == RESOLVED)
         deliveries.append(
             AlertDelivery(
                 recipient=address,
+                event=event,
                 subject=subject,
                 body_text=text,
                 body_html=html,

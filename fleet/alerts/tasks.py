@@ -7,8 +7,8 @@ import logging
 
 from celery import shared_task
 
+from fleet.alerts.channels import deliver_channels
 from fleet.alerts.email import deliver_pending
-from fleet.alerts.webhooks import deliver_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +19,7 @@ def send_alert_emails() -> dict[str, int]:
     call. The name predates the alerts slice and webhooks, and stays: beat, routes and queued
     messages carry it."""
     emails = deliver_pending()
-    webhooks = deliver_webhooks()
+    webhooks = deliver_channels()
     return {"sent": emails.sent + webhooks.sent, "failed": emails.failed + webhooks.failed}
 
 

@@ -21,6 +21,11 @@ class Tenant(models.Model):
         blank=True,
         help_text="Operators who may see this tenant. Superusers see every tenant.",
     )
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        help_text="IANA time zone of the customer (e.g. Europe/Paris): alert quiet hours.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -21,10 +21,10 @@ from dashboards import charts, queries
 from dashboards.filters import scope_from_request
 from fleet.aggregate import aggregate_pending
 from fleet.alerts.firing import evaluate_alerts, rule_matches
-from fleet.alerts.models import AlertDelivery, AlertRule
+from fleet.alerts.models import AlertDelivery
 from fleet.triage.flags import operator_severities, run_triage
 from fleet.triage.models import TriageFlag
-from tests.factories import DeviceFactory, emit
+from tests.factories import DeviceFactory, alert_rule, emit
 
 pytestmark = pytest.mark.django_db
 
@@ -92,9 +92,7 @@ def test_same_code_reads_the_same_on_chart_triage_queue_flag_and_alert_email(
         device = DeviceFactory(tenant=tenant)
         emit(device, CANCELLED, [recent])
         emit(device, UNNAMED, [recent, recent - timedelta(minutes=5)])
-    AlertRule.objects.create(
-        name="Storm", metric="devices", threshold=4, recipients="noc@example.test"
-    )
+    alert_rule(name="Storm", min_devices=5, recipients="noc@example.test")
     aggregate_pending()
     run_triage(now)
     evaluate_alerts(now)
@@ -137,8 +135,8 @@ def test_a_family_alert_rule_covers_codes_the_catalog_lacks(tenant, now):
     emit(device, UNNAMED, [now - timedelta(minutes=m) for m in range(3)])
     emit(device, CANCELLED, [now - timedelta(minutes=m) for m in range(3)])
     aggregate_pending()
-    rule = AlertRule.objects.create(
-        name="COM", family=family, threshold=2, window_hours=1, recipients="noc@example.test"
+    rule = alert_rule(
+        name="COM", family=family, min_occurrences=3, window_hours=1, recipients="noc@example.test"
     )
     assert [m.code for m in rule_matches(rule, now)] == [UNNAMED]
     rule.family = other

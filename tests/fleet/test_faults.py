@@ -27,7 +27,7 @@ from django.db.models.functions import TruncDate, TruncHour
 from django.test import Client
 from django.utils import timezone
 
-from fleet.alerts.models import AlertDelivery, AlertRule
+from fleet.alerts.models import AlertDelivery
 from fleet.alerts.tasks import send_alert_emails
 from fleet.ingest.keys import create_ingest_key
 from fleet.ingest.models import ImportRecord
@@ -42,7 +42,7 @@ from fleet.models import (
     Occurrence,
 )
 from fleet.tasks import aggregate_occurrences, run_pipeline
-from tests.factories import DeviceFactory, emit, occurrence
+from tests.factories import DeviceFactory, alert_rule, emit, occurrence
 from tests.fleet.ingest.exports import report_csv
 from tests.services import (
     REPO,
@@ -298,12 +298,11 @@ def test_worker_killed_mid_import_is_resumed_by_the_sweep_with_exact_counts(
 
 
 def test_smtp_down_alert_is_kept_retried_and_sent_once(tenant, smtp_server, workers):
-    rule = AlertRule.objects.create(
+    rule = alert_rule(
         name="Cancelled storm",
         tenant=tenant,
         code=CANCELLED,
-        metric=AlertRule.Metric.OCCURRENCES,
-        threshold=3,
+        min_occurrences=4,
         window_hours=1,
         recipients="noc@example.test",
         cooldown_minutes=60,

@@ -8,12 +8,12 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from codes.models import ErrorCode
-from fleet.alerts.models import AlertDelivery, AlertRule
+from fleet.alerts.models import AlertDelivery
 from fleet.alerts.tasks import send_alert_emails
 from fleet.models import HourlyCodeStat, Occurrence
 from fleet.tasks import run_pipeline
 from fleet.triage.models import TriageFlag
-from tests.factories import DeviceFactory, UserFactory, emit
+from tests.factories import DeviceFactory, UserFactory, alert_rule, emit
 from tests.services import broker
 
 CANCELLED = 0x8024000B
@@ -30,10 +30,9 @@ def stream(tenant, other_tenant):
         emit(DeviceFactory(tenant=tenant), CANCELLED, [now - timedelta(minutes=10 + n)] * 2)
     for n in range(4):  # 4 devices: under the 5-device error rule
         emit(DeviceFactory(tenant=other_tenant), DENIED, [now - timedelta(hours=n + 1)])
-    AlertRule.objects.create(
+    alert_rule(
         name="Any storm",
-        metric=AlertRule.Metric.DEVICES,
-        threshold=5,
+        min_devices=6,
         window_hours=24,
         recipients="noc@example.test",
     )

@@ -9,12 +9,12 @@ from django.utils import timezone
 
 from codes.models import RunbookNote
 from fleet.aggregate import aggregate_pending
-from fleet.alerts.models import AlertDelivery, AlertFiring, AlertRule
+from fleet.alerts.models import AlertDelivery, AlertFiring
 from fleet.ingest.models import ImportRecord
 from fleet.models import Device, Tenant
 from fleet.triage.models import TriageFlag
 from tests.dashboards.fleet_data import CANCELLED, catalog
-from tests.factories import UserFactory, emit, minutes_up_to
+from tests.factories import UserFactory, alert_rule, emit, minutes_up_to
 
 SCRIPT = "<script>alert(1)</script>"
 ATTRIBUTE = '"><img src=x onerror=alert(1)>'
@@ -54,8 +54,12 @@ def hostile_fleet() -> dict:
         error=HOSTILE,
     )
     RunbookNote.objects.create(code=CANCELLED, tenant=tenant, author=user, body=HOSTILE)
-    rule = AlertRule.objects.create(
-        name=f"Rule {HOSTILE}", tenant=tenant, code=CANCELLED, threshold=1, recipients="a@b.test"
+    rule = alert_rule(
+        name=f"Rule {HOSTILE}",
+        tenant=tenant,
+        code=CANCELLED,
+        min_occurrences=2,
+        recipients="a@b.test",
     )
     firing = AlertFiring.objects.create(
         rule=rule, tenant=tenant, code=CANCELLED, occurrences=6, devices=1, window_hours=24

@@ -45,12 +45,12 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from codes.models import RunbookNote
-from fleet.alerts.models import AlertDelivery, AlertFiring, AlertRule
+from fleet.alerts.models import AlertDelivery, AlertFiring
 from fleet.ingest.models import ImportRecord
 from fleet.models import Tenant
 from fleet.triage.models import TriageFlag
 from tests.dashboards.fleet_data import CANCELLED, NOT_FOUND, catalog, fleet
-from tests.factories import UserFactory, client_for
+from tests.factories import UserFactory, alert_rule, client_for
 from tests.services import broker
 
 pytestmark = pytest.mark.django_db
@@ -500,8 +500,8 @@ def site(tmp_path, settings, redis_server):
             rejected=[{"line": 2, "reason": "ErrorCode 'x' is not a code"}],
             rejected_count=1,
         )
-    everywhere = AlertRule.objects.create(
-        name="Cancelled anywhere", code=CANCELLED, threshold=1, recipients="noc@example.test"
+    everywhere = alert_rule(
+        name="Cancelled anywhere", code=CANCELLED, min_occurrences=2, recipients="noc@example.test"
     )
     firings = [
         AlertFiring.objects.create(

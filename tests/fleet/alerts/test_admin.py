@@ -5,8 +5,8 @@ from fleet.alerts.models import AlertRule
 
 BASE = {
     "name": "Storms",
-    "metric": "occurrences",
-    "threshold": "10",
+    "trigger": "threshold",
+    "min_occurrences": "11",
     "window_hours": "24",
     "recipients": "noc@example.test; lead@example.test",
     "cooldown_minutes": "60",

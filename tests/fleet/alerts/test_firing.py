@@ -11,7 +11,7 @@ from fleet.alerts.firing import evaluate_alerts, rule_matches
 from fleet.alerts.models import AlertDelivery, AlertFiring, AlertRule
 from fleet.pipeline import run_round
 from fleet.triage.models import TriageFlag
-from tests.factories import DeviceFactory, TenantFactory, emit
+from tests.factories import DeviceFactory, TenantFactory, alert_rule, emit
 from tests.threads import run_at_once
 
 NOW = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
@@ -34,13 +34,14 @@ def rule(**fields) -> AlertRule:
     defaults = {
         "name": "Cancelled storm",
         "code": CANCELLED,
-        "metric": AlertRule.Metric.OCCURRENCES,
-        "threshold": 4,
+        "min_occurrences": 5,
         "window_hours": 1,
         "recipients": "noc@example.test",
         "cooldown_minutes": 60,
     }
-    return AlertRule.objects.create(**(defaults | fields))
+    if "min_devices" in fields:  # a rule by devices counts devices only
+        del defaults["min_occurrences"]
+    return alert_rule(**(defaults | fields))
 
 
 def test_threshold_crossing_sends_exactly_one_email_and_none_within_the_cooldown(
@@ -88,7 +89,7 @@ def test_the_rule_fires_again_once_the_cooldown_has_passed(tenant, catalog, smtp
 
 def test_email_links_to_the_queue_when_triage_has_no_flag(tenant, catalog, smtp_server):
     ErrorCode.objects.filter(value=CANCELLED).update(severity="informational")  # no triage rule
-    rule(tenant=tenant, metric=AlertRule.Metric.DEVICES, threshold=4, window_hours=24)
+    rule(tenant=tenant, min_devices=5, window_hours=24)
     for _ in range(5):
         emit(DeviceFactory(tenant=tenant), CANCELLED, [NOW - timedelta(hours=2)])
     run_round(NOW)
@@ -111,7 +112,7 @@ def test_rules_firing_together_for_the_same_recipients_go_out_as_one_digest(
         name="Access denied anywhere",
         code=None,
         family=catalog["win32"],
-        threshold=2,
+        min_occurrences=3,
         recipients="noc@example.test\nlead@example.test",
     )
     emit(DeviceFactory(tenant=tenant), CANCELLED, [NOW - timedelta(minutes=m) for m in range(6)])
@@ -180,7 +181,7 @@ def test_a_sent_delivery_is_never_claimed_again(tenant, catalog, smtp_server):
 
 
 def test_rule_for_all_tenants_counts_each_tenant_separately(tenant, other_tenant, catalog):
-    all_tenants = rule(tenant=None, threshold=3)
+    all_tenants = rule(tenant=None, min_occurrences=4)
     emit(DeviceFactory(tenant=tenant), CANCELLED, [NOW - timedelta(minutes=m) for m in range(4)])
     emit(DeviceFactory(tenant=other_tenant), CANCELLED, [NOW - timedelta(minutes=1)] * 3)
     aggregate_pending()
@@ -193,7 +194,7 @@ def test_rule_for_all_tenants_counts_each_tenant_separately(tenant, other_tenant
 
 
 def test_rule_by_severity_and_by_devices(tenant, catalog):
-    by_severity = rule(code=None, severity="error", metric="devices", threshold=1)
+    by_severity = rule(code=None, severity="error", min_devices=2)
     for _ in range(2):
         device = DeviceFactory(tenant=tenant)
         emit(device, CANCELLED, [NOW - timedelta(minutes=5)])
@@ -204,7 +205,7 @@ def test_rule_by_severity_and_by_devices(tenant, catalog):
 
 
 def test_occurrences_outside_the_window_do_not_count(tenant, catalog):
-    r = rule(tenant=tenant, threshold=2, window_hours=1)
+    r = rule(tenant=tenant, min_occurrences=3, window_hours=1)
     device = DeviceFactory(tenant=tenant)
     emit(device, CANCELLED, [NOW - timedelta(hours=3)] * 5 + [NOW - timedelta(minutes=5)] * 2)
     aggregate_pending()

@@ -15,7 +15,7 @@ from fleet.alerts.email import deliver_pending
 from fleet.alerts.firing import evaluate_alerts
 from fleet.alerts.models import AlertDelivery, AlertFiring, AlertRule, AlertRuleState
 from fleet.alerts.queries import FIRINGS_PER_PAGE
-from tests.factories import DeviceFactory, TenantFactory, UserFactory, emit
+from tests.factories import DeviceFactory, TenantFactory, UserFactory, alert_rule, emit
 
 CANCELLED = 0x8024000B
 # Nothing listens here (the "dupes" port range): a send fails with "connection refused".
@@ -29,13 +29,14 @@ def rule(**fields) -> AlertRule:
     defaults = {
         "name": "Cancelled storm",
         "code": CANCELLED,
-        "metric": AlertRule.Metric.OCCURRENCES,
-        "threshold": 2,
+        "min_occurrences": 3,
         "window_hours": 1,
         "recipients": "noc@example.test",
         "cooldown_minutes": 60,
     }
-    return AlertRule.objects.create(**(defaults | fields))
+    if "min_devices" in fields:  # a rule by devices counts devices only
+        del defaults["min_occurrences"]
+    return alert_rule(**(defaults | fields))
 
 
 def storm(tenant, codes: list[int], occurrences: int = 3) -> None:
@@ -157,7 +158,7 @@ def test_firings_are_newest_first(signed_in, tenant):
 def test_the_page_costs_the_same_queries_whatever_the_number_of_firings(
     signed_in, tenant, other_tenant, django_assert_num_queries, codes
 ):
-    rule(code=None, name="Any code", threshold=1)
+    rule(code=None, name="Any code", min_occurrences=2)
     values = [0x80240000 + n for n in range(codes)]
     ErrorCode.objects.bulk_create([ErrorCode(value=v, name=f"WU_E_{v:X}") for v in values])
     storm(tenant, values)
@@ -172,7 +173,7 @@ def test_the_page_costs_the_same_queries_whatever_the_number_of_firings(
 
 
 def test_firings_are_paginated(signed_in, tenant):
-    rule(tenant=tenant, code=None, name="Any code", threshold=1)
+    rule(tenant=tenant, code=None, name="Any code", min_occurrences=2)
     storm(tenant, [0x80240000 + n for n in range(FIRINGS_PER_PAGE + 3)])
     fire()
 

@@ -15,13 +15,13 @@ from django.db import connection
 from django.utils import timezone
 
 from codes.models import ErrorCode
+from fleet.alerts.channels import deliver_channels
 from fleet.alerts.models import AlertChannel, AlertDelivery, AlertFiring, AlertRule
 from fleet.alerts.tasks import send_alert_emails
-from fleet.alerts.webhooks import deliver_webhooks
 from fleet.pipeline import run_round
 from fleet.tasks import run_pipeline as pipeline_task
 from fleet.triage.models import TriageFlag
-from tests.factories import DeviceFactory, emit
+from tests.factories import DeviceFactory, alert_rule, emit
 
 CANCELLED = 0x8024000B
 SECRET = "s3cret-that-signs-every-post"
@@ -34,10 +34,9 @@ def storm(tenant):
     now = timezone.now()
     for n in range(7):
         emit(DeviceFactory(tenant=tenant), CANCELLED, [now - timedelta(minutes=5 + n)] * 2)
-    return AlertRule.objects.create(
+    return alert_rule(
         name="Update storm",
-        metric=AlertRule.Metric.DEVICES,
-        threshold=5,
+        min_devices=6,
         window_hours=24,
         recipients="noc@example.test",
     )
@@ -66,7 +65,7 @@ def test_a_storm_posts_one_signed_alert_fired_and_a_second_round_nothing(
     channel(storm, webhook_receiver.url)
     output = run_pipeline()
 
-    assert "webhooks: 1 queued, 1 sent, 0 failed" in output
+    assert "channels: 1 queued, 1 sent, 0 failed" in output
     [request] = webhook_receiver.requests
     assert (request.method, request.path) == ("POST", "/hooks/fleet")
     assert request.headers["Content-Type"] == "application/json"
@@ -83,17 +82,23 @@ def test_a_storm_posts_one_signed_alert_fired_and_a_second_round_nothing(
         "alert_id": firing.pk,
         "rule": "Update storm",
         "rule_id": storm.pk,
+        "state": "firing",
+        "trigger": "threshold",
         "tenant": "acme",
+        "tenant_name": "Acme Corp",
         "code": "0x8024000B",
         "name": "WU_E_CALL_CANCELLED",
-        "kind": flag.kind,
+        "kind": "threshold",
         "occurrences": 14,
         "devices": 7,
         "window_hours": 24,
-        "reason": flag.reason or payload["reason"],
+        "reason": "14 occurrences on 7 devices in 24 h: 6+ devices in 24 h",
         "url": f"{settings.SITE_URL}/triage/{flag.pk}/",
         "knowledge_url": f"{settings.SITE_URL}/codes/0x8024000B/",
         "fired_at": firing.fired_at.isoformat(),
+        "notification": 1,
+        "resolved_at": None,
+        "resolve_reason": "",
     }
     assert payload["reason"]
     delivery = AlertDelivery.objects.get(channel__isnull=False)
@@ -101,9 +106,9 @@ def test_a_storm_posts_one_signed_alert_fired_and_a_second_round_nothing(
     assert len(smtp_server.messages()) == 1  # the email digest is still sent beside it
 
     output = run_pipeline()
-    assert "webhooks:" not in output
+    assert "channels:" not in output
     assert len(webhook_receiver.requests) == 1
-    assert deliver_webhooks(timezone.now() + timedelta(days=1)).sent == 0
+    assert deliver_channels(timezone.now() + timedelta(days=1)).sent == 0
     assert len(webhook_receiver.requests) == 1
 
 
@@ -128,17 +133,17 @@ def test_a_failing_receiver_is_retried_with_back_off_until_one_success(
     webhook_receiver.fail_times = 3
     channel(storm, webhook_receiver.url)
     now = timezone.now()
-    assert "webhooks: 1 queued, 0 sent, 1 failed" in run_pipeline()
+    assert "channels: 1 queued, 0 sent, 1 failed" in run_pipeline()
 
     delivery = AlertDelivery.objects.get(channel__isnull=False)
     assert (delivery.state, delivery.attempts) == ("pending", 1)
     assert delivery.last_error == "ReceiverError: HTTP 500 Internal Server Error"
     assert delivery.next_attempt_at > now
     # Not due yet: the back-off holds the retry.
-    assert deliver_webhooks(now).failed == 0
+    assert deliver_channels(now).failed == 0
     assert len(webhook_receiver.requests) == 1
 
-    results = [deliver_webhooks(now + timedelta(hours=h)) for h in (1, 2, 3, 4, 5)]
+    results = [deliver_channels(now + timedelta(hours=h)) for h in (1, 2, 3, 4, 5)]
     assert [(r.sent, r.failed) for r in results] == [(0, 1), (0, 1), (1, 0), (0, 0), (0, 0)]
 
     assert [r.status for r in webhook_receiver.requests] == [500, 500, 500, 200]
@@ -151,7 +156,7 @@ def test_a_failing_receiver_is_retried_with_back_off_until_one_success(
 
 def test_a_refused_connection_is_recorded_as_the_last_error(storm, refused_url, smtp_server):
     channel(storm, refused_url)
-    assert "webhooks: 1 queued, 0 sent, 1 failed" in run_pipeline()
+    assert "channels: 1 queued, 0 sent, 1 failed" in run_pipeline()
 
     delivery = AlertDelivery.objects.get(channel__isnull=False)
     assert delivery.state == "pending"
@@ -183,8 +188,9 @@ def test_admin_takes_the_secret_once_and_never_shows_it(admin_client, storm):
     data = {
         "name": storm.name,
         "enabled": "on",
-        "metric": storm.metric,
-        "threshold": storm.threshold,
+        "all_tenants": "on",
+        "trigger": storm.trigger,
+        "min_devices": storm.min_devices,
         "window_hours": storm.window_hours,
         "recipients": storm.recipients,
         "cooldown_minutes": storm.cooldown_minutes,
