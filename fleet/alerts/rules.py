@@ -1,0 +1,255 @@
+"""Who may change which alert rule, and the one way rules and their channels are saved, shared
+by the `/alerts/` forms and `/api/v1/alert-rules`.
+
+A rule may be changed by someone who may act (`fleet.access.operable_tenants`) on every tenant
+it watches; a rule for every tenant needs every tenant. Channels are given as plain specs
+(`{"type": "webhook", "url": ..., "secret": ...}`); secrets are stored encrypted and never
+returned, and a spec without a secret keeps the one stored for the same type and URL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+from django.db import transaction
+from django.db.models import Count, Exists, Q, QuerySet
+from django.utils import timezone
+
+from fleet.access import operable_tenants, visible_tenants
+from fleet.alerts.models import AlertChannel, AlertFiring, AlertRule
+from fleet.models import Tenant
+
+CHANNEL_TYPES = ("email", *AlertChannel.Kind.values)
+SECRET_REQUIRED = (AlertChannel.Kind.WEBHOOK, *AlertChannel.CHAT_KINDS, *AlertChannel.PSA_KINDS)
+
+
+class RuleError(Exception):
+    """A rule or channel that cannot be saved: `field` names what to fix."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class NotAllowed(Exception):
+    """The user may not change this rule, or create one for these tenants."""
+
+
+@dataclass
+class ChannelSpec:
+    type: str
+    url: str = ""
+    secret: str = ""
+    to: list[str] = field(default_factory=list)
+    config: dict = field(default_factory=dict)
+    enabled: bool = True
+
+
+def visible_rules(user: AbstractBaseUser | AnonymousUser) -> QuerySet[AlertRule]:
+    """Rules watching at least one of the user's tenants, and the every-tenant rules if they
+    may see any tenant; deleted rules never."""
+    tenants = visible_tenants(user)
+    return (
+        AlertRule.objects.filter(deleted_at__isnull=True)
+        .alias(any_tenant=Exists(tenants))
+        .filter(Q(tenants__in=tenants) | Q(all_tenants=True, any_tenant=True))
+        .distinct()
+    )
+
+
+def operates_everything(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Whether the user may act on every tenant (and so on every-tenant rules)."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser and user.is_active:
+        return True
+    return operable_tenants(user).count() == Tenant.objects.count() > 0
+
+
+def editable_rule_ids(user: AbstractBaseUser | AnonymousUser, rules: list[AlertRule]) -> set[int]:
+    """Which of `rules` the user may change: two queries whatever their number."""
+    if not rules:
+        return set()
+    everything = operates_everything(user)
+    if everything:
+        return {r.pk for r in rules}
+    allowed = operable_tenants(user)
+    outside = dict(
+        AlertRule.objects.filter(pk__in=[r.pk for r in rules], all_tenants=False)
+        .annotate(
+            outside=Count("tenants", filter=~Q(tenants__in=allowed)),
+            watched=Count("tenants"),
+        )
+        .values_list("pk", "outside")
+    )
+    return {pk for pk, n in outside.items() if n == 0}
+
+
+def may_edit(user: AbstractBaseUser | AnonymousUser, rule: AlertRule) -> bool:
+    return rule.pk in editable_rule_ids(user, [rule])
+
+
+def may_create(user: AbstractBaseUser | AnonymousUser) -> bool:
+    return operable_tenants(user).exists()
+
+
+def resolve_tenants(
+    user: AbstractBaseUser | AnonymousUser, slugs: list[str]
+) -> tuple[bool, list[Tenant]]:
+    """(all_tenants, tenants) for a rule naming `slugs`. None named: every tenant for someone
+    who may act on all of them, else exactly the tenants they may act on. A slug the user may
+    not act on raises NotAllowed, whether or not it exists."""
+    allowed = {t.slug: t for t in operable_tenants(user)}
+    if not allowed:
+        raise NotAllowed("You may not create alert rules for any tenant.")
+    wanted = [s for s in dict.fromkeys(slugs) if s]
+    if not wanted:
+        if operates_everything(user):
+            return True, []
+        return False, sorted(allowed.values(), key=lambda t: t.name)
+    refused = [s for s in wanted if s not in allowed]
+    if refused:
+        raise NotAllowed(f"You may not create alert rules for tenant {refused[0]!r}.")
+    return False, [allowed[s] for s in wanted]
+
+
+def _check_url(field_name: str, url: str) -> str:
+    url = url.strip()
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise RuleError(field_name, f"{url!r} is not an http(s) URL.") from None
+    return url
+
+
+def _display_url(spec: ChannelSpec) -> str:
+    """What is stored in clear: the whole URL for a webhook or PSA, only the host for Teams
+    and Slack, whose URL is itself the credential."""
+    if spec.type in AlertChannel.CHAT_KINDS:
+        parts = urlsplit(spec.url)
+        return f"{parts.scheme}://{parts.netloc}/"
+    return spec.url
+
+
+def check_channels(specs: list[ChannelSpec]) -> tuple[list[str], list[ChannelSpec]]:
+    """(email recipients, other channels), each checked; RuleError names the bad one."""
+    recipients: list[str] = []
+    others = []
+    for n, spec in enumerate(specs):
+        where = f"channels[{n}]"
+        if spec.type not in CHANNEL_TYPES:
+            raise RuleError(
+                f"{where}.type", f"{spec.type!r} is not one of {', '.join(CHANNEL_TYPES)}."
+            )
+        if spec.type == "email":
+            if not spec.to:
+                raise RuleError(f"{where}.to", "Name at least one email address.")
+            for address in spec.to:
+                try:
+                    validate_email(address)
+                except ValidationError:
+                    raise RuleError(
+                        f"{where}.to", f"{address!r} is not an email address."
+                    ) from None
+                if address not in recipients:
+                    recipients.append(address)
+            continue
+        spec.url = _check_url(f"{where}.url", spec.url)
+        if spec.type in AlertChannel.PSA_KINDS and not isinstance(spec.config, dict):
+            raise RuleError(f"{where}.config", "Give the PSA settings as an object.")
+        others.append(spec)
+    return recipients, others
+
+
+def _save_channels(rule: AlertRule, specs: list[ChannelSpec]) -> None:
+    """Replace the rule's channels by `specs`, keeping stored secrets where none is given."""
+    existing = {(c.kind, c.url): c for c in rule.channels.all()}
+    kept = []
+    for n, spec in enumerate(specs):
+        display = _display_url(spec)
+        channel = existing.pop((spec.type, display), None)
+        if channel is None and spec.type in AlertChannel.CHAT_KINDS and not spec.secret:
+            raise RuleError(f"channels[{n}].url", "Give the full webhook URL again.")
+        channel = channel or AlertChannel(rule=rule, kind=spec.type, url=display)
+        if spec.type in AlertChannel.CHAT_KINDS and spec.secret:
+            channel.set_secret(spec.secret)  # the secret of a chat channel is its full URL
+        elif spec.secret:
+            channel.set_secret(spec.secret)
+        elif not channel.secret_encrypted and spec.type in SECRET_REQUIRED:
+            raise RuleError(f"channels[{n}].secret", "A new channel needs its secret.")
+        channel.config = spec.config or {}
+        channel.enabled = spec.enabled
+        channel.save()
+        kept.append(channel.pk)
+    rule.channels.exclude(pk__in=kept).delete()
+
+
+def chat_spec(kind: str, url: str, enabled: bool = True) -> ChannelSpec:
+    """A Teams or Slack channel: the URL is kept encrypted as the secret."""
+    return ChannelSpec(type=kind, url=url, secret=url, enabled=enabled)
+
+
+def save_rule(
+    user: AbstractBaseUser,
+    rule: AlertRule,
+    tenant_slugs: list[str] | None,
+    channels: list[ChannelSpec] | None,
+) -> AlertRule:
+    """Check and save `rule` (new or changed fields already set) with its tenants and
+    channels (None: unchanged). NotAllowed when the user may not; RuleError when invalid."""
+    if rule.pk is not None and not may_edit(user, rule):
+        raise NotAllowed("You may not change this rule.")
+    if tenant_slugs is not None or rule.pk is None:
+        all_tenants, tenants = resolve_tenants(user, tenant_slugs or [])
+        rule.all_tenants = all_tenants
+    else:
+        tenants = None
+    if channels is not None:
+        recipients, others = check_channels(channels)
+        rule.recipients = ", ".join(recipients)
+    try:
+        rule.full_clean(exclude=["tenants", "created_by"])
+    except ValidationError as exc:
+        name, messages = next(iter(exc.message_dict.items()))
+        raise RuleError(name if name != "__all__" else "rule", " ".join(messages)) from None
+    with transaction.atomic():
+        if rule.pk is None:
+            rule.created_by = user
+        rule.save()
+        if tenants is not None:
+            rule.tenants.set(tenants)
+        if channels is not None:
+            _save_channels(rule, others)
+    return rule
+
+
+def delete_rule(user: AbstractBaseUser, rule: AlertRule, now: datetime | None = None) -> None:
+    """Hide the rule; its open alerts resolve on the next evaluation (channels told, tickets
+    closed), which is why it is not deleted outright."""
+    if not may_edit(user, rule):
+        raise NotAllowed("You may not delete this rule.")
+    AlertRule.objects.filter(pk=rule.pk, deleted_at__isnull=True).update(
+        deleted_at=now or timezone.now(), enabled=False
+    )
+
+
+def set_enabled(user: AbstractBaseUser, rule: AlertRule, enabled: bool) -> None:
+    if not may_edit(user, rule):
+        raise NotAllowed("You may not change this rule.")
+    AlertRule.objects.filter(pk=rule.pk).update(enabled=enabled)
+    rule.enabled = enabled
+
+
+def open_alert_counts(rule_ids: list[int]) -> dict[int, int]:
+    return dict(
+        AlertFiring.objects.filter(rule_id__in=rule_ids, resolved_at__isnull=True)
+        .values("rule_id")
+        .annotate(n=Count("id"))
+        .values_list("rule_id", "n")
+    )
