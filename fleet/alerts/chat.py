@@ -15,11 +15,13 @@ webhooks, which keeps "2xx or failed, exactly once per attempt" in our hands.
 Formats, as documented by the vendors:
 - Teams: a Workflows flow started by "When a Teams webhook request is received" (the template
   "Post to a channel when a webhook request is received") takes a message with one Adaptive
-  Card attachment (contentType application/vnd.microsoft.card.adaptive, contentUrl null) and
-  answers 202 Accepted (Microsoft Learn, "Create and send messages", connectors-using; Microsoft
-  Support, "Create incoming webhooks with Workflows for Microsoft Teams"). Workflows accept
-  Adaptive Cards only; the Office 365 connector MessageCard format is retired. Card 1.4 is the
-  newest version every Teams client renders.
+  Card attachment (contentType application/vnd.microsoft.card.adaptive, contentUrl null)
+  (Microsoft Learn, "Create and send messages", connectors-using; Microsoft Support, "Create
+  incoming webhooks with Workflows for Microsoft Teams"). Workflows accept Adaptive Cards only;
+  the Office 365 connector MessageCard format is retired. The flow's HTTP trigger answers 202
+  Accepted, not 200 (clients that expected 200 reported false failures and re-sends: Jenkins
+  office-365-connector-plugin #356, shoutrrr #900). Card 1.4 is the newest version every Teams
+  client renders.
 - Slack: an incoming webhook (api.slack.com/messaging/webhooks) takes `text` (the notification
   fallback when `blocks` are given) and Block Kit `blocks`; it answers 200 "ok", or 400/403/
   404/410 with a short error string (Slack changelog 2016-05-17, errors for incoming webhooks).

@@ -51,6 +51,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 )
             answer = b"" if status == 202 else b"ok" if status < 300 else b"no"
             self.send_response(status)
+            if 300 <= status < 400:  # a redirect elsewhere on this receiver, as a proxy might
+                self.send_header("Location", receiver.url + "?redirected")
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
             self.wfile.write(answer)
