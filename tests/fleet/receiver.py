@@ -1,11 +1,13 @@
-"""A real HTTP receiver on loopback for webhook tests: records every request and answers a
-configurable status (`fail_times` 500s first, then 200)."""
+"""A real HTTP receiver on loopback for webhook, Teams and Slack tests: records every request
+and answers a configurable status (`fail_times` answers of `fail_status` first, then
+`ok_status`: 200 "ok" as Slack answers, or 202 with no body as a Teams workflow does)."""
 
 from __future__ import annotations
 
 import errno
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -13,6 +15,8 @@ import pytest
 
 # The helper's assigned port range: services started by tests stay inside it.
 PORTS = range(21900, 22000)
+# The chat and PSA fakes bind in their own range, apart from the webhook receivers.
+CHAT_PORTS = range(7100, 7200)
 
 
 @dataclass
@@ -28,6 +32,8 @@ class Request:
 class Receiver:
     url: str = ""
     fail_times: int = 0
+    fail_status: int = 500
+    ok_status: int = 200
     requests: list[Request] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -39,14 +45,17 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             with receiver.lock:
                 failing = receiver.fail_times > 0
                 receiver.fail_times -= failing
-                status = 500 if failing else 200
+                status = receiver.fail_status if failing else receiver.ok_status
                 receiver.requests.append(
                     Request(self.command, self.path, dict(self.headers.items()), body, status)
                 )
+            answer = b"" if status == 202 else b"ok" if status < 300 else b"no"
             self.send_response(status)
-            self.send_header("Content-Length", "2")
+            if 300 <= status < 400:  # a redirect elsewhere on this receiver, as a proxy might
+                self.send_header("Location", receiver.url + "?redirected")
+            self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
-            self.wfile.write(b"ok" if status == 200 else b"no")
+            self.wfile.write(answer)
 
         def log_message(self, format: str, *args: object) -> None:
             pass
@@ -54,22 +63,23 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def bind(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
-    """A server on the first free loopback port of PORTS."""
-    for port in PORTS:
+def bind(handler: type[BaseHTTPRequestHandler], ports: range = PORTS) -> ThreadingHTTPServer:
+    """A server on the first free loopback port of `ports`."""
+    for port in ports:
         try:
             return ThreadingHTTPServer(("127.0.0.1", port), handler)
         except OSError as exc:
             if exc.errno != errno.EADDRINUSE:
                 raise
-    raise RuntimeError(f"no free port in {PORTS}")
+    raise RuntimeError(f"no free port in {ports}")
 
 
-@pytest.fixture
-def webhook_receiver() -> Iterator[Receiver]:
+@contextmanager
+def serving(ports: range = PORTS, path: str = "/hooks/fleet") -> Iterator[Receiver]:
+    """A Receiver listening on a free loopback port of `ports` until the block ends."""
     receiver = Receiver()
-    server = bind(_handler(receiver))
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/fleet"
+    server = bind(_handler(receiver), ports)
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}{path}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -78,6 +88,19 @@ def webhook_receiver() -> Iterator[Receiver]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[Receiver]:
+    with serving() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def chat_receiver() -> Iterator[Receiver]:
+    """A receiver for Teams and Slack posts (set `ok_status = 202` to answer as Teams does)."""
+    with serving(CHAT_PORTS, "/services/T000/B000/XXXX") as receiver:
+        yield receiver
 
 
 @pytest.fixture
