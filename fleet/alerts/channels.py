@@ -20,21 +20,25 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from fleet.alerts.chat import post_json, slack_message, teams_message
 from fleet.alerts.email import SEND_BATCH, STALE_CLAIM, DeliveryResult, back_off, firing_context
 from fleet.alerts.models import AlertChannel, AlertDelivery, AlertFiring
 from fleet.alerts.payloads import alert_payload
+from fleet.alerts.psa import PsaError
 from fleet.alerts.secrets import SecretUnreadable
+from fleet.alerts.tickets import WaitForTicket, send_ticket
 from fleet.alerts.webhooks import ReceiverError, post
 
 log = logging.getLogger(__name__)
 
 
-class WaitForTicket(Exception):
-    """A note or close whose ticket is still being created: try again later."""
-
-
 def render_body(channel: AlertChannel, payload: dict) -> str:
-    """The stored body of one delivery to `channel`."""
+    """The stored body of one delivery to `channel`: the Teams card or Slack message, else
+    the payload itself (a webhook's signed body; what a PSA ticket is written from)."""
+    if channel.kind == AlertChannel.Kind.TEAMS:
+        payload = teams_message(payload)
+    elif channel.kind == AlertChannel.Kind.SLACK:
+        payload = slack_message(payload)
     return json.dumps(payload, separators=(",", ":"))
 
 
@@ -82,8 +86,17 @@ def _send_webhook(delivery: AlertDelivery, now: datetime) -> None:
     post(channel.url, delivery.event, delivery.body_text.encode(), channel.secret)
 
 
+def _send_chat(delivery: AlertDelivery, now: datetime) -> None:
+    # The stored URL of a chat channel is only its host; the whole URL is the secret.
+    post_json(delivery.channel.secret, json.loads(delivery.body_text))
+
+
 SENDERS: dict[str, Callable[[AlertDelivery, datetime], None]] = {
     AlertChannel.Kind.WEBHOOK: _send_webhook,
+    AlertChannel.Kind.TEAMS: _send_chat,
+    AlertChannel.Kind.SLACK: _send_chat,
+    AlertChannel.Kind.CONNECTWISE: send_ticket,
+    AlertChannel.Kind.HALOPSA: send_ticket,
 }
 
 # What a failed send may raise; anything else is a bug and propagates.
@@ -93,6 +106,7 @@ SEND_ERRORS: tuple[type[Exception], ...] = (
     SecretUnreadable,
     ValueError,
     WaitForTicket,
+    PsaError,
 )
 
 

@@ -140,15 +140,15 @@ def _claimable(now: datetime) -> Q:
     )
 
 
-def deliver_pending(now: datetime | None = None) -> DeliveryResult:
-    """Send every due delivery once; a failure leaves it pending for a later round."""
+def deliver_pending(now: datetime | None = None, ids: list[int] | None = None) -> DeliveryResult:
+    """Send every due delivery (or only `ids`) once; a failure leaves it pending for a later
+    round."""
     now = now or timezone.now()
     result = DeliveryResult()
-    due = list(
-        AlertDelivery.objects.filter(_claimable(now))
-        .order_by("id")
-        .values_list("id", flat=True)[:SEND_BATCH]
-    )
+    due_rows = AlertDelivery.objects.filter(_claimable(now))
+    if ids is not None:
+        due_rows = due_rows.filter(pk__in=ids)
+    due = list(due_rows.order_by("id").values_list("id", flat=True)[:SEND_BATCH])
     if not due:
         return result
     # Not opened here: each send opens and closes its own session, so one broken session

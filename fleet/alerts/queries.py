@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from codes.models import ErrorCode
 from fleet.access import visible_tenants
 from fleet.alerts.models import AlertDelivery, AlertFiring, AlertRule
+from fleet.alerts.rules import editable_rule_ids, open_alert_counts, visible_rules
 
 FIRINGS_PER_PAGE = 50
 # What the page shows of a delivery; the rendered subject and bodies stay unread.
@@ -39,14 +40,6 @@ class AlertsPage:
     firings: Page  # of AlertFiring, each with `deliveries` prefetched and `code_name` set
 
 
-def visible_rules(user: AbstractBaseUser | AnonymousUser) -> QuerySet[AlertRule]:
-    """Rules of the user's tenants, and the every-tenant rules if they may see any tenant."""
-    tenants = visible_tenants(user)
-    return AlertRule.objects.alias(any_tenant=Exists(tenants)).filter(
-        Q(tenant__in=tenants) | Q(tenant__isnull=True, any_tenant=True)
-    )
-
-
 def visible_firings(user: AbstractBaseUser | AnonymousUser) -> QuerySet[AlertFiring]:
     """Firings at the user's tenants, newest first, with the deliveries shown beside them."""
     deliveries = (
@@ -65,7 +58,17 @@ def visible_firings(user: AbstractBaseUser | AnonymousUser) -> QuerySet[AlertFir
 def alerts_page(user: AbstractBaseUser | AnonymousUser, page_number: str | None) -> AlertsPage:
     """The rules and one page of recent firings; any page number is accepted (out of range or
     not a number gives the nearest page, as Paginator.get_page does)."""
-    rules = list(visible_rules(user).select_related("tenant", "family").order_by("name", "id"))
+    rules = list(
+        visible_rules(user)
+        .select_related("family")
+        .prefetch_related("tenants", "channels")
+        .order_by("name", "id")
+    )
+    editable = editable_rule_ids(user, rules)
+    open_counts = open_alert_counts([r.pk for r in rules])
+    for rule in rules:
+        rule.editable = rule.pk in editable
+        rule.open_alerts = open_counts.get(rule.pk, 0)
     page = Paginator(visible_firings(user), FIRINGS_PER_PAGE).get_page(page_number)
     firings = list(page.object_list)
     names = dict(

@@ -19,9 +19,14 @@ from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 from django.db.models import Count, Exists, Q, QuerySet
 from django.utils import timezone
+from django.utils.html import escape
 
 from fleet.access import operable_tenants, visible_tenants
-from fleet.alerts.models import AlertChannel, AlertFiring, AlertRule
+from fleet.alerts.channels import deliver_channels, render_body
+from fleet.alerts.email import deliver_pending
+from fleet.alerts.models import AlertChannel, AlertDelivery, AlertFiring, AlertRule
+from fleet.alerts.payloads import TEST, test_payload
+from fleet.alerts.tickets import secret_fields
 from fleet.models import Tenant
 
 CHANNEL_TYPES = ("email", *AlertChannel.Kind.values)
@@ -177,9 +182,9 @@ def _save_channels(rule: AlertRule, specs: list[ChannelSpec]) -> None:
         if channel is None and spec.type in AlertChannel.CHAT_KINDS and not spec.secret:
             raise RuleError(f"channels[{n}].url", "Give the full webhook URL again.")
         channel = channel or AlertChannel(rule=rule, kind=spec.type, url=display)
-        if spec.type in AlertChannel.CHAT_KINDS and spec.secret:
-            channel.set_secret(spec.secret)  # the secret of a chat channel is its full URL
-        elif spec.secret:
+        if spec.type in AlertChannel.PSA_KINDS and spec.secret:
+            channel.set_secret(secret_fields(spec.type, spec.secret))
+        elif spec.secret:  # a chat channel's secret is its full URL
             channel.set_secret(spec.secret)
         elif not channel.secret_encrypted and spec.type in SECRET_REQUIRED:
             raise RuleError(f"channels[{n}].secret", "A new channel needs its secret.")
@@ -253,3 +258,53 @@ def open_alert_counts(rule_ids: list[int]) -> dict[int, int]:
         .annotate(n=Count("id"))
         .values_list("rule_id", "n")
     )
+
+
+def send_test(
+    user: AbstractBaseUser, rule: AlertRule, now: datetime | None = None
+) -> list[AlertDelivery]:
+    """Queue an `alert.test` to each of the rule's recipients and enabled channels, and send
+    them now, in process: the operator sees at once whether each one arrived. Quiet hours and
+    cooldown do not apply. Returns the deliveries, refreshed after sending."""
+    if not may_edit(user, rule):
+        raise NotAllowed("You may not test this rule.")
+    now = now or timezone.now()
+    tenant = rule.tenants.order_by("name").first()
+    slug, name = (tenant.slug, tenant.name) if tenant else ("all-tenants", "All tenants")
+    payload = test_payload(rule, slug, name, now)
+    text = (
+        f"This is a test notification for the alert rule {rule.name!r} ({rule.describe()}).\n"
+        f"When it fires, this address gets the alert with its counts and links.\n\n"
+        f"Rules: {payload['url']}\n"
+    )
+    subject = f"[Fleet errors] Test: {rule.name}"[:300]
+    deliveries = [
+        AlertDelivery(
+            rule=rule,
+            recipient=address,
+            event=TEST,
+            subject=subject,
+            body_text=text,
+            body_html=f"<p>{escape(text).replace(chr(10), '<br>')}</p>",
+            created_at=now,
+            next_attempt_at=now,
+        )
+        for address in rule.recipient_list
+    ] + [
+        AlertDelivery(
+            rule=rule,
+            channel=channel,
+            event=TEST,
+            subject=f"{TEST} {slug} {payload['code']}",
+            body_text=render_body(channel, payload),
+            body_html="",
+            created_at=now,
+            next_attempt_at=now,
+        )
+        for channel in rule.channels.filter(enabled=True)
+    ]
+    made = AlertDelivery.objects.bulk_create(deliveries)
+    ids = [d.pk for d in made]
+    deliver_pending(now, ids=[d.pk for d in made if d.channel_id is None])
+    deliver_channels(now, ids=[d.pk for d in made if d.channel_id is not None])
+    return list(AlertDelivery.objects.filter(pk__in=ids).select_related("channel").order_by("id"))
