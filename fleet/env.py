@@ -120,8 +120,8 @@ def check_oidc(client_id: str, issuer: str, endpoints: dict[str, str], scopes: s
     named = {name: url for name, url in endpoints.items() if url}
     if not client_id:
         if issuer or named:
-            first = "OIDC_ISSUER" if issuer else next(iter(named))
-            raise ImproperEnvironment(f"{first} is set but OIDC_CLIENT_ID is empty")
+            name, url = ("OIDC_ISSUER", issuer) if issuer else next(iter(named.items()))
+            raise ImproperEnvironment(f"{name}={url!r} is set but OIDC_CLIENT_ID is empty")
         return
     if not issuer and len(named) < len(endpoints):
         missing = ", ".join(name for name in endpoints if name not in named)
