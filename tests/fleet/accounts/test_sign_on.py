@@ -16,8 +16,10 @@ from django.contrib.sessions.backends.db import SessionStore
 from fleet.access import visible_tenants
 from fleet.accounts.models import SingleSignOnIdentity
 from fleet.models import Tenant
+from tests.browser import chromium
 from tests.factories import TenantFactory, UserFactory
 from tests.fleet.accounts.conftest import PASSWORD
+from tests.tools import CHROMIUM
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -177,3 +179,20 @@ def test_declining_at_the_provider_says_so(live_server, sign_on):
     page = browser.post(consent.url, data=fields, timeout=10)
     assert page.status_code == 400
     assert "Signing in was not completed" in page.text and "access_denied" in page.text
+
+
+@pytest.mark.browser
+@pytest.mark.needs_tool(CHROMIUM, "Debian's chromium drives the browser tests")
+def test_signing_in_through_the_provider_in_chromium(live_server, sign_on, monkeypatch):
+    with chromium(monkeypatch, ["--no-sandbox", "--disable-gpu", "--no-first-run"]) as browser:
+        tab = browser.new_page()
+        tab.goto(f"{live_server.url}/login/")
+        tab.click("text=Sign in with Test provider")
+        tab.wait_for_url(f"{sign_on.issuer.removesuffix('/o')}/accounts/login/**")
+        tab.fill("#id_username", "alice")
+        tab.fill("#id_password", PASSWORD)
+        tab.click("#provider-login button[type=submit]")
+        tab.click("input[name=allow]")
+        tab.wait_for_url(f"{live_server.url}/")
+        assert tab.locator("header .account").inner_text() == "alice@msp.example"
+    assert User.objects.get(email="alice@msp.example").is_superuser
