@@ -112,3 +112,24 @@ def check_redis_url(url: str) -> str:
     except ValueError:
         raise ImproperEnvironment(f"REDIS_URL={url!r} has a bad port") from None
     return url
+
+
+def check_oidc(client_id: str, issuer: str, endpoints: dict[str, str], scopes: str) -> None:
+    """Single sign-on needs a client id and either an issuer (discovery) or the three endpoints
+    the code flow cannot do without; half a configuration is a typo, not a choice."""
+    named = {name: url for name, url in endpoints.items() if url}
+    if not client_id:
+        if issuer or named:
+            name, url = ("OIDC_ISSUER", issuer) if issuer else next(iter(named.items()))
+            raise ImproperEnvironment(f"{name}={url!r} is set but OIDC_CLIENT_ID is empty")
+        return
+    if not issuer and len(named) < len(endpoints):
+        missing = ", ".join(name for name in endpoints if name not in named)
+        raise ImproperEnvironment(
+            f"OIDC_CLIENT_ID is set: set OIDC_ISSUER (discovery), or else {missing}"
+        )
+    for name, url in [("OIDC_ISSUER", issuer), *named.items()]:
+        if url and urlsplit(url).scheme not in {"https", "http"}:
+            raise ImproperEnvironment(f"{name}={url!r} is not an http(s) URL")
+    if "openid" not in scopes.split():
+        raise ImproperEnvironment(f"OIDC_SCOPES={scopes!r} must include openid")

@@ -11,6 +11,7 @@ from kombu import Exchange, Queue
 from fleet.apps import SLICES
 from fleet.env import (
     ImproperEnvironment,
+    check_oidc,
     check_redis_url,
     env_bool,
     env_int,
@@ -116,6 +117,33 @@ try:
     INGEST_MAX_BODY_MB = env_int("INGEST_MAX_BODY_MB", 10, minimum=1)
     INGEST_MAX_BATCH = env_int("INGEST_MAX_BATCH", 5000, minimum=1)
     RAW_RETENTION_DAYS = env_int("RAW_RETENTION_DAYS", 0, minimum=0)
+    # Single sign-on over OpenID Connect (fleet/accounts/oidc.py, docs/sso.md): on when
+    # OIDC_CLIENT_ID is set. Endpoints come from OIDC_ISSUER's discovery document unless named.
+    OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID", "").strip()
+    OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET", "")
+    OIDC_ISSUER = env_str("OIDC_ISSUER", "").strip().rstrip("/")
+    OIDC_AUTHORIZATION_ENDPOINT = env_str("OIDC_AUTHORIZATION_ENDPOINT", "").strip()
+    OIDC_TOKEN_ENDPOINT = env_str("OIDC_TOKEN_ENDPOINT", "").strip()
+    OIDC_USERINFO_ENDPOINT = env_str("OIDC_USERINFO_ENDPOINT", "").strip()
+    OIDC_JWKS_URI = env_str("OIDC_JWKS_URI", "").strip()
+    OIDC_SCOPES = " ".join(env_str("OIDC_SCOPES", "openid email profile").split())
+    OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "").strip()
+    OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups").strip()
+    OIDC_MSP_ADMIN_GROUPS = env_list("OIDC_MSP_ADMIN_GROUPS", [])
+    OIDC_MSP_ADMIN_DOMAINS = [d.lower() for d in env_list("OIDC_MSP_ADMIN_DOMAINS", [])]
+    OIDC_OPERATOR_GROUPS = env_list("OIDC_OPERATOR_GROUPS", [])
+    OIDC_OPERATOR_DOMAINS = [d.lower() for d in env_list("OIDC_OPERATOR_DOMAINS", [])]
+    OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 10, minimum=1)
+    check_oidc(
+        client_id=OIDC_CLIENT_ID,
+        issuer=OIDC_ISSUER,
+        endpoints={
+            "OIDC_AUTHORIZATION_ENDPOINT": OIDC_AUTHORIZATION_ENDPOINT,
+            "OIDC_TOKEN_ENDPOINT": OIDC_TOKEN_ENDPOINT,
+            "OIDC_JWKS_URI": OIDC_JWKS_URI,
+        },
+        scopes=OIDC_SCOPES,
+    )
     LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
     if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         raise ImproperEnvironment(f"LOG_LEVEL={LOG_LEVEL!r} is not a logging level")
@@ -136,6 +164,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # The TOTP second factor of local accounts (fleet/accounts/two_factor.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "fleet",
     "codes",
     "dashboards",
@@ -179,6 +210,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    # Answers only the OpenID Connect callback (a code and a state); inert when SSO is off.
+    "fleet.accounts.oidc.SignOnBackend",
+]
+# What mozilla-django-oidc reads itself; the endpoints are resolved per request in
+# fleet/accounts/oidc.py (from discovery or the explicit settings above).
+OIDC_RP_CLIENT_ID = OIDC_CLIENT_ID
+OIDC_RP_CLIENT_SECRET = OIDC_CLIENT_SECRET
+OIDC_RP_SCOPES = OIDC_SCOPES
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+# The name authenticator apps show beside the code (fleet/accounts/two_factor.py).
+OTP_TOTP_ISSUER = "Fleet errors"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from fleet.accounts.login_throttle import ThrottledAdminAuthenticationForm
-from fleet.accounts.models import LoginFailure
+from fleet.accounts.models import LoginFailure, SingleSignOnIdentity
 
 # The admin's login refuses after repeated failures, like the operator login.
 admin.site.login_form = ThrottledAdminAuthenticationForm
@@ -21,4 +21,18 @@ class LoginFailureAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SingleSignOnIdentity)
+class SingleSignOnIdentityAdmin(admin.ModelAdmin):
+    """Which provider account signs in as which user. Deleting a row unlinks it: the next
+    sign-in with that account links by verified address again or makes a new user."""
+
+    list_display = ["user", "email", "issuer", "granted_msp_admin", "last_seen_at"]
+    list_filter = ["issuer", "granted_msp_admin"]
+    search_fields = ["user__username", "email", "subject"]
+    readonly_fields = ["user", "issuer", "subject", "email", "granted_msp_admin", "created_at"]
+
+    def has_add_permission(self, request) -> bool:
         return False

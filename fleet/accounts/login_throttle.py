@@ -28,6 +28,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from fleet.accounts import two_factor
 from fleet.accounts.models import LoginFailure
 
 WINDOW = timedelta(minutes=15)
@@ -110,10 +111,39 @@ def record_success(username: str) -> None:
 
 
 class _ThrottledLogin:
-    """Mixin for Django's login forms: reserve the attempt first; a right password clears it."""
+    """Mixin for Django's login forms: reserve the attempt first; a right password clears it,
+    unless the account has a second factor and the code is missing or wrong (then the attempt
+    stays counted, so codes cannot be guessed faster than passwords)."""
 
     request: HttpRequest | None
     user_cache: object
+    fields: dict
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["otp_token"] = forms.CharField(
+            label="Authenticator code",
+            required=False,
+            max_length=12,
+            help_text="Only if you turned on two-factor sign-in.",
+            widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        )
+
+    def _check_second_factor(self) -> None:
+        user = self.user_cache
+        if not two_factor.enrolled(user):
+            return
+        code = self.cleaned_data.get("otp_token") or ""
+        if not code:
+            raise forms.ValidationError(
+                "This account asks for a code from its authenticator app: enter it too.",
+                code="otp_required",
+            )
+        if not two_factor.check_code(user, code):
+            raise forms.ValidationError(
+                "That authenticator code is wrong or already used; enter the current one.",
+                code="otp_invalid",
+            )
 
     def clean(self) -> dict:
         username = self.cleaned_data.get("username") or ""
@@ -136,6 +166,7 @@ class _ThrottledLogin:
                 record_success(username)
             raise
         if self.user_cache is not None:
+            self._check_second_factor()
             record_success(username)
         return cleaned
 

@@ -27,3 +27,30 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} from {self.address} at {self.failed_at:%Y-%m-%d %H:%M}"
+
+
+class SingleSignOnIdentity(models.Model):
+    """Which provider account (issuer and `sub`) signs in as which user.
+
+    Matched on `sub`, the one claim a provider promises never to reassign, so a renamed address
+    still finds its user. `granted_msp_admin` remembers that the group or domain mapping made
+    the user an MSP admin, so a later sign-in outside the mapping takes back only what the
+    mapping gave, never an MSP admin status set here by hand."""
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="sign_ons")
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    email = models.EmailField(blank=True, help_text="The address the provider last sent.")
+    granted_msp_admin = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="sign_on_issuer_subject"),
+            # One provider account per user per issuer: a second one would be someone else.
+            models.UniqueConstraint(fields=["issuer", "user"], name="sign_on_issuer_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.subject} at {self.issuer}"

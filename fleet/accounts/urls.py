@@ -1,12 +1,25 @@
-"""Login and logout, without a namespace: `LOGIN_URL = "login"` and templates name them so."""
+"""Login, logout, single sign-on and the account's second factor, without a namespace:
+`LOGIN_URL = "login"` and templates name them so; the OpenID Connect names are the ones
+mozilla-django-oidc reverses."""
 
 from django.urls import path
 
-from fleet.accounts import views
+from fleet.accounts import sign_on_views, views
 
 urlpatterns = [
     path("login/", views.login, name="login"),
     path("logout/", views.logout, name="logout"),
     # Included ahead of admin.site.urls, so the admin's own login answers 429 when refused too.
     path("admin/login/", views.admin_login),
+    path(
+        "oidc/authenticate/",
+        sign_on_views.SignOnStart.as_view(),
+        name="oidc_authentication_init",
+    ),
+    path(
+        "oidc/callback/",
+        sign_on_views.SignOnCallback.as_view(),
+        name="oidc_authentication_callback",
+    ),
+    path("account/two-factor/", views.two_factor_page, name="two_factor"),
 ]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from fleet.env import ImproperEnvironment, env_bool, env_int, parse_database_url
+from fleet.env import ImproperEnvironment, check_oidc, env_bool, env_int, parse_database_url
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -60,6 +60,8 @@ def test_booleans_and_integers_are_strict(monkeypatch):
         ("DB_POOL_TIMEOUT", "soon"),
         ("FIELD_ENCRYPTION_KEY", "not-a-fernet-key"),
         ("WEBHOOK_TIMEOUT", "0"),
+        ("OIDC_ISSUER", "https://login.microsoftonline.com/tid/v2.0"),
+        ("OIDC_TIMEOUT", "0"),
     ],
 )
 def test_a_bad_setting_stops_manage_py_with_one_clear_line(name, value):
@@ -97,3 +99,32 @@ def test_require_secret_key_refuses_the_development_key():
         timeout=60,
     )
     assert accepted.returncode == 0, accepted.stderr
+
+
+ENDPOINTS = ("OIDC_AUTHORIZATION_ENDPOINT", "OIDC_TOKEN_ENDPOINT", "OIDC_JWKS_URI")
+
+
+@pytest.mark.parametrize(
+    ("client_id", "issuer", "named", "scopes", "says"),
+    [
+        ("", "https://idp.example", (), "openid", "OIDC_ISSUER=.* is set but OIDC_CLIENT_ID"),
+        ("", "", ("OIDC_TOKEN_ENDPOINT",), "openid", "OIDC_TOKEN_ENDPOINT=.* is set but"),
+        ("fleet", "", ("OIDC_TOKEN_ENDPOINT",), "openid", "OIDC_AUTHORIZATION_ENDPOINT, "),
+        ("fleet", "idp.example", (), "openid", "OIDC_ISSUER='idp.example' is not an http"),
+        ("fleet", "https://idp.example", (), "email profile", "must include openid"),
+    ],
+)
+def test_half_a_single_sign_on_configuration_is_refused(client_id, issuer, named, scopes, says):
+    endpoints = {
+        name: (f"https://idp.example/{name}" if name in named else "") for name in ENDPOINTS
+    }
+    with pytest.raises(ImproperEnvironment, match=says):
+        check_oidc(client_id=client_id, issuer=issuer, endpoints=endpoints, scopes=scopes)
+
+
+def test_an_issuer_or_all_three_endpoints_is_enough():
+    empty = dict.fromkeys(ENDPOINTS, "")
+    check_oidc(client_id="", issuer="", endpoints=empty, scopes="openid")
+    check_oidc(client_id="f", issuer="https://idp.example", endpoints=empty, scopes="openid")
+    every = {name: f"https://idp.example/{name}" for name in ENDPOINTS}
+    check_oidc(client_id="f", issuer="", endpoints=every, scopes="openid email")
