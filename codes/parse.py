@@ -3,7 +3,8 @@
 `parse_code` is the strict reader every import and the API use: it returns the unsigned 32-bit
 value and any setup extend code, or raises `CodeError` saying what was wrong. Windows Setup and
 SetupDiag print a result–extend pair as `0xC1900101 - 0x4000D` (exports also write
-`0xC1900101-0x4000D` and `0xC1900101_4000D`); all three read as value 0xC1900101, extension 4000D. It is a leaf:
+`0xC1900101-0x4000D` and `0xC1900101_4000D`); all three read as value 0xC1900101 with
+extension 4000D. It is a leaf:
 it imports no other `codes` module, so anything (the knowledge files, the decoder, ingest) can
 import it without a cycle.
 

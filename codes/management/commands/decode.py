@@ -46,7 +46,7 @@ class Command(BaseCommand):
     def format_text(d) -> str:
         h = d.hresult
         lines = [
-            f"{d.hex}{'  extend 0x' + d.extension + ' (pair ' + d.notation + ')' if d.extension else ''}",
+            d.hex + (f"  extend 0x{d.extension} (pair {d.notation})" if d.extension else ""),
             f"  name          {d.name or '(no symbolic name known)'}",
         ]
         if d.other_names:
@@ -69,9 +69,8 @@ class Command(BaseCommand):
                 f"  setup phase   {x.phase} {x.phase_name or '(not in Microsoft table)'}"
                 + (f": {x.phase_label}" if x.phase_label else "")
             )
-            lines.append(
-                f"  operation     0x{x.operation:X} {x.operation_name or '(not in Microsoft table)'}"
-            )
+            operation = x.operation_name or "(not in Microsoft table)"
+            lines.append(f"  operation     0x{x.operation:X} {operation}")
         if d.installer_exit:
             i = d.installer_exit
             lines.append(
