@@ -47,7 +47,7 @@ class ParsedCode:
 _NAME = r"(?:\s*\((?P<name>[A-Za-z_][A-Za-z0-9_]*)\))?"
 _HEX = re.compile(
     r"^0x(?P<hex>[0-9a-f]{1,8})"
-    r"(?:\s*[_-]\s*(?:0x)?(?P<ext>[0-9a-f]{1,8}))?" + _NAME + "$",
+    r"(?:(?P<sep>\s*_\s*|\s+-\s*|\s*-\s+|-)(?:0x)?(?P<ext>[0-9a-f]{1,8}))?" + _NAME + "$",
     re.IGNORECASE,
 )
 _BARE_HEX = re.compile(r"^(?P<hex>[0-9a-f]{8})" + _NAME + "$", re.IGNORECASE)
@@ -71,7 +71,11 @@ def parse_code(text: str | int) -> ParsedCode:
         raise CodeError("code is blank")
     if len(raw) > 80:
         raise CodeError("code is too long to be an error code")
-    if match := _HEX.match(raw):
+    match = _HEX.match(raw)
+    if match and match.group("sep") == "-" and len(match.group("hex")) != 8:
+        # An unspaced dash joins a pair only after a full result code: 0x8024-000B is a typo.
+        match = None
+    if match:
         ext = match.group("ext")
         extension = f"{int(ext, 16):X}" if ext else ""
         return ParsedCode(int(match.group("hex"), 16), extension, match.group("name") or "")
