@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 
 from codes.catalog import load_catalog, lookup
+from codes.extend import InstallerExit, SetupExtend, installer_exit, setup_extend
 from codes.facilities import facility_name
 from codes.families import classify, family_name, severity_and_reason
 from codes.knowledge import CuratedCode, CuratedFamily, load_curated_codes
@@ -71,6 +72,15 @@ class DecodedCode:
     curated: bool
     in_catalog: bool
     sources: list[str]
+    # A result–extend pair's extend code read as phase and operation (`codes.extend`).
+    setup_extend: SetupExtend | None = None
+    # How Intune reads the number as a Win32 app's exit code (1603, 3010, ...; and 0x80070643).
+    installer_exit: InstallerExit | None = None
+
+    @property
+    def notation(self) -> str:
+        """`0x8024000B`, or `0xC1900101-0x4000D` for a result–extend pair."""
+        return f"{self.hex}-0x{self.extension}" if self.extension else self.hex
 
     @property
     def hex(self) -> str:
@@ -97,8 +107,10 @@ class DecodedCode:
         return "failure" if self.hresult.severity_bit else "success"
 
     def as_dict(self) -> dict:
-        """JSON-ready form used by `manage.py decode --json` and the API."""
-        return {
+        """JSON-ready form used by `manage.py decode --json` and the API; `notation` and
+        `setup_extend` appear only for a result–extend pair, `installer_exit` only for the exit
+        codes Intune names, so a plain code keeps the same keys it always had."""
+        data = {
             "hex": self.hex,
             "value": self.value,
             "unsigned": self.unsigned,
@@ -126,6 +138,12 @@ class DecodedCode:
             "in_catalog": self.in_catalog,
             "sources": list(self.sources),
         }
+        if self.extension:
+            data["notation"] = self.notation
+            data["setup_extend"] = self.setup_extend.as_dict() if self.setup_extend else None
+        if self.installer_exit:
+            data["installer_exit"] = self.installer_exit.as_dict()
+        return data
 
 
 def hresult_fields(value: int) -> HresultFields:
@@ -265,6 +283,8 @@ def decode(
         curated=curated is not None,
         in_catalog=entry is not None or curated is not None,
         sources=sources + (list(curated.sources) if curated else []),
+        setup_extend=setup_extend(parsed.extension) if parsed.extension else None,
+        installer_exit=installer_exit(value),
     )
     return _with_db_edits(decoded) if use_db else decoded
 

@@ -1,7 +1,9 @@
 """HRESULT facility numbers and the names we show for them.
 
 The SDK headers name only a few facilities (and only as C macros), so this table is our own.
-Numbers come from the FACILITY_* macros in winerror.h where they exist.
+Numbers come from the FACILITY_* macros in winerror.h where they exist; 24, 28, 259, 2000 and
+2001 are named for the products whose codes carry them (MDM enrollment, device registration,
+Autopilot, Configuration Manager, Intune), never "Facility 2000".
 """
 
 from __future__ import annotations
@@ -29,10 +31,13 @@ FACILITIES: dict[int, str] = {
     21: "DirectPlay",
     22: "UMI",
     23: "Side-by-side (SxS)",
-    24: "Windows CE",
+    # winerror.h names 24 FACILITY_WINDOWSCE, but on Windows 10 and later the codes carrying it are
+    # MDM enrollment's MENROLL_E_* (0x8018xxxx); nothing an MSP meets is a Windows CE error.
+    24: "MDM enrollment",
     25: "HTTP",
     26: "Common log (CLFS)",
     27: "Windows Error Reporting",
+    28: "Device registration (Microsoft Entra join)",
     31: "Filter manager",
     32: "Background Intelligent Transfer (BITS)",
     33: "Configuration / WIA",
@@ -60,7 +65,11 @@ FACILITIES: dict[int, str] = {
     62: "Windows Defender",
     63: "Open packaging (OPC)",
     208: "Delivery Optimization",
+    259: "Windows Autopilot",
     400: "Windows Setup (upgrade)",
+    # The SDK names neither; Microsoft's Configuration Manager and Intune pages use them.
+    2000: "Configuration Manager",
+    2001: "Intune",
     2185: "Audio client",
 }
 

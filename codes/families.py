@@ -20,12 +20,29 @@ FALLBACK_NAMES = {
     "win32": "Win32 errors",
     "ntstatus": "NTSTATUS",
     "bits": "Background Intelligent Transfer Service (BITS)",
+    "mdm-enrollment": "MDM enrollment",
+    "device-registration": "Autopilot and device registration",
+    "intune": "Intune apps and management",
+    "configmgr": "Configuration Manager client",
+    "delivery-optimization": "Delivery Optimization",
+    "bitlocker": "BitLocker drive encryption",
     "hresult": "COM and other HRESULT codes",
 }
 
 FACILITY_WINDOWS_UPDATE = 36
 FACILITY_BITS = 32
 NT_BIT = 0x10000000
+# Facilities that are a family of their own, whatever the severity bits (Intune's Android codes
+# are 0xC7D1xxxx, its Windows ones 0x87D1xxxx).
+FACILITY_FAMILIES = {
+    24: "mdm-enrollment",  # MENROLL_E_* 0x8018xxxx (winerror.h's FACILITY_WINDOWSCE)
+    28: "device-registration",  # DSREG_E_* 0x801Cxxxx
+    259: "device-registration",  # Autopilot TPM attestation 0x8103xxxx
+    2001: "intune",
+    2000: "configmgr",
+    208: "delivery-optimization",  # DO_E_* 0x80D0xxxx
+    49: "bitlocker",  # FVE_E_* 0x8031xxxx
+}
 
 
 def _facility(value: int) -> int:
@@ -63,6 +80,11 @@ def classify(value: int) -> str:
         return "cbs"
     if (value >> 20) == 0xC19:
         return "setup"
+    family = FACILITY_FAMILIES.get(_facility(value))
+    # HRESULT failures only (0x8...); an NTSTATUS 0xC... with the same facility number is not
+    # theirs, except Intune's Android codes, which Intune writes as 0xC7D1xxxx.
+    if family and ((value >> 28) == 0x8 or family == "intune" and (value >> 28) == 0xC):
+        return family
     if win32 is not None:
         return "win32"
     if _facility(value) == FACILITY_BITS and not value & 0x40000000:

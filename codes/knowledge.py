@@ -28,6 +28,12 @@ FAMILY_SLUGS: tuple[str, ...] = (
     "win32",
     "ntstatus",
     "bits",
+    "mdm-enrollment",
+    "device-registration",
+    "intune",
+    "configmgr",
+    "delivery-optimization",
+    "bitlocker",
     "hresult",
 )
 KNOWLEDGE_DIR = Path(__file__).resolve().parent / "knowledge"

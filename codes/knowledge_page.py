@@ -114,7 +114,7 @@ def page_json(page: KnowledgePage) -> dict:
     data = page.decoded.as_dict()
     data.update(
         {
-            "url": reverse("codes:detail", kwargs={"code": page.decoded.hex}),
+            "url": reverse("codes:detail", kwargs={"code": page.decoded.notation}),
             "description": page.description,
             "causes": page.causes,
             "steps": page.steps,

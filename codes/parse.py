@@ -1,7 +1,10 @@
 """Read error codes the way operators and exports write them.
 
 `parse_code` is the strict reader every import and the API use: it returns the unsigned 32-bit
-value and any setup extended code, or raises `CodeError` saying what was wrong. It is a leaf:
+value and any setup extend code, or raises `CodeError` saying what was wrong. Windows Setup and
+SetupDiag print a result–extend pair as `0xC1900101 - 0x4000D` (exports also write
+`0xC1900101-0x4000D` and `0xC1900101_4000D`); all three read as value 0xC1900101 with
+extension 4000D. It is a leaf:
 it imports no other `codes` module, so anything (the knowledge files, the decoder, ingest) can
 import it without a cycle.
 
@@ -35,11 +38,16 @@ class ParsedCode:
     def signed(self) -> int:
         return self.value - (1 << 32) if self.value & 0x80000000 else self.value
 
+    @property
+    def notation(self) -> str:
+        """Canonical text: `0x8024000B`, or the pair `0xC1900101-0x4000D` (its page URL)."""
+        return f"{self.hex}-0x{self.extension}" if self.extension else self.hex
+
 
 _NAME = r"(?:\s*\((?P<name>[A-Za-z_][A-Za-z0-9_]*)\))?"
 _HEX = re.compile(
     r"^0x(?P<hex>[0-9a-f]{1,8})"
-    r"(?:\s*(?:_|\s-\s)\s*(?:0x)?(?P<ext>[0-9a-f]{1,8}))?" + _NAME + "$",
+    r"(?:(?P<sep>\s*_\s*|\s+-\s*|\s*-\s+|-)(?:0x)?(?P<ext>[0-9a-f]{1,8}))?" + _NAME + "$",
     re.IGNORECASE,
 )
 _BARE_HEX = re.compile(r"^(?P<hex>[0-9a-f]{8})" + _NAME + "$", re.IGNORECASE)
@@ -48,7 +56,8 @@ _DECIMAL = re.compile(r"^(?P<dec>[+-]?\d{1,10})" + _NAME + "$")
 
 def parse_code(text: str | int) -> ParsedCode:
     """Parse `0x8024000B`, `8024000B`, `-2145124341`, `2149842955`, `1603`, `0xC1900101_C3FD`,
-    `0xC1900101 - 0x30018` or `0x8024000B (WU_E_CALL_CANCELLED)`; ints are taken as values."""
+    `0xC1900101 - 0x30018`, `0xC1900101-0x4000D` or `0x8024000B (WU_E_CALL_CANCELLED)`; ints are
+    taken as values. The extension is kept as upper-case hex without 0x or leading zeros."""
     if text is None:
         raise CodeError("no code given")
     if isinstance(text, bool):
@@ -62,9 +71,14 @@ def parse_code(text: str | int) -> ParsedCode:
         raise CodeError("code is blank")
     if len(raw) > 80:
         raise CodeError("code is too long to be an error code")
-    if match := _HEX.match(raw):
-        ext = match.group("ext") or ""
-        return ParsedCode(int(match.group("hex"), 16), ext.upper(), match.group("name") or "")
+    match = _HEX.match(raw)
+    if match and match.group("sep") == "-" and len(match.group("hex")) != 8:
+        # An unspaced dash joins a pair only after a full result code: 0x8024-000B is a typo.
+        match = None
+    if match:
+        ext = match.group("ext")
+        extension = f"{int(ext, 16):X}" if ext else ""
+        return ParsedCode(int(match.group("hex"), 16), extension, match.group("name") or "")
     # Eight bare digits are hex (see module docstring), so try bare hex before decimal.
     if match := _BARE_HEX.match(raw):
         return ParsedCode(int(match.group("hex"), 16), "", match.group("name") or "")

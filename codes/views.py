@@ -55,10 +55,15 @@ def code_detail(request: HttpRequest, code: str) -> HttpResponse:
         parsed = parse_code(code)
     except CodeError as exc:
         return _invalid_code(request, code, exc)
-    if code != parsed.hex:
-        return redirect(_canonical_url(request, parsed))
     access = note_access(request.user)
     form = RunbookNoteForm(access=access)
+    if parsed.extension and "_" not in code:
+        # A result–extend pair is a page of its own: /codes/0xC1900101-0x4000D/.
+        if code != parsed.notation:
+            return redirect(_pair_url(request, parsed))
+        return _render_detail(request, parsed.value, parsed.extension, access, form)
+    if code != parsed.hex:
+        return redirect(_canonical_url(request, parsed))
     return _render_detail(request, parsed.value, _extension(request), access, form)
 
 
@@ -130,6 +135,13 @@ def _canonical_url(request: HttpRequest, parsed: ParsedCode) -> str:
         query["ext"] = parsed.extension
     url = reverse("codes:detail", kwargs={"code": parsed.hex})
     return f"{url}?{query.urlencode()}" if query else url
+
+
+def _pair_url(request: HttpRequest, parsed: ParsedCode) -> str:
+    """The pair's own page, `0xC1900101-0x4000D`, keeping the query string."""
+    url = reverse("codes:detail", kwargs={"code": parsed.notation})
+    query = request.GET.urlencode()
+    return f"{url}?{query}" if query else url
 
 
 def _extension(request: HttpRequest) -> str:

@@ -288,9 +288,12 @@ def build() -> dict:
         if listed:
             entry["listed_in"] = listed
 
+    family_sources = extra_families(entries)
     codes = [entries[v] for v in sorted(entries)]
+    info = attribution(impacket_version=getattr(impacket, "version", None))
+    info["sources"] += family_sources
     return {
-        "attribution": attribution(impacket_version=getattr(impacket, "version", None)),
+        "attribution": info,
         "counts": {
             "codes": len(codes),
             "named": sum(1 for c in codes if c["name"]),
@@ -302,6 +305,66 @@ def build() -> dict:
         },
         "codes": codes,
     }
+
+
+def extra_families(entries: dict[int, dict]) -> list[dict]:
+    """Merge the families the SDK headers lack (scripts/sources/families/*.tsv: setup, MDM
+    enrollment, device registration, Autopilot, Intune, Configuration Manager, Delivery
+    Optimization, servicing) into the finished `entries`; return their attribution rows.
+
+    A header's name stays primary; a page's differing name becomes another name, and a page's
+    message fills only a code no earlier source gave one. Rows may have no name (Intune and
+    Configuration Manager publish none); such a code gets its message only.
+    """
+    sources = []
+    for path in sorted((SOURCES / "families").glob("*.tsv")):
+        meta: dict[str, str] = {}
+        rows = []
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.startswith("# ") and ":" in line and not line.startswith("#   "):
+                key, _, text = line[2:].partition(":")
+                if key in ("id", "label", "repo", "path", "commit", "licence"):
+                    meta[key] = text.strip()
+                continue
+            if not line or line.startswith("#") or line == "hex\tname\tmessage":
+                continue
+            cells = line.split("\t")
+            if len(cells) != 3 or not cells[0].strip() or not cells[2].strip():
+                raise ValueError(f"{path}:{number}: expected hex<TAB>name<TAB>message")
+            rows.append((int(cells[0], 16) & 0xFFFFFFFF, cells[1].strip(), cells[2].strip()))
+        if not meta.get("id") or not meta.get("label"):
+            raise ValueError(f"{path}: needs '# id:' and '# label:' lines")
+        for value, name, message in rows:
+            entry = entries.setdefault(
+                value, {"v": value, "name": "", "header": "", "others": [], "ns": ["hresult"]}
+            )
+            # An NTSTATUS warning that shares the value (0x801C0001 STATUS_FLT_BUFFER_TOO_SMALL)
+            # is not what a device that logged the HRESULT means: the page's name leads.
+            nt_only = entry["ns"] == ["ntstatus"] and bool(name)
+            if nt_only:
+                entry["others"].insert(0, entry["name"])
+                entry["name"], entry["header"] = "", ""
+                entry["ns"] = ["hresult", "ntstatus"]
+            if name and not entry["name"]:
+                entry["name"] = name
+            elif name and name != entry["name"] and name not in entry["others"]:
+                entry["others"].append(name)
+            if nt_only or not entry.get("message"):
+                entry["message"], entry["message_source"] = message, meta["label"]
+            listed = entry.setdefault("listed_in", [])
+            if meta["id"] not in listed:
+                listed.append(meta["id"])
+        sources.append(
+            {
+                "id": meta["id"],
+                "what": f"names, values and one-line meanings (our wording) of {len(rows)} codes",
+                "from": f"{meta['label']}: {meta.get('repo', '')}, {meta.get('path', '')}",
+                "commit": meta.get("commit", ""),
+                "extract": str(path.relative_to(REPO)),
+                "licence": meta.get("licence", ""),
+            }
+        )
+    return sources
 
 
 def _priority(name: dict, value: int) -> tuple:

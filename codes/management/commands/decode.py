@@ -14,7 +14,8 @@ from codes.parse import CodeError
 class Command(BaseCommand):
     help = (
         "Decode an error code written as hex (0x8024000B, 8024000B), signed or unsigned "
-        "decimal (-2145124341, 2149842955, 1603), with a setup extension (0xC1900101 - 0x30018) "
+        "decimal (-2145124341, 2149842955, 1603), as a setup result–extend pair "
+        "(0xC1900101-0x4000D, 0xC1900101 - 0x30018) "
         "or a name (0x8024000B (WU_E_CALL_CANCELLED))."
     )
 
@@ -45,7 +46,7 @@ class Command(BaseCommand):
     def format_text(d) -> str:
         h = d.hresult
         lines = [
-            f"{d.hex}{'  extension ' + d.extension if d.extension else ''}",
+            d.hex + (f"  extend 0x{d.extension} (pair {d.notation})" if d.extension else ""),
             f"  name          {d.name or '(no symbolic name known)'}",
         ]
         if d.other_names:
@@ -62,6 +63,20 @@ class Command(BaseCommand):
             f"  HRESULT bits  S={h.severity_bit} R={h.reserved_bit} C={h.customer_bit} "
             f"N={h.nt_bit} code=0x{h.code:04X}",
         ]
+        if d.setup_extend:
+            x = d.setup_extend
+            lines.append(
+                f"  setup phase   {x.phase} {x.phase_name or '(not in Microsoft table)'}"
+                + (f": {x.phase_label}" if x.phase_label else "")
+            )
+            operation = x.operation_name or "(not in Microsoft table)"
+            lines.append(f"  operation     0x{x.operation:X} {operation}")
+        if d.installer_exit:
+            i = d.installer_exit
+            lines.append(
+                f"  exit code     {i.exit_code}: Intune reads {i.intune_result} ({i.meaning}) "
+                f"= HRESULT {i.hresult}"
+            )
         if d.component:
             lines.append(f"  component     {d.component}")
         if d.win32:

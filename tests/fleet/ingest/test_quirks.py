@@ -163,6 +163,9 @@ def test_second_code_column_is_used_when_the_first_is_empty(tenant, write_file):
     ("code", "value", "extension"),
     [
         ("0xC1900101_C3FD", 0xC1900101, "C3FD"),
+        # A result-extend pair stores the result code and keeps the extend code.
+        ("0xC1900101-0x4000D", 0xC1900101, "4000D"),
+        ('"0xC1900101 - 0x30018"', 0xC1900101, "30018"),
         ("-2145124341", 0x8024000B, ""),
         ("2149842955", 0x8024000B, ""),
         ("0x8024000b", 0x8024000B, ""),
