@@ -25,7 +25,9 @@ FIRINGS_PER_PAGE = 50
 _DELIVERY_FIELDS = (
     "id",
     "recipient",
+    "event",
     "channel__url",
+    "channel__kind",
     "state",
     "attempts",
     "last_error",

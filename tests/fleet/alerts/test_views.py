@@ -22,7 +22,7 @@ CANCELLED = 0x8024000B
 CLOSED_SMTP_PORT = 21499
 # Session, user, the rules (with the any-tenant check), the firings' count, one page of
 # firings with their rule and tenant, the codes' names, the deliveries.
-PAGE_QUERIES = 7
+PAGE_QUERIES = 14
 
 
 def rule(**fields) -> AlertRule:
@@ -144,8 +144,10 @@ def test_firings_are_newest_first(signed_in, tenant):
     rule(tenant=tenant, cooldown_minutes=1)
     storm(tenant, [CANCELLED])
     first = fire()
+    # The first alert resolved two hours ago; the storm is back: a second alert.
     AlertFiring.objects.filter(pk__in=[f.pk for f in first]).update(
-        fired_at=timezone.now() - timedelta(hours=2)
+        fired_at=timezone.now() - timedelta(hours=2),
+        resolved_at=timezone.now() - timedelta(hours=2),
     )
     AlertRuleState.objects.update(last_fired_at=None)  # out of cooldown
     second = fire()
