@@ -84,9 +84,7 @@ def _items(prefix: str, times: list[datetime], devices: int) -> list[dict]:
 
 
 @pytest.mark.usefixtures("dead_broker")
-def test_a_spike_through_the_api_posts_one_signed_fired_and_one_resolved(
-    webhook_receiver, now
-):
+def test_a_spike_through_the_api_posts_one_signed_fired_and_one_resolved(webhook_receiver, now):
     tenant = TenantFactory(slug="jumping", name="Jumping Ltd")
     rule = alert_rule(name="Spikes anywhere", trigger=AlertRule.Trigger.SPIKE)
     webhook(rule, webhook_receiver.url)
