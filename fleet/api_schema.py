@@ -28,6 +28,7 @@ REF_TEMPLATE = "#/components/schemas/{name}"
 # missing field: "Object missing required field `code`".
 _AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
 _MISSING = re.compile(r"^Object missing required field `(?P<name>[^`]+)`")
+_UNKNOWN = re.compile(r"^Object contains unknown field `(?P<name>[^`]+)`")
 _SEGMENT = re.compile(r"\.(\w+)|\[\d+\]")
 
 
@@ -111,6 +112,9 @@ def field_error(text: str, report_as: Mapping[str, str]) -> FieldError:
     if missing := _MISSING.match(problem):
         path.append(missing["name"])
         problem = " is required"
+    elif unknown := _UNKNOWN.match(problem):
+        path.append(unknown["name"])
+        problem = " is not a field of this body"
     else:
         problem = ": " + problem[:1].lower() + problem[1:]
     if not path:

@@ -11,16 +11,20 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
 from codes import schema as codes_schema
+from fleet.alerts import schema as alerts_schema
 from fleet.api_schema import Error, schemas
 from fleet.ingest import schema as ingest_schema
 from fleet.triage import schema as triage_schema
 
-API_SLICES = (ingest_schema, codes_schema, triage_schema)  # each has paths() and components()
+# Each has paths() and components().
+API_SLICES = (ingest_schema, codes_schema, triage_schema, alerts_schema)
 DESCRIPTION = (
     "Endpoints post Windows error-code occurrences. See docs/ingest.md. "
     "Operators, in a browser session or with a personal API token, decode a code and read its "
     "knowledge (/api/v1/codes/{code}) and read and act on the triage queue (/api/v1/triage, "
-    "docs/triage.md). /healthz and /readyz report the service's health (docs/reliability.md)."
+    "docs/triage.md), and manage alert rules and read alerts with their deliveries "
+    "(/api/v1/alert-rules, /api/v1/alerts, docs/alerts.md). /healthz and /readyz report the "
+    "service's health (docs/reliability.md)."
 )
 
 
@@ -39,7 +43,7 @@ def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
-            "title": "Fleet errors API: ingest, codes, triage, health",
+            "title": "Fleet errors API: ingest, codes, triage, alerts, health",
             "version": "1",
             "description": DESCRIPTION,
         },
