@@ -34,10 +34,23 @@ else
     redis-cli -p "$REDIS_PORT" ping >/dev/null || { echo "redis-server did not start; see var/log/redis.log"; exit 1; }
 fi
 
+# Where the demo's alerts go: a mail sink and a webhook sink on loopback, so what /alerts/
+# shows as delivered can be read in var/log/mail-sink.log and var/log/webhook-sink.log.
+SMTP_SINK_PORT=${DEMO_SMTP_PORT:-1025}
+HOOK_SINK_PORT=${DEMO_WEBHOOK_PORT:-8025}
+export SMTP_HOST=${SMTP_HOST:-127.0.0.1} SMTP_PORT=${SMTP_PORT:-$SMTP_SINK_PORT}
+$BIN/python -m aiosmtpd -n -l "127.0.0.1:$SMTP_SINK_PORT" -c aiosmtpd.handlers.Debugging stdout \
+    >var/log/mail-sink.log 2>&1 &
+pids+=($!)
+# fleet/alerts/demo.py DEMO_WEBHOOK_SECRET: what seed_demo signs the demo rule's webhook with.
+$BIN/python scripts/demo_sink.py "$HOOK_SINK_PORT" demo-webhook-secret var/log/webhook-sink.log \
+    2>>var/log/webhook-sink.log &
+pids+=($!)
+
 $BIN/python manage.py migrate --no-input -v 0
 $BIN/python manage.py collectstatic --no-input -v 0
 $BIN/python manage.py import_codes
-$BIN/python manage.py seed_demo
+$BIN/python manage.py seed_demo --webhook-url "http://127.0.0.1:$HOOK_SINK_PORT/hooks/demo"
 password=$($BIN/python manage.py demo_login)
 $BIN/python manage.py run_pipeline
 
@@ -60,7 +73,9 @@ cat <<MSG
   Fleet errors is running: http://127.0.0.1:$PORT/
   Log in as:  operator / $password
   Logs:       var/log/{web,worker,beat,redis}.log
-  Ctrl-C stops web, worker, beat$( [ ${#pids[@]} -eq 4 ] && echo ' and Redis').
+  Alerts:     http://127.0.0.1:$PORT/alerts/ (sent to var/log/mail-sink.log and
+              var/log/webhook-sink.log)
+  Ctrl-C stops web, worker, beat, the sinks$( [ ${#pids[@]} -eq 6 ] && echo ' and Redis').
 
 MSG
 wait -n "${pids[@]}" || true
