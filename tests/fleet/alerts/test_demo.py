@@ -111,7 +111,7 @@ def _post(url: str, body: bytes, signature: str) -> int:
 
 def test_make_demo_starts_both_sinks_before_the_pipeline_with_the_rules_secret():
     script = (REPO / "scripts" / "demo.sh").read_text()
-    assert f"demo_sink.py \"$HOOK_SINK_PORT\" {DEMO_WEBHOOK_SECRET} " in script
+    assert f'demo_sink.py "$HOOK_SINK_PORT" {DEMO_WEBHOOK_SECRET} ' in script
     assert script.index("aiosmtpd") < script.index("run_pipeline")
     assert script.index("demo_sink.py") < script.index("run_pipeline")
     assert 'seed_demo --webhook-url "http://127.0.0.1:$HOOK_SINK_PORT/hooks/demo"' in script
