@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from codes.parse import CodeError, parse_code
+from fleet.alerts.forms import CodeField
 from fleet.alerts.models import (
     AlertChannel,
     AlertDelivery,
@@ -10,22 +10,6 @@ from fleet.alerts.models import (
     AlertRuleState,
     AlertTicket,
 )
-
-
-class CodeField(forms.CharField):
-    """An error code in any notation operators paste (0x8024000B, -2145124341, 8024000B)."""
-
-    def prepare_value(self, value):
-        return f"0x{value:08X}" if isinstance(value, int) else value
-
-    def to_python(self, value):
-        value = super().to_python(value).strip()
-        if not value:
-            return None
-        try:
-            return parse_code(value).value
-        except CodeError as exc:
-            raise forms.ValidationError(str(exc)) from None
 
 
 class AlertRuleForm(forms.ModelForm):
