@@ -26,14 +26,19 @@ def load_build_script():
 def test_catalog_has_enough_named_codes_and_messages():
     catalog = load_catalog()
     named = [entry for entry in catalog if entry.name]
-    assert len({entry.value for entry in named}) >= 6500
+    assert len({entry.value for entry in named}) >= 12000
     assert sum(1 for entry in catalog if entry.message) >= 5000
 
 
 def test_catalog_holds_every_wu_e_name_of_wuerror_h():
     names = {name for entry in load_catalog() for name in entry.names}
     catalog_wu_e = {name for name in names if name.startswith("WU_E_")}
-    assert len(catalog_wu_e) == 447
+    # 447 from mingw-w64's wuerror.h; the full SDK's adds 11 (issue 17).
+    assert len(catalog_wu_e) == 458
+    sdk = (REPO / "scripts/sources/windows-sdk/wuerror.h.tsv").read_text()
+    sdk_wu_e = set(re.findall(r"\t(WU_E_\w+)\t", sdk))
+    assert len(sdk_wu_e) > 440
+    assert sdk_wu_e - catalog_wu_e == set()
     if has_tool(WUERROR, "to compare the catalog with it name by name"):
         header_wu_e = set(re.findall(r"#define\s+(WU_E_\w+)", WUERROR.read_text()))
         assert header_wu_e - catalog_wu_e == set()
@@ -44,6 +49,7 @@ def test_catalog_file_carries_attribution_with_licences():
     ids = {source["id"] for source in data["attribution"]["sources"]}
     assert ids == {
         "mingw-w64-headers",
+        "windows-sdk-headers",
         "MS-ERREF",
         "ms-wu-error-reference",
         "ms-wu-common-errors",
