@@ -122,6 +122,8 @@ WU_COMPONENTS = {
 }
 PAGE_BY_COMPONENT = "ms-wu-error-reference"
 PAGE_COMMON = "ms-wu-common-errors"
+PAGE_COM_ERRORS = "ms-win32-com-error-codes"
+COM_ERRORS_LABEL = "Microsoft, COM Error Codes (CC BY 4.0)"
 # Message extracts of those pages, in priority order, with the label stored as message_source
 # (the knowledge page shows it beside the message).
 MESSAGE_EXTRACTS = [
@@ -135,7 +137,11 @@ MESSAGE_EXTRACTS = [
         SOURCES / "windows-update-common-errors.tsv",
         "Microsoft, Windows Update common errors and mitigation (CC BY 4.0)",
     ),
+    # The COM error-code pages of the win32 docs: messages for the SDK codes [MS-ERREF] lacks
+    # (FVE_E_*, DXGI, WinRT...); after the Windows Update pages, so those keep their texts.
+    (PAGE_COM_ERRORS, SOURCES / "win32-com-error-codes.tsv", COM_ERRORS_LABEL),
 ]
+OPTIONAL_EXTRACTS = {PAGE_COM_ERRORS}  # a test's CATALOG_SOURCES may leave it out
 # Facts from "Windows Update common errors and mitigation" (learn.microsoft.com,
 # troubleshoot/windows-client/deployment/common-windows-update-errors): the codes it lists, and
 # the names it gives for codes that no header here defines.
@@ -343,6 +349,8 @@ def build() -> dict:
     page_messages: dict[int, tuple[str, str]] = {}
     listed_on_page: dict[str, set[int]] = {}
     for page, path, label in MESSAGE_EXTRACTS:
+        if page in OPTIONAL_EXTRACTS and not path.exists():
+            continue
         for value, name, message in read_message_extract(path):
             add(value, name, page, namespace("", value))
             page_messages.setdefault(value, (message, label))
@@ -387,6 +395,8 @@ def build() -> dict:
     info = attribution(impacket_version=getattr(impacket, "version", None))
     if sdk_counts:
         info["sources"].insert(1, sdk_attribution(sdk_meta, sdk_counts))
+    if PAGE_COM_ERRORS in listed_on_page:
+        info["sources"].append(com_errors_attribution(len(listed_on_page[PAGE_COM_ERRORS])))
     info["sources"] += family_sources
     return {
         "attribution": info,
@@ -456,7 +466,9 @@ def extra_families(entries: dict[int, dict]) -> list[dict]:
                 entry["name"] = name
             elif name and name != entry["name"] and name not in entry["others"]:
                 entry["others"].append(name)
-            if nt_only or not entry.get("message"):
+            # A family page is more specific than the generic COM error-code pages.
+            generic = entry.get("message_source") == COM_ERRORS_LABEL
+            if nt_only or generic or not entry.get("message"):
                 entry["message"], entry["message_source"] = message, meta["label"]
             listed = entry.setdefault("listed_in", [])
             if meta["id"] not in listed:
@@ -477,7 +489,7 @@ def extra_families(entries: dict[int, dict]) -> list[dict]:
 def _priority(name: dict, value: int) -> tuple:
     """Small values read as Win32 errors; otherwise headers in HEADERS order beat MS-ERREF."""
     sdk = [SDK_SOURCE + header for header in SDK_HEADERS]
-    sources = [*HEADERS, *sdk, "MS-ERREF", PAGE_BY_COMPONENT, PAGE_COMMON]
+    sources = [*HEADERS, *sdk, "MS-ERREF", PAGE_BY_COMPONENT, PAGE_COMMON, PAGE_COM_ERRORS]
     ns_rank = {"win32": 0, "hresult": 1, "ntstatus": 2} if value <= 0xFFFF else {}
     return (
         ns_rank.get(name["ns"], 0),
@@ -500,6 +512,21 @@ def sdk_attribution(meta: dict[str, str], counts: dict[str, int]) -> dict:
         "licence": "facts only (names and numeric values); the headers are under the Windows "
         "SDK licence, not the repository's MIT licence, so no header comment or MessageText "
         "is copied",
+    }
+
+
+def com_errors_attribution(count: int) -> dict:
+    path = SOURCES / "win32-com-error-codes.tsv"
+    commit = re.search(r"commit ([0-9a-f]{40})", path.read_text(encoding="utf-8"))
+    return {
+        "id": PAGE_COM_ERRORS,
+        "what": f"message texts of {count} COM error codes (quoted verbatim), used only where "
+        "[MS-ERREF] and the Windows Update pages give none",
+        "from": "Microsoft Learn, 'COM Error Codes' (MicrosoftDocs/win32, "
+        "desktop-src/com/com-error-codes-1.md ... -10.md)",
+        "commit": commit.group(1) if commit else "",
+        "extract": "scripts/sources/win32-com-error-codes.tsv",
+        "licence": "CC BY 4.0, (c) Microsoft; descriptions quoted verbatim, markup removed",
     }
 
 
