@@ -40,6 +40,8 @@ class CatalogEntry:
 class Catalog:
     entries: dict[int, CatalogEntry]
     attribution: dict = field(default_factory=dict)
+    # [{"n": facility number, "names": [FACILITY_* macros]}] from the SDK's winerror.h
+    facilities: tuple[dict, ...] = ()
 
     def get(self, value: int) -> CatalogEntry | None:
         return self.entries.get(value)
@@ -92,7 +94,11 @@ def read_catalog(path: Path = DATA_FILE) -> Catalog:
             component=row.get("component", ""),
             listed_in=tuple(row.get("listed_in", ())),
         )
-    return Catalog(entries=entries, attribution=data.get("attribution", {}))
+    return Catalog(
+        entries=entries,
+        attribution=data.get("attribution", {}),
+        facilities=tuple(data.get("facilities", ())),
+    )
 
 
 @cache

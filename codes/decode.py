@@ -147,7 +147,9 @@ class DecodedCode:
 
 
 def hresult_fields(value: int) -> HresultFields:
-    facility = (value >> 16) & 0x7FF
+    # 12 bits, as the SDK numbers facilities (FACILITY_DXGI 2170 in 0x887Axxxx); bit 28 is the
+    # NTSTATUS bit, not part of the facility.
+    facility = (value >> 16) & 0xFFF
     return HresultFields(
         severity_bit=value >> 31,
         reserved_bit=(value >> 30) & 1,

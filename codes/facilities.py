@@ -1,12 +1,16 @@
 """HRESULT facility numbers and the names we show for them.
 
-The SDK headers name only a few facilities (and only as C macros), so this table is our own.
-Numbers come from the FACILITY_* macros in winerror.h where they exist; 24, 28, 259, 2000 and
-2001 are named for the products whose codes carry them (MDM enrollment, device registration,
-Autopilot, Configuration Manager, Intune), never "Facility 2000".
+Our own readable names for the facilities MSPs meet come first (`FACILITIES`); numbers come
+from the FACILITY_* macros in winerror.h where they exist; 24, 28, 259, 2000 and 2001 are named
+for the products whose codes carry them (MDM enrollment, device registration, Autopilot,
+Configuration Manager, Intune), never "Facility 2000". Every other facility the full Windows
+SDK's winerror.h defines is named by its macro (the catalog's `facilities`, built from
+scripts/sources/windows-sdk/facilities.tsv).
 """
 
 from __future__ import annotations
+
+from functools import cache
 
 FACILITIES: dict[int, str] = {
     0: "Null (generic)",
@@ -75,5 +79,15 @@ FACILITIES: dict[int, str] = {
 
 
 def facility_name(number: int) -> str:
-    """Our name for an HRESULT facility, or a neutral label when we do not know it."""
-    return FACILITIES.get(number, f"Facility {number}")
+    """Our name for an HRESULT facility, else the SDK's macro, else a neutral label."""
+    if number in FACILITIES:
+        return FACILITIES[number]
+    return sdk_facility_names().get(number, f"Facility {number}")
+
+
+@cache
+def sdk_facility_names() -> dict[int, str]:
+    """Facility number -> the SDK's FACILITY_* macro(s), from the committed catalog."""
+    from codes.catalog import load_catalog  # the catalog module reads a file; load it lazily
+
+    return {row["n"]: " / ".join(row["names"]) for row in load_catalog().facilities if row["names"]}

@@ -50,11 +50,31 @@ HEADERS = [
     "wininet.h",
     "ntstatus.h",
 ]
+# The same headers from the full Windows SDK (microsoft/win32metadata), as extracted by
+# scripts/extract_sdk_headers.py into scripts/sources/windows-sdk/: they define about twice what
+# mingw-w64 does. mingw-w64's names stay first so a value both define keeps its name; a value
+# only the SDK defines gets the SDK's. The SDK's facilities.tsv names every FACILITY_*.
+SDK_EXTRACTS = SOURCES / "windows-sdk"
+SDK_HEADERS = [
+    "wuerror.h",
+    "winerror.h",
+    "deliveryoptimizationerrors.h",
+    "mdmregistration.h",
+    "bitsmsg.h",
+    "vsserror.h",
+    "lmerr.h",
+    "winhttp.h",
+    "wininet.h",
+    "ntstatus.h",
+]
+SDK_SOURCE = "sdk:"  # prefix of the name source, e.g. "sdk:winerror.h"
 # winhttp.h and wininet.h define hundreds of flags and options; only these are error codes.
 ERROR_NAME_FILTER = {
     "winhttp.h": re.compile(r"^ERROR_WINHTTP_"),
     "wininet.h": re.compile(r"^ERROR_(INTERNET|FTP|GOPHER|HTTP)_"),
     "lmerr.h": re.compile(r"^NERR_"),
+    "mdmregistration.h": re.compile(r"^(MENROLL|MREGISTER)_"),
+    "deliveryoptimizationerrors.h": re.compile(r"^DO_E_"),
 }
 # Macros that are constants but not codes: facility numbers, ranges, bases, masks.
 NOT_A_CODE = re.compile(
@@ -69,12 +89,16 @@ NUMBER = r"(0[xX][0-9A-Fa-f]+|\d+)[uUlL]*"
 FORMS = [
     re.compile(rf"^__MSABI_LONG\(\s*{NUMBER}\s*\)$"),
     re.compile(rf"^_HRESULT_TYPEDEF_\(\s*{NUMBER}\s*\)$"),
+    re.compile(rf"^_NDIS_ERROR_TYPEDEF_\(\s*{NUMBER}\s*\)$"),
     re.compile(rf"^\(\s*\(\s*(?:NTSTATUS|HRESULT|DWORD|LONG)\s*\)\s*{NUMBER}\s*\)$"),
     re.compile(rf"^\(?\s*{NUMBER}\s*\)?$"),
 ]
 BASE_PLUS = re.compile(rf"^\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\+\s*{NUMBER}\s*\)$")
 ALIAS = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)$")
 FROM_WIN32 = re.compile(r"^HRESULT_FROM_WIN32\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)$")
+# MDMRegistration.h: MAKE_HRESULT(SEVERITY_ERROR, DEVICE_ENROLLER_FACILITY_CODE, 4)
+MAKE_HRESULT = re.compile(r"^MAKE_HRESULT\(\s*(\w+)\s*,\s*(\w+)\s*,\s*(\w+)\s*\)$")
+SEVERITIES = {"SEVERITY_SUCCESS": 0, "SEVERITY_ERROR": 1}
 
 # Facts from "Windows Update error codes by component" (learn.microsoft.com,
 # windows/deployment/update/windows-update-error-reference): the section each range is in.
@@ -98,6 +122,8 @@ WU_COMPONENTS = {
 }
 PAGE_BY_COMPONENT = "ms-wu-error-reference"
 PAGE_COMMON = "ms-wu-common-errors"
+PAGE_COM_ERRORS = "ms-win32-com-error-codes"
+COM_ERRORS_LABEL = "Microsoft, COM Error Codes (CC BY 4.0)"
 # Message extracts of those pages, in priority order, with the label stored as message_source
 # (the knowledge page shows it beside the message).
 MESSAGE_EXTRACTS = [
@@ -111,7 +137,11 @@ MESSAGE_EXTRACTS = [
         SOURCES / "windows-update-common-errors.tsv",
         "Microsoft, Windows Update common errors and mitigation (CC BY 4.0)",
     ),
+    # The COM error-code pages of the win32 docs: messages for the SDK codes [MS-ERREF] lacks
+    # (FVE_E_*, DXGI, WinRT...); after the Windows Update pages, so those keep their texts.
+    (PAGE_COM_ERRORS, SOURCES / "win32-com-error-codes.tsv", COM_ERRORS_LABEL),
 ]
+OPTIONAL_EXTRACTS = {PAGE_COM_ERRORS}  # a test's CATALOG_SOURCES may leave it out
 # Facts from "Windows Update common errors and mitigation" (learn.microsoft.com,
 # troubleshoot/windows-client/deployment/common-windows-update-errors): the codes it lists, and
 # the names it gives for codes that no header here defines.
@@ -166,7 +196,9 @@ def parse_header(path: Path) -> list[tuple[str, int, bool]]:
         expr = raw.get(name)
         if expr is None or depth > 5:
             return None, False
-        if depth == 0 and PLAIN_HELPER.search(name) and FORMS[-1].match(expr):
+        # The SDK writes ERROR_IMAGE_NOT_AT_BASE as 700L; a helper constant has no suffix.
+        plain = FORMS[-1].match(expr) and not expr.rstrip(")").upper().endswith("L")
+        if depth == 0 and PLAIN_HELPER.search(name) and plain:
             return None, False
         for form in FORMS:
             if m := form.match(expr):
@@ -177,12 +209,18 @@ def parse_header(path: Path) -> list[tuple[str, int, bool]]:
         if m := FROM_WIN32.match(expr):
             code, _ = evaluate(m.group(1), depth + 1)
             return (None if code is None else 0x80070000 | (code & 0xFFFF)), False
+        if m := MAKE_HRESULT.match(expr):
+            parts = [_number_or(evaluate, part, depth) for part in m.groups()]
+            if None in parts:
+                return None, False
+            severity, facility, code = parts
+            return (severity << 31) | ((facility & 0x1FFF) << 16) | (code & 0xFFFF), False
         if m := ALIAS.match(expr):
             value, _ = evaluate(m.group(1), depth + 1)
             return value, True
         return None, False
 
-    keep = ERROR_NAME_FILTER.get(path.name)
+    keep = ERROR_NAME_FILTER.get(path.name.lower())
     found = []
     for name in order:
         if NOT_A_CODE.search(name) or (keep and not keep.match(name)):
@@ -192,6 +230,15 @@ def parse_header(path: Path) -> list[tuple[str, int, bool]]:
             continue
         found.append((name, value & 0xFFFFFFFF, is_alias))
     return found
+
+
+def _number_or(evaluate, token: str, depth: int) -> int | None:
+    """A MAKE_HRESULT argument: a number, a severity, or another macro of the header."""
+    if token in SEVERITIES:
+        return SEVERITIES[token]
+    if re.fullmatch(NUMBER, token):
+        return int(re.fullmatch(NUMBER, token).group(1), 0)
+    return evaluate(token, depth + 1)[0]
 
 
 def read_message_extract(path: Path) -> list[tuple[int, str, str]]:
@@ -215,8 +262,41 @@ def read_message_extract(path: Path) -> list[tuple[int, str, str]]:
     return rows
 
 
+def read_sdk_extract(path: Path) -> tuple[dict[str, str], list[tuple[str, int, bool]]]:
+    """(provenance, [(name, value, is_alias)]) of one scripts/sources/windows-sdk/ extract."""
+    meta: dict[str, str] = {}
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.startswith("# ") and ":" in line and not line.startswith("#   "):
+            key, _, text = line[2:].partition(":")
+            meta.setdefault(key.strip(), text.strip())
+            continue
+        if not line or line.startswith("#") or line in ("hex\tname\talias", "number\tname"):
+            continue
+        cells = line.split("\t")
+        if len(cells) == 2:  # facilities.tsv: number, name
+            rows.append((cells[1], int(cells[0]), False))
+            continue
+        if len(cells) != 3 or cells[2] not in ("yes", "no"):
+            raise ValueError(f"{path}:{number}: expected hex<TAB>name<TAB>yes|no")
+        rows.append((cells[1], int(cells[0], 16) & 0xFFFFFFFF, cells[2] == "yes"))
+    return meta, rows
+
+
+def sdk_facilities() -> list[dict]:
+    """Every FACILITY_* of the SDK's winerror.h: [{"n": number, "names": [...]}] by number."""
+    path = SDK_EXTRACTS / "facilities.tsv"
+    if not path.exists():
+        return []
+    by_number: dict[int, list[str]] = {}
+    for name, number, _ in read_sdk_extract(path)[1]:
+        if name != "FACILITY_NT_BIT":  # a flag, not a facility
+            by_number.setdefault(number, []).append(name)
+    return [{"n": n, "names": names} for n, names in sorted(by_number.items())]
+
+
 def namespace(header: str, value: int) -> str:
-    if header == "ntstatus.h":
+    if header.removeprefix(SDK_SOURCE) == "ntstatus.h":
         return "ntstatus"
     return "win32" if value <= 0xFFFF else "hresult"
 
@@ -235,6 +315,18 @@ def build() -> dict:
     for header in HEADERS:
         for name, value, alias in parse_header(INCLUDE / header):
             add(value, name, header, namespace(header, value), alias)
+
+    sdk_meta: dict[str, str] = {}
+    sdk_counts: dict[str, int] = {}
+    for header in SDK_HEADERS:
+        path = SDK_EXTRACTS / f"{header}.tsv"
+        if not path.exists():  # a test's CATALOG_SOURCES may leave the SDK out
+            continue
+        sdk_meta, rows = read_sdk_extract(path)
+        sdk_counts[header] = len(rows)
+        for name, value, alias in rows:
+            source = SDK_SOURCE + header
+            add(value, name, source, namespace(source, value), alias)
 
     tables = [
         ("win32", system_errors.ERROR_MESSAGES),
@@ -257,6 +349,8 @@ def build() -> dict:
     page_messages: dict[int, tuple[str, str]] = {}
     listed_on_page: dict[str, set[int]] = {}
     for page, path, label in MESSAGE_EXTRACTS:
+        if page in OPTIONAL_EXTRACTS and not path.exists():
+            continue
         for value, name, message in read_message_extract(path):
             add(value, name, page, namespace("", value))
             page_messages.setdefault(value, (message, label))
@@ -266,7 +360,12 @@ def build() -> dict:
         names = entry.pop("names")
         names.sort(key=lambda n: _priority(n, value))
         entry["name"] = names[0]["name"]
-        entry["header"] = names[0]["source"] if names[0]["source"].endswith(".h") else ""
+        source = names[0]["source"]
+        entry["header"] = source.removeprefix(SDK_SOURCE) if source.endswith(".h") else ""
+        if names[0]["ns"] == "ntstatus":
+            entry["_nt_named"] = True
+        if source.startswith(SDK_SOURCE):
+            entry["_sdk_named"] = True  # extra_families() lets a page's name lead over it
         entry["others"] = [n["name"] for n in names[1:]]
         entry["ns"] = sorted({n["ns"] for n in names})
         for n in names:
@@ -289,11 +388,19 @@ def build() -> dict:
             entry["listed_in"] = listed
 
     family_sources = extra_families(entries)
+    for entry in entries.values():
+        entry.pop("_sdk_named", None)
+        entry.pop("_nt_named", None)
     codes = [entries[v] for v in sorted(entries)]
     info = attribution(impacket_version=getattr(impacket, "version", None))
+    if sdk_counts:
+        info["sources"].insert(1, sdk_attribution(sdk_meta, sdk_counts))
+    if PAGE_COM_ERRORS in listed_on_page:
+        info["sources"].append(com_errors_attribution(len(listed_on_page[PAGE_COM_ERRORS])))
     info["sources"] += family_sources
     return {
         "attribution": info,
+        "facilities": sdk_facilities(),
         "counts": {
             "codes": len(codes),
             "named": sum(1 for c in codes if c["name"]),
@@ -340,16 +447,28 @@ def extra_families(entries: dict[int, dict]) -> list[dict]:
             )
             # An NTSTATUS warning that shares the value (0x801C0001 STATUS_FLT_BUFFER_TOO_SMALL)
             # is not what a device that logged the HRESULT means: the page's name leads.
-            nt_only = entry["ns"] == ["ntstatus"] and bool(name)
+            nt_only = entry.pop("_nt_named", False) and bool(name)
             if nt_only:
+                if name in entry["others"]:
+                    entry["others"].remove(name)
                 entry["others"].insert(0, entry["name"])
                 entry["name"], entry["header"] = "", ""
-                entry["ns"] = ["hresult", "ntstatus"]
+                entry["ns"] = sorted({*entry["ns"], "hresult"})
+            # A value only the full SDK names (mingw-w64 does not) keeps the family page's name
+            # first, as before the SDK extracts: 0x80190001 is MDM registration's
+            # MREGISTER_E_DEVICE_MESSAGE_FORMAT_ERROR before winerror.h's HTTP_E_STATUS_UNEXPECTED.
+            elif name and entry.pop("_sdk_named", False) and name != entry["name"]:
+                if name in entry["others"]:
+                    entry["others"].remove(name)
+                entry["others"].insert(0, entry["name"])
+                entry["name"], entry["header"] = "", ""
             if name and not entry["name"]:
                 entry["name"] = name
             elif name and name != entry["name"] and name not in entry["others"]:
                 entry["others"].append(name)
-            if nt_only or not entry.get("message"):
+            # A family page is more specific than the generic COM error-code pages.
+            generic = entry.get("message_source") == COM_ERRORS_LABEL
+            if nt_only or generic or not entry.get("message"):
                 entry["message"], entry["message_source"] = message, meta["label"]
             listed = entry.setdefault("listed_in", [])
             if meta["id"] not in listed:
@@ -369,13 +488,46 @@ def extra_families(entries: dict[int, dict]) -> list[dict]:
 
 def _priority(name: dict, value: int) -> tuple:
     """Small values read as Win32 errors; otherwise headers in HEADERS order beat MS-ERREF."""
-    sources = [*HEADERS, "MS-ERREF", PAGE_BY_COMPONENT, PAGE_COMMON]
+    sdk = [SDK_SOURCE + header for header in SDK_HEADERS]
+    sources = [*HEADERS, *sdk, "MS-ERREF", PAGE_BY_COMPONENT, PAGE_COMMON, PAGE_COM_ERRORS]
     ns_rank = {"win32": 0, "hresult": 1, "ntstatus": 2} if value <= 0xFFFF else {}
     return (
         ns_rank.get(name["ns"], 0),
         name["alias"],
         sources.index(name["source"]),
     )
+
+
+def sdk_attribution(meta: dict[str, str], counts: dict[str, int]) -> dict:
+    return {
+        "id": "windows-sdk-headers",
+        "what": "symbolic names and values of "
+        + ", ".join(f"{header} ({n})" for header, n in counts.items())
+        + "; facility names (FACILITY_* of winerror.h)",
+        "from": "Windows SDK headers as carried by microsoft/win32metadata "
+        "(generation/WinSDK/RecompiledIdlHeaders/), extracted by "
+        "scripts/extract_sdk_headers.py",
+        "commit": meta.get("commit", ""),
+        "extract": str(SDK_EXTRACTS.relative_to(REPO)) if SDK_EXTRACTS.is_relative_to(REPO) else "",
+        "licence": "facts only (names and numeric values); the headers are under the Windows "
+        "SDK licence, not the repository's MIT licence, so no header comment or MessageText "
+        "is copied",
+    }
+
+
+def com_errors_attribution(count: int) -> dict:
+    path = SOURCES / "win32-com-error-codes.tsv"
+    commit = re.search(r"commit ([0-9a-f]{40})", path.read_text(encoding="utf-8"))
+    return {
+        "id": PAGE_COM_ERRORS,
+        "what": f"message texts of {count} COM error codes (quoted verbatim), used only where "
+        "[MS-ERREF] and the Windows Update pages give none",
+        "from": "Microsoft Learn, 'COM Error Codes' (MicrosoftDocs/win32, "
+        "desktop-src/com/com-error-codes-1.md ... -10.md)",
+        "commit": commit.group(1) if commit else "",
+        "extract": "scripts/sources/win32-com-error-codes.tsv",
+        "licence": "CC BY 4.0, (c) Microsoft; descriptions quoted verbatim, markup removed",
+    }
 
 
 def attribution(impacket_version: object) -> dict:

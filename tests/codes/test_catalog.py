@@ -26,14 +26,19 @@ def load_build_script():
 def test_catalog_has_enough_named_codes_and_messages():
     catalog = load_catalog()
     named = [entry for entry in catalog if entry.name]
-    assert len({entry.value for entry in named}) >= 6500
+    assert len({entry.value for entry in named}) >= 12000
     assert sum(1 for entry in catalog if entry.message) >= 5000
 
 
 def test_catalog_holds_every_wu_e_name_of_wuerror_h():
     names = {name for entry in load_catalog() for name in entry.names}
     catalog_wu_e = {name for name in names if name.startswith("WU_E_")}
-    assert len(catalog_wu_e) == 447
+    # 447 from mingw-w64's wuerror.h; the full SDK's adds 11 (issue 17).
+    assert len(catalog_wu_e) == 458
+    sdk = (REPO / "scripts/sources/windows-sdk/wuerror.h.tsv").read_text()
+    sdk_wu_e = set(re.findall(r"\t(WU_E_\w+)\t", sdk))
+    assert len(sdk_wu_e) > 440
+    assert sdk_wu_e - catalog_wu_e == set()
     if has_tool(WUERROR, "to compare the catalog with it name by name"):
         header_wu_e = set(re.findall(r"#define\s+(WU_E_\w+)", WUERROR.read_text()))
         assert header_wu_e - catalog_wu_e == set()
@@ -44,9 +49,11 @@ def test_catalog_file_carries_attribution_with_licences():
     ids = {source["id"] for source in data["attribution"]["sources"]}
     assert ids == {
         "mingw-w64-headers",
+        "windows-sdk-headers",
         "MS-ERREF",
         "ms-wu-error-reference",
         "ms-wu-common-errors",
+        "ms-win32-com-error-codes",
     } | {
         # The families outside the headers (scripts/sources/families/, issue 17).
         "ms-setup-resolution-procedures",
@@ -104,6 +111,8 @@ def test_header_parser_understands_every_macro_form(tmp_path):
         "#define E_FROM_WIN32 HRESULT_FROM_WIN32(ERROR_FILE_NOT_FOUND)\n"
         "#define WU_E_PT_SOAPCLIENT_BASE _HRESULT_TYPEDEF_(0x80244000)\n"
         "#define SOME_FUNCTION(x) ((x) + 1)\n"
+        "#define ERROR_NDIS_INTERFACE_CLOSING _NDIS_ERROR_TYPEDEF_(0x80340002L)\n"
+        "#define ERROR_IMAGE_NOT_AT_BASE 700L\n"
     )
     found = {name: (value, alias) for name, value, alias in build.parse_header(header)}
     assert found == {
@@ -116,7 +125,23 @@ def test_header_parser_understands_every_macro_form(tmp_path):
         "E_ACCESSDENIED_ALIAS": (5, True),
         "E_FROM_WIN32": (0x80070002, False),
         "WU_E_PT_SOAPCLIENT_BASE": (0x80244000, False),
+        # The full SDK's forms (issue 17).
+        "ERROR_NDIS_INTERFACE_CLOSING": (0x80340002, False),
+        "ERROR_IMAGE_NOT_AT_BASE": (700, False),
     }
+
+
+def test_mdm_registration_header_gives_its_make_hresult_codes_and_no_helpers(tmp_path):
+    header = tmp_path / "MDMRegistration.h"
+    header.write_text(
+        "#define DEVICE_ENROLLER_FACILITY_CODE 24\n"
+        "#define DEVICEREGISTRATIONTYPE_MAM 5\n"
+        "#define MENROLL_E_DEVICE_NOT_ENROLLED MAKE_HRESULT(SEVERITY_ERROR, "
+        "DEVICE_ENROLLER_FACILITY_CODE, 11)\n"
+        "#define MENROLL_E_UNKNOWN MAKE_HRESULT(SEVERITY_ERROR, NO_SUCH_MACRO, 1)\n"
+    )
+    found = load_build_script().parse_header(header)
+    assert found == [("MENROLL_E_DEVICE_NOT_ENROLLED", 0x8018000B, False)]
 
 
 @pytest.mark.needs_tool(WUERROR, "the build script reads the mingw-w64-common headers")
@@ -136,3 +161,14 @@ def test_build_script_regenerates_the_committed_file_byte_for_byte(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert out.read_bytes() == DATA_FILE.read_bytes()
+    # A second run gives the same bytes (same file name: gzip records it in its header).
+    again = tmp_path / "again" / "catalog.json.gz"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts/build_catalog.py"), "--output", str(again)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ},
+    )
+    assert done.returncode == 0, done.stderr
+    assert again.read_bytes() == out.read_bytes()

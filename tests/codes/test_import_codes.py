@@ -2,6 +2,7 @@
 
 import re
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -15,6 +16,7 @@ from codes.models import CodeFamily, ErrorCode, RunbookNote
 from tests.tools import WUERROR, has_tool
 
 pytestmark = pytest.mark.django_db
+REPO = Path(__file__).resolve().parents[2]
 
 
 def run() -> str:
@@ -27,15 +29,18 @@ def test_import_fills_the_catalog_with_names_messages_and_every_wu_e_code():
     output = run()
     assert "Imported" in output
     named = ErrorCode.objects.exclude(name="")
-    assert named.values("value").distinct().count() >= 6500
+    # The full Windows SDK headers (issue 17), not the mingw-w64 subset (about 8,900).
+    assert named.values("value").distinct().count() >= 12000
     assert ErrorCode.objects.exclude(message="").count() >= 5000
     names = set(named.values_list("name", flat=True))
     for other in ErrorCode.objects.exclude(other_names=[]).values_list("other_names", flat=True):
         names.update(other)
     wu_e = {n for n in names if n.startswith("WU_E_")}
-    assert len(wu_e) == 447
+    assert len(wu_e) == 458  # 447 in mingw-w64's wuerror.h, 11 more in the SDK's
     if has_tool(WUERROR, "to compare the imported names with it"):
         assert set(re.findall(r"#define\s+(WU_E_\w+)", WUERROR.read_text())) <= wu_e
+    sdk = (REPO / "scripts/sources/windows-sdk/wuerror.h.tsv").read_text()
+    assert set(re.findall(r"\t(WU_E_\w+)\t", sdk)) <= wu_e
 
 
 def test_import_creates_every_family_with_its_texts():
