@@ -59,13 +59,13 @@ def _clock(value: time | None) -> str | None:
     return value.strftime("%H:%M") if value else None
 
 
-def _caller(request: HttpRequest, changes: bool) -> Caller | HttpResponse:
-    """The caller, or the 401/403 answer: a session request that changes something needs
-    its CSRF token, as a page's form does."""
+def _caller(request: HttpRequest) -> Caller | HttpResponse:
+    """The caller, or the 401/403 answer: a session request with any method but GET or HEAD
+    needs its CSRF token, as a page's form does, whatever the method (checked first)."""
     caller = authenticate(request)
     if caller is None:
         return _error(401, "log in, or send Authorization: Bearer <personal API token>")
-    if changes and not caller.by_token:
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not caller.by_token:
         refusal = csrf_refusal(request)
         if refusal:
             return _error(403, f"CSRF check failed: {refusal}. Send X-CSRFToken, or use a token.")
@@ -210,11 +210,11 @@ def _save(
 @csrf_exempt  # token requests carry no cookie; session requests are checked in _caller
 def rule_list(request: HttpRequest) -> HttpResponse:
     """GET: the rules watching the caller's tenants. POST: create one."""
-    if request.method not in ("GET", "HEAD", "POST"):
-        return _error(405, "use GET or POST")
-    caller = _caller(request, changes=request.method == "POST")
+    caller = _caller(request)
     if isinstance(caller, HttpResponse):
         return caller
+    if request.method not in ("GET", "HEAD", "POST"):
+        return _error(405, "use GET or POST")
     if request.method != "POST":
         return _answer(schema.AlertRuleList(_rule_answers(caller.user, _rules(caller.user))))
     body = _body(request, schema.AlertRuleIn)
@@ -231,11 +231,11 @@ def rule_list(request: HttpRequest) -> HttpResponse:
 def rule_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """GET, PATCH or DELETE one rule: 404 for one the caller cannot see, 403 for one they see
     but may not change."""
-    if request.method not in ("GET", "HEAD", "PATCH", "DELETE"):
-        return _error(405, "use GET, PATCH or DELETE")
-    caller = _caller(request, changes=request.method in ("PATCH", "DELETE"))
+    caller = _caller(request)
     if isinstance(caller, HttpResponse):
         return caller
+    if request.method not in ("GET", "HEAD", "PATCH", "DELETE"):
+        return _error(405, "use GET, PATCH or DELETE")
     found = _rules(caller.user, pk)
     if not found:
         return _error(404, f"no alert rule {pk} watching your tenants")
@@ -275,11 +275,11 @@ def delivery_answer(delivery: AlertDelivery) -> schema.AlertDelivery:
 @csrf_exempt
 def rule_test(request: HttpRequest, pk: int) -> HttpResponse:
     """POST: send a test notification to each of the rule's channels now."""
-    if request.method != "POST":
-        return _error(405, "use POST")
-    caller = _caller(request, changes=True)
+    caller = _caller(request)
     if isinstance(caller, HttpResponse):
         return caller
+    if request.method != "POST":
+        return _error(405, "use POST")
     found = _rules(caller.user, pk)
     if not found:
         return _error(404, f"no alert rule {pk} watching your tenants")
@@ -329,7 +329,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     """GET: alerts at the caller's tenants, newest first, each with its deliveries."""
     if request.method not in ("GET", "HEAD"):
         return _error(405, "use GET")
-    caller = _caller(request, changes=False)
+    caller = _caller(request)
     if isinstance(caller, HttpResponse):
         return caller
     firings = visible_firings(caller.user)

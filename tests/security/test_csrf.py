@@ -1,5 +1,5 @@
 """Every URL refuses a POST without a CSRF token, except the key-authenticated ingest API (and the
-triage API when a personal token, not a session, authenticates it)."""
+triage and alerts APIs when a personal token, not a session, authenticates them)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,10 @@ CSRF_EXEMPT = {
     # Personal API tokens need no CSRF token; session requests get Django's check in the view
     # (fleet.api_auth.csrf_refusal), before anything else is read.
     "fleet.triage.api_views.triage_flag",
+    # The same for the alerts API: the check comes before the method is even looked at.
+    "fleet.alerts.api_views.rule_list",
+    "fleet.alerts.api_views.rule_detail",
+    "fleet.alerts.api_views.rule_test",
 }
 SAMPLE = {"int": "1", "slug": "acme", "str": "0x8024000B", "path": "1", "uuid": "0" * 32}
 
