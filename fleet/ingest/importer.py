@@ -113,8 +113,8 @@ class ImportSummary:
             "devices_created": self.devices_created,
             "by_code": {f"0x{code:08X}": n for code, n in sorted(self.by_code.items())},
             "already_imported_as": self.already_imported_as,
-            "first_occurred_at": self.first_occurred_at,
-            "last_occurred_at": self.last_occurred_at,
+            "first_occurred_at": _iso(self.first_occurred_at),
+            "last_occurred_at": _iso(self.last_occurred_at),
             "warnings": self.warnings,
         }
 
@@ -136,6 +136,10 @@ class ImportSummary:
             last_occurred_at=record.last_occurred_at,
             warnings=list(record.warnings),
         )
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
 
 
 @dataclass(slots=True)
@@ -355,8 +359,10 @@ def _copy_counts(summary: ImportSummary, record: ImportRecord) -> None:
     data = summary.as_dict()
     for key in ("format", "encoding", "rows", "created", "duplicates", "success_rows",
                 "rejected", "rejected_count", "devices", "devices_created", "by_code",
-                "first_occurred_at", "last_occurred_at", "warnings"):  # fmt: skip
+                "warnings"):  # fmt: skip
         setattr(record, key, data[key])
+    record.first_occurred_at = summary.first_occurred_at
+    record.last_occurred_at = summary.last_occurred_at
 
 
 def _run(
