@@ -22,6 +22,7 @@ from fleet.ingest.span import DASHBOARD_MAX_DAYS, dashboard_links
 from fleet.ingest.undo import UndoRefused, undo_import
 from fleet.models import Occurrence, SnapshotDeviceCodeStat, Tenant
 from tests.factories import TenantFactory, UserFactory, client_for
+from tests.threads import run_at_once
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("dead_broker")]
 
@@ -408,3 +409,43 @@ def test_entra_tenant_id_must_be_a_guid(tenant):
 def test_entra_tenant_id_is_editable_in_the_admin(admin_client, tenant):
     page = admin_client.get(f"/admin/fleet/tenant/{tenant.pk}/change/").content.decode()
     assert 'name="entra_tenant_id"' in page
+
+
+# Undo racing the aggregation and another undo (each in its own connection).
+
+
+def big_wufb(prefix: str, count: int) -> str:
+    """`count` rows over 40 devices, 3 codes and a few days, so buckets are shared."""
+    codes = ["0x80070002", "0xC1900101", "0x80240022"]
+    return wufb([(f"{prefix}{n}", f"PC-{n % 40}", codes[n % 3], n * 7) for n in range(count)])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_undo_while_the_aggregation_runs_leaves_what_a_recount_gives(tenant, tmp_path):
+    undone = import_text(tmp_path, tenant, big_wufb("a", 3000), "a.csv")
+    aggregate_pending()
+    import_text(tmp_path, tenant, big_wufb("b", 3000), "b.csv")  # pending while the undo runs
+
+    writers = run_at_once(lambda: undo_import(undone.pk), lambda: aggregate_pending(chunk_size=300))
+
+    assert writers.errors == []
+    aggregate_pending()
+    after = tables()
+    assert len(after["occurrences"]) == 3000
+    rebuild_all()
+    assert tables() == after
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_undos_at_once_undo_once(tenant, tmp_path):
+    record = import_text(tmp_path, tenant, big_wufb("a", 500), "a.csv")
+    import_text(tmp_path, tenant, big_wufb("b", 500), "b.csv")
+    aggregate_pending()
+
+    writers = run_at_once(lambda: undo_import(record.pk), lambda: undo_import(record.pk))
+
+    assert [type(e) for e in writers.errors] == [UndoRefused]
+    assert [r.deleted for r in writers.results] == [500]
+    after = tables()
+    rebuild_all()
+    assert tables() == after
