@@ -449,3 +449,15 @@ def test_two_undos_at_once_undo_once(tenant, tmp_path):
     after = tables()
     rebuild_all()
     assert tables() == after
+
+
+def test_import_report_prints_the_span_and_the_warning(tenant, tmp_path, capsys):
+    tenant.entra_tenant_id = OTHER_ENTRA
+    tenant.save()
+    path = tmp_path / "a.csv"
+    path.write_text(file_a())
+    call_command("import_report", str(path), "--tenant", tenant.slug)
+    out = capsys.readouterr().out
+    first = base_hour() + timedelta(minutes=5)
+    assert f"occurred         {first:%Y-%m-%d %H:%M} to " in out
+    assert f"warning: The file's TenantId {ENTRA} is not" in out
