@@ -103,7 +103,9 @@ def _move_rows_out(cursor, record_id: int) -> int:
             f"INSERT INTO {ROWS} ({columns}) SELECT {columns} FROM gone",
             [record_id],
         )
-        return cursor.rowcount
+        moved = cursor.rowcount
+        cursor.execute(f"ANALYZE {ROWS}")  # temporary tables are never analyzed by autovacuum
+        return moved
     # SQLite: the IMMEDIATE transaction holds the only write lock, so copy-then-delete is one.
     cursor.execute(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {ROWS} AS SELECT {columns} FROM {occ} WHERE 0"
@@ -164,13 +166,27 @@ def _subtract_per_device(
     cursor, device_stat: str, column: str, per_device: str, params: list | None = None
 ) -> None:
     """Subtract `per_device` counts from a per-device table and drop the rows left at zero."""
+    match = (
+        f"{device_stat}.device_id = x.device_id AND {device_stat}.code = x.code "
+        f"AND {device_stat}.{column} = x.bucket"
+    )
+    if connection.vendor == "postgresql":
+        # Rows the import alone filled go first: a DELETE writes no new row version, where an
+        # UPDATE to zero (then deleted) writes one and its index entries.
+        cursor.execute(
+            f"DELETE FROM {device_stat} USING ({per_device}) x "
+            f"WHERE {match} AND {device_stat}.occurrences <= x.n",
+            params or [],
+        )
+        cursor.execute(
+            f"UPDATE {device_stat} SET occurrences = {device_stat}.occurrences - x.n "
+            f"FROM ({per_device}) x WHERE {match}",
+            params or [],
+        )
+        return
     cursor.execute(
-        f"""
-        UPDATE {device_stat} SET occurrences = {device_stat}.occurrences - x.n
-        FROM ({per_device}) x
-        WHERE {device_stat}.device_id = x.device_id AND {device_stat}.code = x.code
-          AND {device_stat}.{column} = x.bucket
-        """,
+        f"UPDATE {device_stat} SET occurrences = {device_stat}.occurrences - x.n "
+        f"FROM ({per_device}) x WHERE {match}",
         params or [],
     )
     cursor.execute(
