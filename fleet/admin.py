@@ -6,8 +6,8 @@ from fleet.models import ApiToken, Device, Occurrence, Tenant
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name", "created_at"]
-    search_fields = ["slug", "name"]
+    list_display = ["slug", "name", "entra_tenant_id", "created_at"]
+    search_fields = ["slug", "name", "entra_tenant_id"]
     filter_horizontal = ["operators"]
 
 

@@ -56,8 +56,9 @@ class AggregationResult:
 
 
 @contextlib.contextmanager
-def _exclusive() -> Iterator[None]:
-    """Serialise aggregation runs. SQLite serialises writers itself."""
+def aggregation_lock() -> Iterator[None]:
+    """Serialise aggregation runs, and whatever else rewrites aggregates (an import's undo).
+    SQLite serialises writers itself."""
     if connection.vendor != "postgresql":
         yield
         return
@@ -142,7 +143,7 @@ def aggregate_chunk(chunk_size: int = DEFAULT_CHUNK) -> int:
     """Aggregate at most `chunk_size` pending occurrences; return how many were counted."""
     occ = table(Occurrence)
     outermost = not connection.in_atomic_block
-    with _exclusive(), transaction.atomic(), connection.cursor() as cursor:
+    with aggregation_lock(), transaction.atomic(), connection.cursor() as cursor:
         _one_snapshot(cursor, outermost)
         # `aggregated = false` written out, not bound: SQLite only uses the partial index of
         # pending rows when the query states its condition literally.
@@ -191,7 +192,7 @@ def rebuild_all() -> AggregationResult:
     occ = table(Occurrence)
     outermost = not connection.in_atomic_block
     # One transaction: readers see the old numbers until it commits, never a mix.
-    with _exclusive(), transaction.atomic(), connection.cursor() as cursor:
+    with aggregation_lock(), transaction.atomic(), connection.cursor() as cursor:
         _one_snapshot(cursor, outermost)
         horizon = retention_horizon()
         at = [connection.ops.adapt_datetimefield_value(horizon)] if horizon else []

@@ -38,6 +38,8 @@ class ReportFormat:
     title: tuple[str, ...] = ()
     message: tuple[str, ...] = ()
     extra: tuple[str, ...] = field(default=())
+    # Whose export this is (an Entra tenant id), checked against the chosen tenant's.
+    tenant_id: tuple[str, ...] = ()
 
 
 FORMATS: dict[str, ReportFormat] = {
@@ -81,6 +83,7 @@ FORMATS: dict[str, ReportFormat] = {
             title=("targetversion",),
             message=("description",),
             extra=("alertsubtype", "errorsymname", "alertstatus", "targetbuild"),
+            tenant_id=("tenantid",),
         ),
         ReportFormat(
             name="wsus_susdb_events",

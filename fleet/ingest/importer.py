@@ -38,6 +38,7 @@ from fleet.ingest.reader import NULL_LITERALS, RowReader, UnreadableFile, inspec
 from fleet.ingest.same_file import one_import_at_a_time
 from fleet.ingest.store import NewOccurrence, insert_occurrences
 from fleet.models import NO_HOST_PART, Occurrence, Tenant, device_name_key
+from fleet.models.core import normalize_guid
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +85,14 @@ class ImportSummary:
     devices: int = 0
     devices_created: int = 0
     by_code: Counter = field(default_factory=Counter)
-    # The earlier finished import of the same file for the same tenant, if any.
+    # The earlier finished import of the same file for the same tenant, if any (an undone one
+    # is not: its rows are gone).
     already_imported_as: int | None = None
+    # The span of the valid rows' occurrence times, and the file's `TenantId` values (WUfB).
+    first_occurred_at: datetime | None = None
+    last_occurred_at: datetime | None = None
+    file_tenant_ids: set[str] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)
 
     def reject(self, line: int, reason: str) -> None:
         self.rejected_count += 1
@@ -106,6 +113,9 @@ class ImportSummary:
             "devices_created": self.devices_created,
             "by_code": {f"0x{code:08X}": n for code, n in sorted(self.by_code.items())},
             "already_imported_as": self.already_imported_as,
+            "first_occurred_at": _iso(self.first_occurred_at),
+            "last_occurred_at": _iso(self.last_occurred_at),
+            "warnings": self.warnings,
         }
 
     @classmethod
@@ -122,7 +132,14 @@ class ImportSummary:
             devices=record.devices,
             devices_created=record.devices_created,
             by_code=Counter({int(k, 16): v for k, v in record.by_code.items()}),
+            first_occurred_at=record.first_occurred_at,
+            last_occurred_at=record.last_occurred_at,
+            warnings=list(record.warnings),
         )
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
 
 
 @dataclass(slots=True)
@@ -166,6 +183,8 @@ class _Columns:
         self.title = find(fmt.title)
         self.message = find(fmt.message)
         self.extra = [(key, positions[key]) for key in fmt.extra if key in positions]
+        # Whose export this is, where the format says (WUfB's Log Analytics `TenantId`).
+        self.tenant_id = find(fmt.tenant_id)
         # A row's identity when it has no event id: every column but the localized twins, in
         # a fixed order so a later export with reordered columns gives the same key.
         self.identity = sorted(
@@ -304,11 +323,29 @@ def _count_earlier_attempts(
 
 
 def _finish(record: ImportRecord, summary: ImportSummary) -> None:
+    summary.warnings = tenant_mismatch(record.tenant, summary.file_tenant_ids)
     record.status = ImportRecord.Status.DONE
     record.finished_at = timezone.now()
     record.bytes_read = record.size
     _copy_counts(summary, record)
     record.save()
+
+
+# Enough to name the ids at fault; an export mixing more tenants than this is wrong anyway.
+MAX_FILE_TENANT_IDS = 10
+
+
+def tenant_mismatch(tenant: Tenant, file_tenant_ids: set[str]) -> list[str]:
+    """A warning naming both ids when the file's Entra tenant ids are not the chosen tenant's
+    configured one; none when the tenant has none configured or the file carries none."""
+    configured = tenant.entra_tenant_id
+    others = sorted(file_tenant_ids - {configured})
+    if not configured or not others:
+        return []
+    return [
+        f"The file's TenantId {', '.join(others)} is not the Entra tenant ID configured for "
+        f"{tenant.name} ({configured}): check that this export belongs to {tenant.name}."
+    ]
 
 
 def _fail(record: ImportRecord, message: str) -> None:
@@ -321,8 +358,11 @@ def _fail(record: ImportRecord, message: str) -> None:
 def _copy_counts(summary: ImportSummary, record: ImportRecord) -> None:
     data = summary.as_dict()
     for key in ("format", "encoding", "rows", "created", "duplicates", "success_rows",
-                "rejected", "rejected_count", "devices", "devices_created", "by_code"):  # fmt: skip
+                "rejected", "rejected_count", "devices", "devices_created", "by_code",
+                "warnings"):  # fmt: skip
         setattr(record, key, data[key])
+    record.first_occurred_at = summary.first_occurred_at
+    record.last_occurred_at = summary.last_occurred_at
 
 
 def _run(
@@ -365,7 +405,7 @@ def _run_text(
         summary.already_imported_as = (
             ImportRecord.objects.filter(
                 tenant_id=record.tenant_id, sha256=record.sha256, status=ImportRecord.Status.DONE
-            )
+            )  # an undone import is not "already imported": its rows are gone
             .exclude(pk=record.pk)
             .order_by("finished_at", "pk")
             .values_list("pk", flat=True)
@@ -401,6 +441,12 @@ def _read_rows(
             row = _parse_row(line, fields, columns, day_first, summary)
             if row is None:
                 continue
+            if (
+                columns.tenant_id
+                and len(summary.file_tenant_ids) < MAX_FILE_TENANT_IDS
+                and (file_tenant := columns.first(fields, columns.tenant_id))
+            ):
+                summary.file_tenant_ids.add(normalize_guid(file_tenant))
             if row.code.value == 0:
                 # Success rows are not stored, so only this set can spot their repeats; 64 bits
                 # of the key keep it small (50 MB for a million distinct success rows).
@@ -579,6 +625,13 @@ def _store_batch(
                 extra=row.extra,
             )
         codes = insert_occurrences(tenant.pk, list(new.values()), record.pk)
+    if new:
+        times = [occurrence.occurred_at for occurrence in new.values()]
+        first, last = min(times), max(times)
+        if summary.first_occurred_at is None or first < summary.first_occurred_at:
+            summary.first_occurred_at = first
+        if summary.last_occurred_at is None or last > summary.last_occurred_at:
+            summary.last_occurred_at = last
     summary.devices_created += created_devices
     summary.created += len(codes)
     summary.duplicates += len(new) - len(codes)

@@ -46,6 +46,9 @@ class ImportRecord(models.Model):
     `heartbeat_at` is the last sign of life: while running, the last committed batch (a beat
     sweep resumes or fails a running import without one for IMPORT_STALE_MINUTES); while
     queued, when it was handed to the broker (empty: not yet, the sweep sends it).
+
+    `undone`: its occurrences were deleted and the aggregates corrected (`fleet.ingest.undo`);
+    the same file may then be imported again as a new record.
     """
 
     class Status(models.TextChoices):
@@ -53,6 +56,7 @@ class ImportRecord(models.Model):
         RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
+        UNDONE = "undone", "Undone"
 
     class Runner(models.TextChoices):
         INLINE = "inline", "the web request"
@@ -91,6 +95,22 @@ class ImportRecord(models.Model):
     devices = models.PositiveIntegerField(default=0)
     devices_created = models.PositiveIntegerField(default=0)
     by_code = models.JSONField(default=dict, blank=True)
+    # The span of the file's occurrence times (success rows have none), set when it finishes.
+    first_occurred_at = models.DateTimeField(null=True, blank=True)
+    last_occurred_at = models.DateTimeField(null=True, blank=True)
+    warnings = models.JSONField(default=list, blank=True, help_text="Shown on the result page.")
+    # Undo (fleet.ingest.undo): the rows deleted and the aggregates corrected, then these set.
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    undone_occurrences = models.PositiveIntegerField(
+        default=0, help_text="Occurrences the undo deleted."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

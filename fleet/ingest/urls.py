@@ -8,6 +8,7 @@ urlpatterns = [
     path("imports/", views.import_list, name="list"),
     path("imports/new/", views.import_new, name="new"),
     path("imports/<int:pk>/", views.import_detail, name="detail"),
+    path("imports/<int:pk>/undo/", views.import_undo, name="undo"),
     path("imports/<int:pk>/status.json", views.import_status, name="status"),
     path("imports/<int:pk>/rejected.csv", views.import_rejected_csv, name="rejected-csv"),
 ]

@@ -6,16 +6,20 @@ import csv
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fleet.access import visible_tenants
+from fleet.access import operable_tenants, visible_tenants
 from fleet.ingest.csv_formats import FORMATS, GENERIC, FormatError, parse_column_map
 from fleet.ingest.models import ImportRecord
+from fleet.ingest.span import dashboard_links
+from fleet.ingest.undo import UndoRefused, undo_import
 from fleet.ingest.uploads import save_upload, start_import
 from fleet.spreadsheet import spreadsheet_safe
 
@@ -23,7 +27,12 @@ REJECTS_SHOWN = 500
 
 
 class UploadForm(forms.Form):
-    tenant = forms.ModelChoiceField(queryset=None, empty_label=None)
+    # No silent default: the operator picks the tenant (pre-selected only when there is one).
+    tenant = forms.ModelChoiceField(
+        queryset=None,
+        empty_label="Choose the tenant this export belongs to",
+        error_messages={"required": "Choose the tenant this export belongs to."},
+    )
     file = forms.FileField(help_text="CSV or Excel 'Unicode text' export.")
     format = forms.ChoiceField(
         choices=[("auto", "Detect from the header")]
@@ -40,7 +49,11 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tenant"].queryset = visible_tenants(user)
+        tenants = operable_tenants(user)
+        self.fields["tenant"].queryset = tenants
+        only = list(tenants[:2])
+        if len(only) == 1:
+            self.fields["tenant"].initial = only[0].pk
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -136,8 +149,31 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rejects_hidden": max(0, record.rejected_count - REJECTS_SHOWN),
             "in_progress": record.status
             in (ImportRecord.Status.QUEUED, ImportRecord.Status.RUNNING),
+            "links": dashboard_links(record),
+            "can_undo": record.status in (ImportRecord.Status.DONE, ImportRecord.Status.FAILED)
+            and operable_tenants(request.user).filter(pk=record.tenant_id).exists(),
         },
     )
+
+
+@login_required
+@require_POST
+def import_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undo the import: 404 if its tenant is not visible, 403 if the user may only look."""
+    record = _record_for(request, pk)
+    if not operable_tenants(request.user).filter(pk=record.tenant_id).exists():
+        raise PermissionDenied("Only an operator of this tenant can undo its imports.")
+    try:
+        result = undo_import(record.pk, request.user)
+    except UndoRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(
+            request,
+            f"Import {record.pk} is undone: {result.deleted} occurrences deleted and the "
+            "dashboards corrected. The same file can be imported again.",
+        )
+    return redirect("ingest:detail", pk=record.pk)
 
 
 @login_required

@@ -6,8 +6,17 @@ import ipaddress
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+
+# A GUID as Entra shows it: 8-4-4-4-12 hex digits (stored lower-case, without braces).
+GUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+def normalize_guid(text: str) -> str:
+    """A GUID as exports and the admin may spell it (braces, capitals, spaces) in one form."""
+    return text.strip().strip("{}").strip().lower()
 
 
 class Tenant(models.Model):
@@ -26,6 +35,14 @@ class Tenant(models.Model):
         default="UTC",
         help_text="IANA time zone of the customer (e.g. Europe/Paris): alert quiet hours.",
     )
+    entra_tenant_id = models.CharField(
+        "Entra tenant ID",
+        max_length=36,
+        blank=True,
+        validators=[RegexValidator(GUID_PATTERN, "Enter a GUID: 8-4-4-4-12 hexadecimal digits.")],
+        help_text="The customer's Microsoft Entra tenant ID (a GUID). A WUfB export whose "
+        "TenantId differs imports with a warning.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -33,6 +50,11 @@ class Tenant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean_fields(self, exclude=None) -> None:
+        # Before the field validators see it, so `{ABC…}` in capitals is accepted as the GUID.
+        self.entra_tenant_id = normalize_guid(self.entra_tenant_id)
+        super().clean_fields(exclude)
 
 
 def device_name_key(name: str) -> str:

@@ -69,6 +69,13 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  same file as import {summary.already_imported_as} (already imported)"
             )
+        if summary.first_occurred_at and summary.last_occurred_at:
+            self.stdout.write(
+                f"  occurred         {summary.first_occurred_at:%Y-%m-%d %H:%M} to "
+                f"{summary.last_occurred_at:%Y-%m-%d %H:%M} UTC"
+            )
+        for warning in summary.warnings:
+            self.stdout.write(f"  warning: {warning}")
         for code, count in data["by_code"].items():
             self.stdout.write(f"  {code}  {count}")
         for reject in summary.rejected[:50]:
