@@ -15,7 +15,7 @@ class CodeSearchForm(forms.Form):
         required=False,
         max_length=200,
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "0x8024000B, -2145107957, WU_E_…, timeout"}
+            attrs={"type": "search", "placeholder": "0x8024000B, -2145124341, WU_E_…, timeout"}
         ),
     )
     curated = forms.BooleanField(label="Curated pages only", required=False)

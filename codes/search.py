@@ -1,8 +1,15 @@
 """Find catalog entries from what an operator types in the search box.
 
-A query that reads as a code in any notation (`0x8024000B`, `8024000B`, `-2145107957`,
-`2149859339`, `1603`) is an exact lookup of that value; anything else matches symbolic names
-(exact, then prefix, then anywhere) and words of the message or title.
+A query that reads as a code in any notation (`0x8024000B`, `8024000B`, `-2145124341`,
+`2149842955`, `1603`) is an exact lookup of that value; a small number is a Win32 error too, so
+its HRESULT (`1603` -> 0x80070643, as Windows Update and MSI report it) comes right after it.
+Anything else matches symbolic names and words of the title or message, ranked in tiers:
+the exact name, then curated pages that match (the ones we wrote for the codes MSPs meet),
+then name prefix, name fragment, other names, title words and message words; within a tier the
+shortest name (the closest match) first. The same SQL on SQLite and PostgreSQL.
+
+With no query, an operator's list opens on the codes seen at their tenants, most occurrences
+first (`fleet_codes`), rather than on page 1 of the whole catalog.
 """
 
 from __future__ import annotations
@@ -10,13 +17,29 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db.models import Case, IntegerField, Q, QuerySet, TextField, Value, When
-from django.db.models.functions import Cast
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import (
+    Case,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Length
 
 from codes.models import ErrorCode
 from codes.parse import CodeError, ParsedCode, parse_code
+from fleet.access import visible_tenants
+from fleet.models import DailyCodeStat
 
 MAX_WORDS = 8
+# HRESULT_FROM_WIN32: a Win32 error (at most 0xFFFF) in facility 7 with the failure bit.
+WIN32_MAX, WIN32_HRESULT = 0xFFFF, 0x80070000
 _WORD = re.compile(r"[\w.'-]+")
 
 
@@ -40,8 +63,36 @@ def search_codes(query: str, *, curated_only: bool = False) -> SearchResult:
     except CodeError:
         parsed = None
     if parsed is not None:
-        return SearchResult(query, parsed, codes.filter(value=parsed.value))
+        return SearchResult(query, parsed, _value_matches(codes, parsed))
     return SearchResult(query, None, _text_matches(codes, query))
+
+
+def _value_matches(codes: QuerySet[ErrorCode], parsed: ParsedCode) -> QuerySet[ErrorCode]:
+    if parsed.extension or not 0 < parsed.value <= WIN32_MAX:
+        return codes.filter(value=parsed.value)
+    hresult = WIN32_HRESULT | parsed.value
+    return codes.filter(value__in=[parsed.value, hresult]).order_by(
+        Case(When(value=parsed.value, then=Value(0)), default=Value(1)), "value"
+    )
+
+
+def fleet_codes(
+    user: AbstractBaseUser | AnonymousUser, codes: QuerySet[ErrorCode]
+) -> QuerySet[ErrorCode]:
+    """The catalog entries of the codes seen at the user's tenants, most occurrences first
+    (all time the daily table holds); empty when their tenants have seen none."""
+    seen = (
+        DailyCodeStat.objects.filter(tenant__in=visible_tenants(user), code=OuterRef("value"))
+        .order_by()
+        .values("code")
+        .annotate(total=Sum("occurrences"))
+        .values("total")
+    )
+    return (
+        codes.annotate(seen=Subquery(seen, output_field=IntegerField()))
+        .filter(seen__gt=0)
+        .order_by("-seen", "value")
+    )
 
 
 def _text_matches(codes: QuerySet[ErrorCode], query: str) -> QuerySet[ErrorCode]:
@@ -55,21 +106,24 @@ def _text_matches(codes: QuerySet[ErrorCode], query: str) -> QuerySet[ErrorCode]
         in_title &= Q(title__icontains=word)
     # Symbolic names have no spaces; "call cancelled" should still find WU_E_CALL_CANCELLED.
     name = "_".join(words)
+    in_names = Q(name__icontains=name) | Q(aliases__icontains=name)
     return (
         # Aliases (E_ACCESSDENIED for ERROR_ACCESS_DENIED) live in a JSON list; its text form
         # is searchable the same way on SQLite and PostgreSQL.
         codes.annotate(aliases=Cast("other_names", TextField()))
-        .filter(Q(name__icontains=name) | Q(aliases__icontains=name) | in_message | in_title)
+        .filter(in_names | in_message | in_title)
         .annotate(
             rank=Case(
                 When(name__iexact=name, then=Value(0)),
-                When(name__istartswith=name, then=Value(1)),
-                When(name__icontains=name, then=Value(2)),
-                When(aliases__icontains=name, then=Value(3)),
-                When(curated=True, then=Value(4)),
-                default=Value(5),
+                When(curated=True, then=Value(1)),
+                When(name__istartswith=name, then=Value(2)),
+                When(name__icontains=name, then=Value(3)),
+                When(aliases__icontains=name, then=Value(4)),
+                When(in_title, then=Value(5)),
+                default=Value(6),
                 output_field=IntegerField(),
-            )
+            ),
+            name_length=Length("name"),
         )
-        .order_by("rank", "value")
+        .order_by("rank", "name_length", "value")
     )

@@ -23,7 +23,7 @@ from codes.knowledge_page import knowledge_page
 from codes.notes import NoteAccess, note_access, notes_on_code
 from codes.page_sections import page_sections
 from codes.parse import CodeError, ParsedCode, parse_code
-from codes.search import search_codes
+from codes.search import fleet_codes, search_codes
 
 PAGE_SIZE = 50
 _EXTENSION = re.compile(r"^(?:0x)?([0-9A-Fa-f]{1,8})$")
@@ -36,7 +36,12 @@ def code_list(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         query, curated_only = form.cleaned_data["q"], form.cleaned_data["curated"]
     result = search_codes(query, curated_only=curated_only)
-    page = Paginator(result.codes, PAGE_SIZE).get_page(request.GET.get("page"))
+    codes, in_fleet = result.codes, False
+    if not query and request.GET.get("all") != "1":
+        seen = fleet_codes(request.user, result.codes)
+        if seen.exists():
+            codes, in_fleet = seen, True
+    page = Paginator(codes, PAGE_SIZE).get_page(request.GET.get("page"))
     facts = facts_from_rows(page)  # family and severity as every other page reads them
     for row in page:
         row.facts = facts[row.value]
@@ -45,7 +50,13 @@ def code_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "codes/code_list.html",
-        {"form": form, "result": result, "page": page, "keep_query": keep.urlencode()},
+        {
+            "form": form,
+            "result": result,
+            "page": page,
+            "in_fleet": in_fleet,
+            "keep_query": keep.urlencode(),
+        },
     )
 
 
