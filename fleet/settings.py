@@ -93,6 +93,8 @@ try:
                 "(32 url-safe base64-encoded bytes)"
             ) from None
     WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10, minimum=1)
+    # The bearer token a Prometheus scrape of /metrics sends; empty: /metrics is off (404).
+    METRICS_TOKEN = env_str("METRICS_TOKEN", "")
     SECURE_COOKIES = env_bool("SECURE_COOKIES", False)
     # Behind HTTPS: redirect plain HTTP, and tell browsers to use HTTPS only (HSTS).
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)

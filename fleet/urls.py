@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from fleet import health, openapi
+from fleet import health, metrics, openapi
 
 urlpatterns = [
     # Login, logout and the admin's login (throttled: fleet/accounts/), ahead of the admin.
@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("api/v1/openapi.json", openapi.openapi_json, name="openapi"),
     path("", include("codes.urls")),
     path("", include("dashboards.urls")),

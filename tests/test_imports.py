@@ -70,6 +70,7 @@ WIRING = {
     "asgi.py",
     "celery.py",
     "gunicorn.conf.py",
+    "metrics.py",
     "openapi.py",
     "pipeline.py",
     "settings.py",

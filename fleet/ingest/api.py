@@ -13,13 +13,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from codes.parse import CodeError, ParsedCode, parse_code
 from fleet.api_schema import FieldError, convert, decode_list
 from fleet.ingest import dates, schema
 from fleet.ingest.devices import DeviceRef, resolve_devices
+from fleet.ingest.models import ApiIngestDay
 from fleet.ingest.patterns import KB, KB_IN_TITLE, is_hostname
 from fleet.ingest.schema import BatchResult, Rejection
 from fleet.ingest.store import NewOccurrence, insert_occurrences
@@ -77,6 +78,26 @@ def ingest_batch(tenant: Tenant, items: list) -> BatchResult:
     result.accepted = len(inserted)
     result.duplicates += len(unique) - len(inserted)
     return result
+
+
+def count_batch(result: BatchResult, now: datetime | None = None) -> None:
+    """Add one answered batch to the day's API counters (/metrics): one upsert, after the
+    batch committed, so a counter never holds rows that were rolled back."""
+    day = connection.ops.adapt_datefield_value((now or timezone.now()).astimezone(UTC).date())
+    days = ApiIngestDay._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {days} (day, accepted, duplicates, rejected, batches)
+            VALUES (%s, %s, %s, %s, 1)
+            ON CONFLICT (day) DO UPDATE SET
+                accepted = {days}.accepted + excluded.accepted,
+                duplicates = {days}.duplicates + excluded.duplicates,
+                rejected = {days}.rejected + excluded.rejected,
+                batches = {days}.batches + 1
+            """,
+            [day, result.accepted, result.duplicates, result.rejected],
+        )
 
 
 def validate_batch(items: list, now: datetime) -> tuple[list[_Item], BatchResult]:

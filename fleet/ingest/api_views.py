@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from fleet.api_schema import NotAList
-from fleet.ingest.api import decode_items, ingest_batch
+from fleet.ingest.api import count_batch, decode_items, ingest_batch
 from fleet.ingest.keys import authenticate
 from fleet.tasks import request_aggregation
 
@@ -54,6 +54,7 @@ def post_occurrences(request: HttpRequest) -> JsonResponse:
             413, f"{len(items)} items; send at most {settings.INGEST_MAX_BATCH} per request"
         )
     result = ingest_batch(key.tenant, items)
+    count_batch(result)
     if result.accepted:
         request_aggregation()
     return JsonResponse(result.as_dict(), status=202)

@@ -36,6 +36,20 @@ class IngestKey(models.Model):
         return self.revoked_at is None
 
 
+class ApiIngestDay(models.Model):
+    """What `POST /api/v1/occurrences` took and refused per day: the ingest API's counters for
+    /metrics, kept in the database so they survive restarts and add up across web workers."""
+
+    day = models.DateField(unique=True)
+    accepted = models.PositiveBigIntegerField(default=0)
+    duplicates = models.PositiveBigIntegerField(default=0)
+    rejected = models.PositiveBigIntegerField(default=0)
+    batches = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day"]
+
+
 class ImportRecord(models.Model):
     """One file import: who, when, what file, how it went and what it stored.
 
