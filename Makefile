@@ -7,13 +7,14 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint format bench bench-quick load migrate install dev-install system-deps test-system-deps test-clocks clean
+.PHONY: help demo test lint format bench bench-quick load migrate install dev-install system-deps test-system-deps test-clocks clean plotly-js
 
 help:
 	@echo "make demo    - install, load the code catalog and a sample fleet, run web + worker + beat"
 	@echo "make test    - install test dependencies and run the whole suite (ruff, pytest, browser)"
 	@echo "make bench   - every benchmark on SQLite and PostgreSQL, one table (bench/results/)"
 	@echo "make lint    - ruff check and format check"
+	@echo "make plotly-js - re-fetch the vendored plotly.js bundle from npm (checksums checked)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +71,10 @@ bench-quick: dev-install system-deps
 DURATION ?= 180
 load: dev-install system-deps
 	$(BIN)/python bench/load_test.py --duration $(DURATION)
+
+# The vendored plotly.js (dashboards/static/vendor/): pinned version, checksums in the script.
+plotly-js:
+	scripts/fetch_plotly_js.sh
 
 migrate: install
 	$(BIN)/python manage.py migrate

@@ -177,7 +177,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "fleet.content_security_policy.ContentSecurityPolicyMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "fleet.static_files.StaticFilesMiddleware",
     "fleet.database_pool.PoolTimeoutMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -248,12 +248,12 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
-    # plotly.js from the installed plotly package: no CDN, no committed 4 MB copy.
-    "dashboards.static_finders.PlotlyJsFinder",
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Hashed names, gzip and Brotli copies (fleet/static_files.py); plotly.js is the partial
+    # bundle vendored in dashboards/static/vendor/ (scripts/fetch_plotly_js.sh).
+    "staticfiles": {"BACKEND": "fleet.static_files.HashedStaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "media"
 

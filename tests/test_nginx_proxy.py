@@ -231,7 +231,31 @@ def test_static_files_are_served_by_nginx_with_their_compressed_copies(nginx_in_
     head, _, body = zipped.partition(b"\r\n\r\n")
     assert b"Content-Encoding: gzip" in head
     assert gzip.decompress(body) == css
+    assert b"Cache-Control: max-age=60, public" in head  # an unhashed name may change
     assert http_get(proxy.port, "/static/missing.css", timeout=10).startswith(b"HTTP/1.1 404")
+
+
+def test_hashed_static_files_are_cached_a_year_by_nginx_as_by_whitenoise(nginx_in_front):
+    proxy = nginx_in_front(free_port())
+    js = b"window.x = 1;\n" * 100
+    (proxy.static_root / "vendor").mkdir()
+    hashed = proxy.static_root / "vendor" / "plotly-cartesian.min.d97ecab40660.js"
+    hashed.write_bytes(js)
+    hashed.with_name(hashed.name + ".gz").write_bytes(gzip.compress(js))
+
+    answer = http_get(
+        proxy.port,
+        "/static/vendor/plotly-cartesian.min.d97ecab40660.js",
+        timeout=10,
+        headers="Accept-Encoding: gzip\r\n",
+    )
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    # fleet/static_files.py's WhiteNoise header, word for word.
+    assert b"Cache-Control: max-age=31536000, public, immutable" in head
+    assert head.count(b"Cache-Control") == 1
+    assert b"X-Content-Type-Options: nosniff" in head
+    assert gzip.decompress(body) == js
 
 
 class _EchoHeaders(BaseHTTPRequestHandler):
