@@ -1,0 +1,69 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from fleet.connectors.models import Connector
+from tests.factories import UserFactory, client_for
+from tests.fleet.connectors.microsoft_server import CLIENT_ID, CLIENT_SECRET, ENTRA_TENANT
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(tenant):
+    user = UserFactory(username="sam", is_staff=True)
+    tenant.operators.add(user)
+    return client_for(user)
+
+
+def test_the_page_is_for_admins_of_granted_tenants(tenant, other_tenant, staff, logged_in):
+    assert staff.get("/tenants/acme/connector/").status_code == 200
+    assert staff.get("/tenants/globex/connector/").status_code == 404
+    assert logged_in.get("/tenants/acme/connector/").status_code == 403
+    assert logged_in.post("/tenants/acme/connector/test/").status_code == 403
+
+
+def test_saving_stores_the_secret_encrypted_and_never_shows_it(tenant, staff):
+    response = staff.post(
+        "/tenants/acme/connector/",
+        {
+            "entra_tenant_id": ENTRA_TENANT,
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "workspace_id": "",
+            "interval_minutes": 120,
+            "enabled": "on",
+        },  # fmt: skip
+    )
+    assert response.status_code == 302
+    connector = Connector.objects.get(tenant=tenant)
+    assert CLIENT_SECRET not in connector.client_secret_encrypted
+    assert connector.client_secret() == CLIENT_SECRET
+    page = staff.get("/tenants/acme/connector/").content.decode()
+    assert CLIENT_SECRET not in page
+    assert "Never run" in page
+
+
+def test_test_connection_says_what_answered(connector, microsoft):
+    admin = client_for(UserFactory(username="root", is_staff=True, is_superuser=True))
+    response = admin.post("/tenants/acme/connector/test/", follow=True)
+    text = response.content.decode()
+    assert "Graph: signed in; 2 feature update profile(s)." in text
+    assert "Log Analytics: signed in; the workspace answered." in text
+    microsoft.secret = "other"  # noqa: S105
+    text = admin.post("/tenants/acme/connector/test/", follow=True).content.decode()
+    assert "AADSTS7000215" in text
+
+
+def test_connect_tenant_reads_the_secret_from_a_file(tenant, tmp_path, capsys):
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(CLIENT_SECRET + "\n")
+    call_command("connect_tenant", "acme", "--entra-tenant-id", ENTRA_TENANT,
+                 "--client-id", CLIENT_ID, "--client-secret-file", str(secret_file),
+                 "--workspace-id", "9a8b7c6d-0000-4000-8000-00000000cccc")  # fmt: skip
+    connector = Connector.objects.get(tenant=tenant)
+    assert connector.client_secret() == CLIENT_SECRET
+    assert connector.workspace_id == "9a8b7c6d-0000-4000-8000-00000000cccc"
+    assert CLIENT_SECRET not in capsys.readouterr().out
+    with pytest.raises(CommandError, match="client_id"):
+        call_command("connect_tenant", "acme", "--entra-tenant-id", ENTRA_TENANT,
+                     "--client-id", "not-a-guid", "--client-secret-file", str(secret_file))  # fmt: skip
