@@ -66,4 +66,4 @@ def test_connect_tenant_reads_the_secret_from_a_file(tenant, tmp_path, capsys):
     assert CLIENT_SECRET not in capsys.readouterr().out
     with pytest.raises(CommandError, match="client_id"):
         call_command("connect_tenant", "acme", "--entra-tenant-id", ENTRA_TENANT,
-                     "--client-id", "not-a-guid", "--client-secret-file", str(secret_file))  # fmt: skip
+                     "--client-id", "nope", "--client-secret-file", str(secret_file))  # fmt: skip
