@@ -20,6 +20,7 @@ import ssl
 import threading
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -107,6 +108,23 @@ UC_ROWS = [
      "2026-12-30T07:50:00Z", "10.0.26100.2605", "Windows 11, version 24H2", "WindowsFeatureUpdate"],
 ]  # fmt: skip
 STORED = len(FEATURE_ROWS) + len(QUALITY_ROWS) + len(UC_ROWS)
+# The rows above are dated the day before the in-process tests' clock (tests/clock.py); a
+# server for a test on the real clock moves them to the day before that clock's today.
+REFERENCE_DAY = dt.date(2026, 12, 30)
+
+
+def _moved(value: object, day: dt.date) -> object:
+    if isinstance(value, str):
+        for back in (0, 1):
+            value = value.replace(
+                str(REFERENCE_DAY - dt.timedelta(days=back)), str(day - dt.timedelta(days=back))
+            )
+        return value
+    if isinstance(value, dict):
+        return {k: _moved(v, day) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_moved(v, day) for v in value]
+    return value
 
 
 @dataclass
@@ -122,12 +140,19 @@ class MicrosoftServer:
     failing_reports: set[str] = field(default_factory=set)
     expire_downloads: int = 0
     polls_before_done: int = 1
-    feature_rows: list[dict] = field(default_factory=lambda: list(FEATURE_ROWS))
-    uc_rows: list[list] = field(default_factory=lambda: [list(r) for r in UC_ROWS])
+    day: dt.date = REFERENCE_DAY
+    feature_rows: list[dict] = field(default_factory=list)
+    quality_rows: list[dict] = field(default_factory=list)
+    uc_rows: list[list] = field(default_factory=list)
     jobs: dict[str, dict] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def __post_init__(self) -> None:
+        self.feature_rows = _moved(FEATURE_ROWS, self.day)
+        self.quality_rows = _moved(QUALITY_ROWS, self.day)
+        self.uc_rows = _moved(UC_ROWS, self.day)
 
     @property
     def login_url(self) -> str:
@@ -365,7 +390,7 @@ def _handler(server: MicrosoftServer) -> type[BaseHTTPRequestHandler]:
             if job["reportName"] == "DeviceFailuresByFeatureUpdatePolicy":
                 rows = [r for r in server.feature_rows if r["PolicyId"] == job["policy"]]
             else:
-                rows = [r for r in QUALITY_ROWS if r["PolicyId"] == job["policy"]]
+                rows = [r for r in server.quality_rows if r["PolicyId"] == job["policy"]]
             self._send(200, _csv_zip(job["id"], job["select"], rows), "application/zip")
 
         def _la(self, path: str, raw: bytes) -> None:
@@ -434,21 +459,18 @@ def _certificate(directory: Path) -> tuple[Path, Path]:
     return cert_file, key_file
 
 
-@pytest.fixture
-def microsoft(tmp_path, settings, monkeypatch) -> Iterator[MicrosoftServer]:
-    """The stand-in, with MS_LOGIN_URL, MS_GRAPH_URL and LOG_ANALYTICS_URL pointing at it."""
-    server = MicrosoftServer()
-    cert_file, key_file = _certificate(tmp_path)
+@contextmanager
+def serving(directory: Path, day: dt.date = REFERENCE_DAY) -> Iterator[MicrosoftServer]:
+    """The stand-in on a free loopback port until the block ends; its certificate in
+    `directory` (`server.ca_file`)."""
+    server = MicrosoftServer(day=day)
+    cert_file, key_file = _certificate(directory)
     httpd = bind(_handler(server), PORTS)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
     httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
     server.url = f"https://127.0.0.1:{httpd.server_address[1]}"
     server.ca_file = str(cert_file)
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert_file))
-    settings.MS_LOGIN_URL = server.login_url
-    settings.MS_GRAPH_URL = server.graph_url
-    settings.LOG_ANALYTICS_URL = server.la_url
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
@@ -456,3 +478,14 @@ def microsoft(tmp_path, settings, monkeypatch) -> Iterator[MicrosoftServer]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@pytest.fixture
+def microsoft(tmp_path, settings, monkeypatch) -> Iterator[MicrosoftServer]:
+    """The stand-in, with MS_LOGIN_URL, MS_GRAPH_URL and LOG_ANALYTICS_URL pointing at it."""
+    with serving(tmp_path) as server:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.ca_file)
+        settings.MS_LOGIN_URL = server.login_url
+        settings.MS_GRAPH_URL = server.graph_url
+        settings.LOG_ANALYTICS_URL = server.la_url
+        yield server

@@ -67,3 +67,25 @@ def test_connect_tenant_reads_the_secret_from_a_file(tenant, tmp_path, capsys):
     with pytest.raises(CommandError, match="client_id"):
         call_command("connect_tenant", "acme", "--entra-tenant-id", ENTRA_TENANT,
                      "--client-id", "nope", "--client-secret-file", str(secret_file))  # fmt: skip
+
+
+def test_the_admin_lists_and_adds_connectors_without_showing_secrets(tenant, admin_client):
+    response = admin_client.post(
+        "/admin/fleet/connector/add/",
+        {
+            "tenant": tenant.pk,
+            "entra_tenant_id": ENTRA_TENANT,
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "workspace_id": "",
+            "enabled": "on",
+            "interval_minutes": 360,
+        },  # fmt: skip
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    connector = Connector.objects.get(tenant=tenant)
+    assert connector.client_secret() == CLIENT_SECRET
+    change = admin_client.get(f"/admin/fleet/connector/{connector.pk}/change/").content.decode()
+    assert CLIENT_SECRET not in change
+    assert connector.client_secret_encrypted not in change
+    assert admin_client.get("/admin/fleet/connector/").status_code == 200
