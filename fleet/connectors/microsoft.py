@@ -53,29 +53,30 @@ class Session:
     client_secret: str
     sleep: Callable[[float], None] = time.sleep
     http: requests.Session = field(default_factory=requests.Session)
-    _tokens: dict[str, str] = field(default_factory=dict)
+    _app: msal.ConfidentialClientApplication | None = None
 
     def __post_init__(self) -> None:
         self.http.headers["User-Agent"] = USER_AGENT
 
     def token(self, resource: str) -> str:
-        """A bearer token for `resource` (a base URL), from the token endpoint of the tenant."""
-        if resource in self._tokens:
-            return self._tokens[resource]
+        """A bearer token for `resource` (a base URL), from the token endpoint of the tenant.
+        MSAL keeps it in its cache and asks for a new one only when it nears expiry, so a long
+        pull never sends an expired token."""
         authority = f"{settings.MS_LOGIN_URL}/{self.entra_tenant_id}"
         try:
-            app = msal.ConfidentialClientApplication(
-                self.client_id,
-                client_credential=self.client_secret,
-                authority=authority,
-                # The authority is ours to name (a national cloud, the tests' stand-in):
-                # only its own OpenID discovery document is read, no instance discovery.
-                validate_authority=False,
-                instance_discovery=False,
-                http_client=self.http,
-                timeout=TIMEOUT,
-            )
-            result = app.acquire_token_for_client(scopes=[f"{resource}/.default"])
+            if self._app is None:
+                self._app = msal.ConfidentialClientApplication(
+                    self.client_id,
+                    client_credential=self.client_secret,
+                    authority=authority,
+                    # The authority is ours to name (a national cloud, the tests' stand-in):
+                    # only its own OpenID discovery document is read, no instance discovery.
+                    validate_authority=False,
+                    instance_discovery=False,
+                    http_client=self.http,
+                    timeout=TIMEOUT,
+                )
+            result = self._app.acquire_token_for_client(scopes=[f"{resource}/.default"])
         except ValueError as exc:  # MSAL: the authority's discovery document is unreadable
             raise CredentialsRejected(
                 f"the sign-in authority {authority} did not answer as Entra ID does "
@@ -89,7 +90,6 @@ class Session:
             raise CredentialsRejected(
                 f"Entra ID refused the app registration ({error}): {description}"
             )
-        self._tokens[resource] = result["access_token"]
         return result["access_token"]
 
     def request(

@@ -89,3 +89,18 @@ def test_the_admin_lists_and_adds_connectors_without_showing_secrets(tenant, adm
     assert CLIENT_SECRET not in change
     assert connector.client_secret_encrypted not in change
     assert admin_client.get("/admin/fleet/connector/").status_code == 200
+
+
+def test_pull_now_queues_a_pull_or_says_the_queue_is_down(connector, dead_broker, staff):
+    text = staff.post("/tenants/acme/connector/pull/", follow=True).content.decode()
+    assert "The pull could not be queued (the task queue is down)." in text
+
+
+def test_the_page_shows_the_last_run(connector, microsoft, staff):
+    from fleet.connectors.pulls import pull
+
+    pull(connector)
+    page = staff.get("/tenants/acme/connector/").content.decode()
+    assert '<td id="connector-status">OK</td>' in page
+    assert '<td id="connector-rows">8</td>' in page
+    assert "connector: DeviceFailuresByFeatureUpdatePolicy Windows 11 24H2 - pilot.zip" in page
