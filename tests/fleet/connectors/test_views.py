@@ -104,3 +104,9 @@ def test_the_page_shows_the_last_run(connector, microsoft, staff):
     assert '<td id="connector-status">OK</td>' in page
     assert '<td id="connector-rows">8</td>' in page
     assert "connector: DeviceFailuresByFeatureUpdatePolicy Windows 11 24H2 - pilot.zip" in page
+
+
+def test_the_tenant_page_links_the_connector_for_admins_only(tenant, staff, logged_in):
+    link = 'href="/tenants/acme/connector/"'
+    assert link in staff.get("/tenants/acme/").content.decode()
+    assert link not in logged_in.get("/tenants/acme/").content.decode()
