@@ -107,6 +107,7 @@ def pull(
     started = timezone.now()
     if not claim(connector, started):
         return PullResult(claimed=False, error="a pull of this tenant is already running")
+    connector.refresh_from_db()  # the settings and watermarks as they are now, not as loaded
     result = PullResult()
     # Advanced per table only once its rows are in, so it is right whatever stops the pull.
     watermarks = dict(connector.watermarks)
