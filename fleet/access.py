@@ -33,3 +33,15 @@ def picked_tenants(
     visible = list(visible_tenants(user))
     picked = [slug for slug in slugs if slug]
     return visible, ([t for t in visible if t.slug in picked] if picked else visible)
+
+
+def administered_tenants(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Tenant]:
+    """Tenants whose settings `user` may change (connectors and their secrets): every tenant
+    for an MSP-wide admin (superuser), the granted ones for a staff user, none otherwise."""
+    if not user.is_authenticated or not user.is_active:
+        return Tenant.objects.none()
+    if user.is_superuser:
+        return Tenant.objects.all()
+    if user.is_staff:
+        return visible_tenants(user)
+    return Tenant.objects.none()

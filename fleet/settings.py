@@ -80,7 +80,7 @@ try:
     EMAIL_TIMEOUT = env_int("SMTP_TIMEOUT", 10, minimum=1)
     DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "fleet-errors@localhost")
     SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-    # Encrypts webhook secrets at rest (fleet/alerts/secrets.py); empty: derived from SECRET_KEY.
+    # Encrypts webhook and connector secrets at rest (fleet/secrets.py); empty: from SECRET_KEY.
     FIELD_ENCRYPTION_KEY = env_str("FIELD_ENCRYPTION_KEY", "").strip()
     if FIELD_ENCRYPTION_KEY:
         from cryptography.fernet import Fernet
@@ -119,6 +119,15 @@ try:
     INGEST_MAX_BODY_MB = env_int("INGEST_MAX_BODY_MB", 10, minimum=1)
     INGEST_MAX_BATCH = env_int("INGEST_MAX_BATCH", 5000, minimum=1)
     RAW_RETENTION_DAYS = env_int("RAW_RETENTION_DAYS", 0, minimum=0)
+    # Connectors (fleet/connectors/, docs/connectors.md): Microsoft's endpoints, other values
+    # for a national cloud (and the tests' loopback stand-in).
+    MS_LOGIN_URL = env_str("MS_LOGIN_URL", "https://login.microsoftonline.com").rstrip("/")
+    MS_GRAPH_URL = env_str("MS_GRAPH_URL", "https://graph.microsoft.com").rstrip("/")
+    LOG_ANALYTICS_URL = env_str("LOG_ANALYTICS_URL", "https://api.loganalytics.io").rstrip("/")
+    # A pull claimed this long ago with no end is taken for dead and may be claimed again.
+    CONNECTOR_STALE_MINUTES = env_int("CONNECTOR_STALE_MINUTES", 60, minimum=1)
+    # The longest single `Retry-After` a pull waits out; a longer one fails the report.
+    CONNECTOR_MAX_RETRY_AFTER = env_int("CONNECTOR_MAX_RETRY_AFTER", 120, minimum=1)
     # Single sign-on over OpenID Connect (fleet/accounts/oidc.py, docs/sso.md): on when
     # OIDC_CLIENT_ID is set. Endpoints come from OIDC_ISSUER's discovery document unless named.
     OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID", "").strip()
@@ -325,6 +334,8 @@ CELERY_TASK_ROUTES = {
     "fleet.tasks.run_pipeline": {"queue": "aggregate"},
     "fleet.triage.tasks.run_triage": {"queue": "aggregate"},
     "fleet.tasks.send_alert_emails": {"queue": "alerts"},
+    "fleet.connectors.tasks.pull_due_connectors": {"queue": "ingest"},
+    "fleet.connectors.tasks.pull_connector": {"queue": "ingest"},
 }
 CELERY_BEAT_SCHEDULE = {
     # One round: aggregation, triage rules, alert rules (fleet/pipeline.py); the emails it
@@ -345,6 +356,12 @@ CELERY_BEAT_SCHEDULE = {
     # queued ones the broker never got (fleet/ingest/recovery.py).
     "recover-imports": {
         "task": "fleet.ingest.tasks.recover_imports",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Connectors whose next run is due each get one pull task (fleet/connectors/pulls.py).
+    "pull-due-connectors": {
+        "task": "fleet.connectors.tasks.pull_due_connectors",
         "schedule": 60.0,
         "options": {"expires": 55},
     },

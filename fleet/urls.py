@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("fleet.triage.urls")),
     path("", include("fleet.alerts.urls")),
     path("", include("fleet.ingest.urls")),
+    path("", include("fleet.connectors.urls")),
 ]

@@ -76,6 +76,7 @@ class ImportRecord(models.Model):
         INLINE = "inline", "the web request"
         WORKER = "worker", "a Celery worker"
         COMMAND = "command", "the import_report command"
+        CONNECTOR = "connector", "a connector's pull"
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="imports")
     user = models.ForeignKey(

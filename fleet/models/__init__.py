@@ -38,5 +38,6 @@ __all__ = [
 # Registration only (see above): the slices' models, after the core they point at.
 import fleet.accounts.models  # noqa: E402, F401
 import fleet.alerts.models  # noqa: E402, F401
+import fleet.connectors.models  # noqa: E402, F401
 import fleet.ingest.models  # noqa: E402, F401
 import fleet.triage.models  # noqa: E402, F401

@@ -46,6 +46,7 @@ from hypothesis import strategies as st
 
 from codes.models import RunbookNote
 from fleet.alerts.models import AlertDelivery, AlertFiring
+from fleet.connectors.models import Connector
 from fleet.ingest.models import ImportRecord
 from fleet.models import Tenant
 from fleet.triage.models import TriageFlag
@@ -522,6 +523,29 @@ def site(tmp_path, settings, redis_server):
         # Notes may belong to a tenant (issue 12, item 7); give them one where they do.
         extra = {"tenant": acme} if hasattr(RunbookNote, "tenant") else {}
         RunbookNote.objects.create(code=CANCELLED, author=author, body="Restart BITS.", **extra)
+    # A connector that failed, with its reports; its "test connection" and pulls reach only a
+    # loopback port nothing listens on, never Microsoft.
+    for name in ("MS_LOGIN_URL", "MS_GRAPH_URL", "LOG_ANALYTICS_URL"):
+        setattr(settings, name, "https://127.0.0.1:9")
+    connector = Connector(
+        tenant=acme,
+        entra_tenant_id="2b3c4d5e-0000-4000-8000-00000000aaaa",
+        client_id="6f1e2d3c-0000-4000-8000-00000000bbbb",
+        last_status=Connector.Status.FAILED,
+        last_error="Entra ID refused the app registration (invalid_client): AADSTS7000215",
+        last_reports=[
+            {
+                "report": "UCUpdateAlert",
+                "policy": "",
+                "import_id": None,
+                "rows": 0,
+                "created": 0,
+                "error": "<b>querying</b>",
+            }
+        ],  # fmt: skip
+    )
+    connector.set_client_secret("s3cret")
+    connector.save()
     pages = project_pages()
     with broker(redis_server.url):
         yield {"operator": operator, "pages": pages, "found": discover(pages, operator, root)}
