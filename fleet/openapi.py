@@ -12,15 +12,18 @@ from django.views.decorators.http import require_GET
 
 from codes import schema as codes_schema
 from fleet.api_schema import Error, schemas
+from fleet.devices import schema as devices_schema
 from fleet.ingest import schema as ingest_schema
 from fleet.triage import schema as triage_schema
 
-API_SLICES = (ingest_schema, codes_schema, triage_schema)  # each has paths() and components()
+# Each has paths() and components().
+API_SLICES = (ingest_schema, codes_schema, triage_schema, devices_schema)
 DESCRIPTION = (
     "Endpoints post Windows error-code occurrences. See docs/ingest.md. "
     "Operators, in a browser session or with a personal API token, decode a code and read its "
-    "knowledge (/api/v1/codes/{code}) and read and act on the triage queue (/api/v1/triage, "
-    "docs/triage.md). /healthz and /readyz report the service's health (docs/reliability.md)."
+    "knowledge (/api/v1/codes/{code}), read and act on the triage queue (/api/v1/triage, "
+    "docs/triage.md) and search the device inventory (/api/v1/devices). /healthz and /readyz "
+    "report the service's health (docs/reliability.md)."
 )
 
 

@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("fleet.triage.urls")),
     path("", include("fleet.alerts.urls")),
     path("", include("fleet.ingest.urls")),
+    path("", include("fleet.devices.urls")),
 ]

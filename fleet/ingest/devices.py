@@ -28,6 +28,16 @@ class DeviceRef:
     configmgr_name: str = ""
     first_seen: datetime | None = None
     last_seen: datetime | None = None
+    os_build: str = ""
+    update_policy: str = ""
+    inventory_at: datetime | None = None  # when the row giving os_build/update_policy happened
+
+    def inventory(self, when: datetime | None, os_build: str, update_policy: str) -> None:
+        """Keep the facts of the newest row that carries any."""
+        if not (os_build or update_policy):
+            return
+        if self.inventory_at is None or (when is not None and when >= self.inventory_at):
+            self.os_build, self.update_policy, self.inventory_at = os_build, update_policy, when
 
     def seen(self, when: datetime | None) -> None:
         if when is None:
@@ -235,3 +245,28 @@ def _insert_devices(tenant: Tenant, rows: list[tuple[str, DeviceRef]]) -> dict[s
             cursor.execute(sql, params)
             created.update(dict(cursor.fetchall()))
     return created
+
+
+def record_inventory(mapping: dict[str, int], refs: dict[str, DeviceRef]) -> None:
+    """Set each device's OS build and update policy from `refs`, one UPDATE … FROM (VALUES …)
+    per 500 devices; devices the batch carried no facts for are left as they are."""
+    items = [
+        (mapping[key], ref.os_build[:64], ref.update_policy[:255])
+        for key, ref in refs.items()
+        if ref.inventory_at is not None or ref.os_build or ref.update_policy
+    ]
+    quote = connection.ops.quote_name
+    table = quote(Device._meta.db_table)
+    build, policy = quote("os_build"), quote("update_policy")
+    for start in range(0, len(items), 500):
+        chunk = items[start : start + 500]
+        params = [value for item in chunk for value in item]
+        values = ", ".join(["(%s, %s, %s)"] * len(chunk))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {build} = CASE WHEN v.column2 = '' THEN {table}.{build} "
+                f"ELSE v.column2 END, {policy} = CASE WHEN v.column3 = '' THEN {table}.{policy} "
+                f"ELSE v.column3 END FROM (VALUES {values}) AS v "
+                f"WHERE {table}.{quote('id')} = v.column1",
+                params,
+            )

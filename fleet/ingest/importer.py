@@ -31,7 +31,7 @@ from codes.parse import CodeError, ParsedCode, parse_code
 from fleet.ingest import dates
 from fleet.ingest.archives import extract_export
 from fleet.ingest.csv_formats import FormatError, ReportFormat, detect_format, normalize_header
-from fleet.ingest.devices import DeviceRef, raise_last_seen, resolve_devices
+from fleet.ingest.devices import DeviceRef, raise_last_seen, record_inventory, resolve_devices
 from fleet.ingest.models import ImportRecord
 from fleet.ingest.patterns import KB_IN_TITLE, is_hostname
 from fleet.ingest.reader import NULL_LITERALS, RowReader, UnreadableFile, inspect_file
@@ -555,9 +555,14 @@ def _store_batch(
         if configmgr:
             ref.configmgr_name = ref.configmgr_name or row.hostname
         ref.seen(row.occurred_at)
+        if row.extra:
+            extra = row.extra
+            build, policy = extra.get("build", "").strip(), extra.get("policyname", "").strip()
+            ref.inventory(row.occurred_at, build, policy)
     new: dict[str, NewOccurrence] = {}
     with transaction.atomic():
         mapping, created_devices = resolve_devices(tenant, refs, last_seen, known_devices)
+        record_inventory(mapping, refs)
         for row in batch:
             device_ids.add(mapping[row.device_key])
             if row.code.value == 0:

@@ -71,6 +71,12 @@ class Device(models.Model):
     entra_device_id = models.CharField("Entra (Azure AD) device ID", max_length=64, blank=True)
     wsus_computer_id = models.CharField("WSUS computer ID", max_length=64, blank=True)
     configmgr_name = models.CharField("ConfigMgr machine name", max_length=255, blank=True)
+    # Inventory facts, as the newest import that carried them said (Intune feature update
+    # exports: Build, PolicyName); blank when no import did.
+    os_build = models.CharField("OS build", max_length=64, blank=True)
+    update_policy = models.CharField(
+        "update ring / policy", max_length=255, blank=True, help_text="Intune policy name."
+    )
     first_seen_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
