@@ -214,6 +214,7 @@ def _insert_devices(tenant: Tenant, rows: list[tuple[str, DeviceRef]]) -> dict[s
     fields = [
         "tenant_id", "hostname", "name_key", "intune_device_id", "entra_device_id",
         "wsus_computer_id", "configmgr_name", "first_seen_at", "last_seen_at", "created_at",
+        "os_build", "update_policy",
     ]  # fmt: skip
     quote = connection.ops.quote_name
     now = connection.ops.adapt_datetimefield_value(timezone.now())
@@ -233,6 +234,8 @@ def _insert_devices(tenant: Tenant, rows: list[tuple[str, DeviceRef]]) -> dict[s
                 connection.ops.adapt_datetimefield_value(ref.first_seen),
                 connection.ops.adapt_datetimefield_value(ref.last_seen),
                 now,
+                ref.os_build[:64],
+                ref.update_policy[:255],
             ]
         placeholders = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(chunk))
         sql = (
@@ -247,14 +250,22 @@ def _insert_devices(tenant: Tenant, rows: list[tuple[str, DeviceRef]]) -> dict[s
     return created
 
 
-def record_inventory(mapping: dict[str, int], refs: dict[str, DeviceRef]) -> None:
+def record_inventory(
+    mapping: dict[str, int], refs: dict[str, DeviceRef], facts_at: dict[int, datetime | None]
+) -> None:
     """Set each device's OS build and update policy from `refs`, one UPDATE … FROM (VALUES …)
-    per 500 devices; devices the batch carried no facts for are left as they are."""
-    items = [
-        (mapping[key], ref.os_build[:64], ref.update_policy[:255])
-        for key, ref in refs.items()
-        if ref.inventory_at is not None or ref.os_build or ref.update_policy
-    ]
+    per 500 devices. Devices the batch carried no facts for are left as they are, and so are
+    those an earlier batch of the same import (`facts_at`, kept by the caller) gave newer facts.
+    """
+    items = []
+    for key, ref in refs.items():
+        if not (ref.os_build or ref.update_policy):
+            continue
+        pk, when, written = mapping[key], ref.inventory_at, facts_at.get(mapping[key])
+        if written is not None and (when is None or when < written):
+            continue
+        facts_at[pk] = when
+        items.append((pk, ref.os_build[:64], ref.update_policy[:255]))
     quote = connection.ops.quote_name
     table = quote(Device._meta.db_table)
     build, policy = quote("os_build"), quote("update_policy")

@@ -391,6 +391,7 @@ def _read_rows(
         seen_success: set[int] = set()
         device_ids: set[int] = set()
         last_seen: dict[int, datetime] = {}
+        facts_at: dict[int, datetime | None] = {}  # when each device's written facts are from
         known: dict[str, tuple[int, datetime | None]] = {}  # devices resolved by earlier batches
         batch: list[_Row] = []
         for line, fields, error in reader.rows():
@@ -412,12 +413,14 @@ def _read_rows(
                 summary.success_rows += 1
             batch.append(row)
             if len(batch) >= batch_size:
-                _store_batch(tenant, record, fmt, batch, summary, device_ids, last_seen, known)
+                _store_batch(
+                    tenant, record, fmt, batch, summary, device_ids, last_seen, known, facts_at
+                )
                 batch = []
                 _save_progress(record, summary, reader.bytes_read, device_ids)
                 if (deadline := _deadline.get()) is not None and time.monotonic() >= deadline:
                     raise _OutOfTime
-        _store_batch(tenant, record, fmt, batch, summary, device_ids, last_seen, known)
+        _store_batch(tenant, record, fmt, batch, summary, device_ids, last_seen, known, facts_at)
         summary.devices = len(device_ids)
     raise_last_seen(last_seen)
 
@@ -540,6 +543,7 @@ def _store_batch(
     device_ids: set[int],
     last_seen: dict[int, datetime],
     known_devices: dict[str, tuple[int, datetime | None]],
+    facts_at: dict[int, datetime | None],
 ) -> None:
     if not batch:
         return
@@ -562,7 +566,7 @@ def _store_batch(
     new: dict[str, NewOccurrence] = {}
     with transaction.atomic():
         mapping, created_devices = resolve_devices(tenant, refs, last_seen, known_devices)
-        record_inventory(mapping, refs)
+        record_inventory(mapping, refs, facts_at)
         for row in batch:
             device_ids.add(mapping[row.device_key])
             if row.code.value == 0:

@@ -73,9 +73,14 @@ class Device(models.Model):
     configmgr_name = models.CharField("ConfigMgr machine name", max_length=255, blank=True)
     # Inventory facts, as the newest import that carried them said (Intune feature update
     # exports: Build, PolicyName); blank when no import did.
-    os_build = models.CharField("OS build", max_length=64, blank=True)
+    # db_default: raw INSERTs that name no inventory column still store blank.
+    os_build = models.CharField("OS build", max_length=64, blank=True, db_default="")
     update_policy = models.CharField(
-        "update ring / policy", max_length=255, blank=True, help_text="Intune policy name."
+        "update ring / policy",
+        max_length=255,
+        blank=True,
+        db_default="",
+        help_text="Intune policy name.",
     )
     first_seen_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
