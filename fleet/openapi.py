@@ -1,6 +1,7 @@
 """`/api/v1/openapi.json`: the OpenAPI 3.1 document of every JSON API, put together from
 each one's declaration (`fleet/api_schema.py`; ingest in `fleet/ingest/schema.py`, codes in
-`codes/schema.py`, triage in `fleet/triage/schema.py`) and the health endpoints described here."""
+`codes/schema.py`, triage in `fleet/triage/schema.py`, devices in
+`fleet/devices/schema.py`) and the health endpoints described here."""
 
 from __future__ import annotations
 
