@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from dashboards import charts, queries
 from dashboards.filters import Scope
+from fleet.devices.queries import failed_updates, recent_occurrences
 from fleet.models import Device
 
 OVERVIEW_CHARTS = ("occurrences_over_time", "top_codes", "code_heatmap", "top_devices")
@@ -59,4 +60,11 @@ def device_charts(scope: Scope, device: Device) -> dict[str, charts.Chart]:
 
 
 def device_page(scope: Scope, device: Device) -> dict:
-    return {"scope": scope, "device": device, "charts": device_charts(scope, device)}
+    """The device's facts and charts, the updates its failures named, its newest raw rows."""
+    return {
+        "scope": scope,
+        "device": device,
+        "charts": device_charts(scope, device),
+        "failed_updates": failed_updates(device),
+        "recent": recent_occurrences(device),
+    }

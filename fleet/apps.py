@@ -6,7 +6,14 @@ from django.apps import AppConfig
 # views, urls, tasks and templates. Django knows only the `fleet` app, so the project wires them:
 # models through `fleet/models/__init__.py`, admin here, tasks through Celery's autodiscovery
 # (`fleet/celery.py`), templates through TEMPLATES["DIRS"], URLs in `fleet/urls.py`.
-SLICES = ("fleet.accounts", "fleet.ingest", "fleet.triage", "fleet.alerts", "fleet.connectors")
+SLICES = (
+    "fleet.accounts",
+    "fleet.ingest",
+    "fleet.triage",
+    "fleet.alerts",
+    "fleet.connectors",
+    "fleet.devices",
+)
 
 
 class FleetConfig(AppConfig):

@@ -1,6 +1,7 @@
 """`/api/v1/openapi.json`: the OpenAPI 3.1 document of every JSON API, put together from
 each one's declaration (`fleet/api_schema.py`; ingest in `fleet/ingest/schema.py`, codes in
-`codes/schema.py`, triage in `fleet/triage/schema.py`) and the health endpoints described here."""
+`codes/schema.py`, triage in `fleet/triage/schema.py`, devices in
+`fleet/devices/schema.py`) and the health endpoints described here."""
 
 from __future__ import annotations
 
@@ -13,18 +14,19 @@ from django.views.decorators.http import require_GET
 from codes import schema as codes_schema
 from fleet.alerts import schema as alerts_schema
 from fleet.api_schema import Error, schemas
+from fleet.devices import schema as devices_schema
 from fleet.ingest import schema as ingest_schema
 from fleet.triage import schema as triage_schema
 
 # Each has paths() and components().
-API_SLICES = (ingest_schema, codes_schema, triage_schema, alerts_schema)
+API_SLICES = (ingest_schema, codes_schema, triage_schema, alerts_schema, devices_schema)
 DESCRIPTION = (
     "Endpoints post Windows error-code occurrences. See docs/ingest.md. "
     "Operators, in a browser session or with a personal API token, decode a code and read its "
-    "knowledge (/api/v1/codes/{code}) and read and act on the triage queue (/api/v1/triage, "
-    "docs/triage.md), and manage alert rules and read alerts with their deliveries "
-    "(/api/v1/alert-rules, /api/v1/alerts, docs/alerts.md). /healthz and /readyz report the "
-    "service's health (docs/reliability.md)."
+    "knowledge (/api/v1/codes/{code}), read and act on the triage queue (/api/v1/triage, "
+    "docs/triage.md), manage alert rules and read alerts with their deliveries "
+    "(/api/v1/alert-rules, /api/v1/alerts, docs/alerts.md) and search the device inventory "
+    "(/api/v1/devices). /healthz and /readyz report the service's health (docs/reliability.md)."
 )
 
 

@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("fleet.alerts.urls")),
     path("", include("fleet.ingest.urls")),
     path("", include("fleet.connectors.urls")),
+    path("", include("fleet.devices.urls")),
 ]

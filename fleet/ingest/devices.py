@@ -28,6 +28,16 @@ class DeviceRef:
     configmgr_name: str = ""
     first_seen: datetime | None = None
     last_seen: datetime | None = None
+    os_build: str = ""
+    update_policy: str = ""
+    inventory_at: datetime | None = None  # when the row giving os_build/update_policy happened
+
+    def inventory(self, when: datetime | None, os_build: str, update_policy: str) -> None:
+        """Keep the facts of the newest row that carries any."""
+        if not (os_build or update_policy):
+            return
+        if self.inventory_at is None or (when is not None and when >= self.inventory_at):
+            self.os_build, self.update_policy, self.inventory_at = os_build, update_policy, when
 
     def seen(self, when: datetime | None) -> None:
         if when is None:
@@ -204,6 +214,7 @@ def _insert_devices(tenant: Tenant, rows: list[tuple[str, DeviceRef]]) -> dict[s
     fields = [
         "tenant_id", "hostname", "name_key", "intune_device_id", "entra_device_id",
         "wsus_computer_id", "configmgr_name", "first_seen_at", "last_seen_at", "created_at",
+        "os_build", "update_policy",
     ]  # fmt: skip
     quote = connection.ops.quote_name
     now = connection.ops.adapt_datetimefield_value(timezone.now())
@@ -223,6 +234,8 @@ def _insert_devices(tenant: Tenant, rows: list[tuple[str, DeviceRef]]) -> dict[s
                 connection.ops.adapt_datetimefield_value(ref.first_seen),
                 connection.ops.adapt_datetimefield_value(ref.last_seen),
                 now,
+                ref.os_build[:64],
+                ref.update_policy[:255],
             ]
         placeholders = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(chunk))
         sql = (
@@ -235,3 +248,36 @@ def _insert_devices(tenant: Tenant, rows: list[tuple[str, DeviceRef]]) -> dict[s
             cursor.execute(sql, params)
             created.update(dict(cursor.fetchall()))
     return created
+
+
+def record_inventory(
+    mapping: dict[str, int], refs: dict[str, DeviceRef], facts_at: dict[int, datetime | None]
+) -> None:
+    """Set each device's OS build and update policy from `refs`, one UPDATE … FROM (VALUES …)
+    per 500 devices. Devices the batch carried no facts for are left as they are, and so are
+    those an earlier batch of the same import (`facts_at`, kept by the caller) gave newer facts.
+    """
+    items = []
+    for key, ref in refs.items():
+        if not (ref.os_build or ref.update_policy):
+            continue
+        pk, when, written = mapping[key], ref.inventory_at, facts_at.get(mapping[key])
+        if written is not None and (when is None or when < written):
+            continue
+        facts_at[pk] = when
+        items.append((pk, ref.os_build[:64], ref.update_policy[:255]))
+    quote = connection.ops.quote_name
+    table = quote(Device._meta.db_table)
+    build, policy = quote("os_build"), quote("update_policy")
+    for start in range(0, len(items), 500):
+        chunk = items[start : start + 500]
+        params = [value for item in chunk for value in item]
+        values = ", ".join(["(%s, %s, %s)"] * len(chunk))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {build} = CASE WHEN v.column2 = '' THEN {table}.{build} "
+                f"ELSE v.column2 END, {policy} = CASE WHEN v.column3 = '' THEN {table}.{policy} "
+                f"ELSE v.column3 END FROM (VALUES {values}) AS v "
+                f"WHERE {table}.{quote('id')} = v.column1",
+                params,
+            )

@@ -31,7 +31,7 @@ from codes.parse import CodeError, ParsedCode, parse_code
 from fleet.ingest import dates
 from fleet.ingest.archives import extract_export
 from fleet.ingest.csv_formats import FormatError, ReportFormat, detect_format, normalize_header
-from fleet.ingest.devices import DeviceRef, raise_last_seen, resolve_devices
+from fleet.ingest.devices import DeviceRef, raise_last_seen, record_inventory, resolve_devices
 from fleet.ingest.models import ImportRecord
 from fleet.ingest.patterns import KB_IN_TITLE, is_hostname
 from fleet.ingest.reader import NULL_LITERALS, RowReader, UnreadableFile, inspect_file
@@ -431,6 +431,7 @@ def _read_rows(
         seen_success: set[int] = set()
         device_ids: set[int] = set()
         last_seen: dict[int, datetime] = {}
+        facts_at: dict[int, datetime | None] = {}  # when each device's written facts are from
         known: dict[str, tuple[int, datetime | None]] = {}  # devices resolved by earlier batches
         batch: list[_Row] = []
         for line, fields, error in reader.rows():
@@ -458,12 +459,14 @@ def _read_rows(
                 summary.success_rows += 1
             batch.append(row)
             if len(batch) >= batch_size:
-                _store_batch(tenant, record, fmt, batch, summary, device_ids, last_seen, known)
+                _store_batch(
+                    tenant, record, fmt, batch, summary, device_ids, last_seen, known, facts_at
+                )
                 batch = []
                 _save_progress(record, summary, reader.bytes_read, device_ids)
                 if (deadline := _deadline.get()) is not None and time.monotonic() >= deadline:
                     raise _OutOfTime
-        _store_batch(tenant, record, fmt, batch, summary, device_ids, last_seen, known)
+        _store_batch(tenant, record, fmt, batch, summary, device_ids, last_seen, known, facts_at)
         summary.devices = len(device_ids)
     raise_last_seen(last_seen)
 
@@ -586,6 +589,7 @@ def _store_batch(
     device_ids: set[int],
     last_seen: dict[int, datetime],
     known_devices: dict[str, tuple[int, datetime | None]],
+    facts_at: dict[int, datetime | None],
 ) -> None:
     if not batch:
         return
@@ -601,9 +605,14 @@ def _store_batch(
         if configmgr:
             ref.configmgr_name = ref.configmgr_name or row.hostname
         ref.seen(row.occurred_at)
+        if row.extra:
+            extra = row.extra
+            build, policy = extra.get("build", "").strip(), extra.get("policyname", "").strip()
+            ref.inventory(row.occurred_at, build, policy)
     new: dict[str, NewOccurrence] = {}
     with transaction.atomic():
         mapping, created_devices = resolve_devices(tenant, refs, last_seen, known_devices)
+        record_inventory(mapping, refs, facts_at)
         for row in batch:
             device_ids.add(mapping[row.device_key])
             if row.code.value == 0:

@@ -93,6 +93,17 @@ class Device(models.Model):
     entra_device_id = models.CharField("Entra (Azure AD) device ID", max_length=64, blank=True)
     wsus_computer_id = models.CharField("WSUS computer ID", max_length=64, blank=True)
     configmgr_name = models.CharField("ConfigMgr machine name", max_length=255, blank=True)
+    # Inventory facts, as the newest import that carried them said (Intune feature update
+    # exports: Build, PolicyName); blank when no import did.
+    # db_default: raw INSERTs that name no inventory column still store blank.
+    os_build = models.CharField("OS build", max_length=64, blank=True, db_default="")
+    update_policy = models.CharField(
+        "update ring / policy",
+        max_length=255,
+        blank=True,
+        db_default="",
+        help_text="Intune policy name.",
+    )
     first_seen_at = models.DateTimeField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
