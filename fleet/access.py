@@ -1,27 +1,59 @@
-"""Which tenants an operator may see. Every view and export filters through here."""
+"""Which tenants a person may see, act on, or administer. Every view, API and export asks here.
+
+A grant (`TenantGrant`) gives a role per tenant: `viewer` reads, `operator` also acts (triage,
+notes, imports, alert rules), `admin` also runs the tenant's settings, people and keys. MSP-wide
+admins (superusers or staff; single sign-on's "MSP admin" role makes both) hold every tenant as
+admin and manage tenants themselves.
+"""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
-from fleet.models import Tenant
+from fleet.models import Role, Tenant
 
 
 def visible_tenants(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Tenant]:
-    """Tenants granted to `user`; all of them for a superuser, none when logged out."""
+    """Tenants granted to `user` in any role; all of them for an MSP-wide admin, none when
+    logged out."""
+    return _tenants_with_role(user, (Role.VIEWER, Role.OPERATOR, Role.ADMIN))
+
+
+def is_msp_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """An MSP-wide admin: manages tenants and administers every one."""
+    return bool(user.is_authenticated and user.is_active and (user.is_superuser or user.is_staff))
+
+
+def _tenants_with_role(
+    user: AbstractBaseUser | AnonymousUser, roles: tuple[str, ...]
+) -> QuerySet[Tenant]:
     if not user.is_authenticated or not user.is_active:
         return Tenant.objects.none()
-    if user.is_superuser:
+    if is_msp_admin(user):
         return Tenant.objects.all()
-    return Tenant.objects.filter(operators=user)
+    return Tenant.objects.filter(tenantgrant__user=user, tenantgrant__role__in=roles)
 
 
 def operable_tenants(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Tenant]:
     """Tenants where `user` may act, not only look: triage actions, notes, imports, alert
-    rules. Today every visible tenant; per-tenant roles (viewer/operator/admin) narrow it.
-    Views that change something check this, never `visible_tenants`."""
-    return visible_tenants(user)
+    rules (role operator or admin). Views that change something check this, never
+    `visible_tenants`."""
+    return _tenants_with_role(user, (Role.OPERATOR, Role.ADMIN))
+
+
+def administrable_tenants(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Tenant]:
+    """Tenants whose settings, people and ingest keys `user` runs: role admin, or every
+    tenant for an MSP-wide admin."""
+    return _tenants_with_role(user, (Role.ADMIN,))
+
+
+def may_operate(user: AbstractBaseUser | AnonymousUser, tenant: Tenant) -> bool:
+    return operable_tenants(user).filter(pk=tenant.pk).exists()
+
+
+def may_administer(user: AbstractBaseUser | AnonymousUser, tenant: Tenant) -> bool:
+    return administrable_tenants(user).filter(pk=tenant.pk).exists()
 
 
 def picked_tenants(

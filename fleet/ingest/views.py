@@ -7,13 +7,14 @@ import csv
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from fleet.access import visible_tenants
+from fleet.access import operable_tenants, visible_tenants
 from fleet.ingest.csv_formats import FORMATS, GENERIC, FormatError, parse_column_map
 from fleet.ingest.models import ImportRecord
 from fleet.ingest.uploads import save_upload, start_import
@@ -40,7 +41,7 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tenant"].queryset = visible_tenants(user)
+        self.fields["tenant"].queryset = operable_tenants(user)
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -86,6 +87,8 @@ def import_list(request: HttpRequest) -> HttpResponse:
 def import_new(request: HttpRequest) -> HttpResponse:
     """Refuse an oversized upload from its Content-Length, before anything reads the body
     (the CSRF check would otherwise spool the whole upload to disk first)."""
+    if not operable_tenants(request.user).exists():
+        raise PermissionDenied("Importing needs the operator or admin role on a tenant.")
     if request.method == "POST":
         try:
             declared = int(request.headers.get("Content-Length") or 0)

@@ -17,9 +17,10 @@ class Tenant(models.Model):
     name = models.CharField(max_length=200)
     operators = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
+        through="TenantGrant",
         related_name="granted_tenants",
         blank=True,
-        help_text="Operators who may see this tenant. Superusers see every tenant.",
+        help_text="People granted this tenant, each with a role. Superusers see every tenant.",
     )
     time_zone = models.CharField(
         max_length=64,
@@ -33,6 +34,32 @@ class Tenant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Role(models.TextChoices):
+    """What a grant lets a person do on its tenant; each role includes the ones before it."""
+
+    VIEWER = "viewer", "Viewer (read)"
+    OPERATOR = "operator", "Operator (triage, notes, imports, alert rules)"
+    ADMIN = "admin", "Admin (the tenant's settings, people, keys)"
+
+
+class TenantGrant(models.Model):
+    """A person's role on one tenant. The table is the one the plain many-to-many used, so
+    grants made before roles existed kept their rows and became operators."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR)
+
+    class Meta:
+        db_table = "fleet_tenant_operators"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user"], name="fleet_tenant_grant_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.tenant}: {self.role}"
 
 
 def device_name_key(name: str) -> str:
