@@ -16,7 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from fleet.access import administrable_tenants, is_msp_admin
 from fleet.accounts import people
 from fleet.accounts.models import AuditEntry
-from fleet.models import Role, TenantGrant
+from fleet.api_auth import create_api_token, revoke
+from fleet.models import ApiToken, Role, TenantGrant
 
 
 def _administrable_or_403(request: HttpRequest):
@@ -144,3 +145,26 @@ def audit_page(request: HttpRequest) -> HttpResponse:
     if not is_msp_admin(request.user):
         entries = entries.filter(tenant__in=tenants)
     return render(request, "settings/audit.html", {"entries": entries[:500]})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens_page(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's own API tokens: create (shown once) and list."""
+    created = None
+    if request.method == "POST":
+        record, token = create_api_token(request.user, request.POST.get("name", "")[:100])
+        people.audit(request.user, "api_token.create", str(record), prefix=record.prefix)
+        created = {"record": record, "token": token}
+    tokens = ApiToken.objects.filter(owner=request.user).order_by("-created_at")
+    return render(request, "settings/tokens.html", {"tokens": tokens, "created": created})
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, owner=request.user)
+    if token.revoked_at is None:
+        revoke(token)
+        people.audit(request.user, "api_token.revoke", str(token), prefix=token.prefix)
+    return redirect("settings-tokens")

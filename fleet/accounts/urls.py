@@ -29,6 +29,12 @@ urlpatterns = [
         settings_views.grant_remove,
         name="settings-grant-remove",
     ),
+    path("settings/tokens/", settings_views.tokens_page, name="settings-tokens"),
+    path(
+        "settings/tokens/<int:pk>/revoke/",
+        settings_views.token_revoke,
+        name="settings-token-revoke",
+    ),
     path("settings/audit/", settings_views.audit_page, name="settings-audit"),
     path("invitation/<str:token>/", settings_views.invitation, name="invitation"),
 ]

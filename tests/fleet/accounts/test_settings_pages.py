@@ -99,3 +99,25 @@ def test_tenant_admins_see_only_their_tenants_audit_entries(admin, tenant, other
     assert "acme-key" in mine and "gx" not in mine
     everything = client_for(UserFactory(is_superuser=True)).get("/settings/audit/")
     assert "acme-key" in everything.content.decode() and "gx" in everything.content.decode()
+
+
+def test_an_api_token_is_shown_once_stored_hashed_and_revoked_by_its_owner_only(operator):
+    from fleet.models import ApiToken
+
+    client = client_for(operator)
+    page = client.post("/settings/tokens/", {"name": "script"}).content.decode()
+    shown = re.search(r'<code id="new-token">(ft_[^<]+)</code>', page).group(1)
+    token = ApiToken.objects.get()
+    assert token.token_hash == hash_secret(shown)
+    assert shown not in str(ApiToken.objects.values().get())
+    assert shown not in client.get("/settings/tokens/").content.decode()
+    assert (
+        client.get("/api/v1/triage", headers={"Authorization": f"Bearer {shown}"}).status_code
+        == 200
+    )
+    assert client_for(UserFactory()).post(f"/settings/tokens/{token.pk}/revoke/").status_code == 404
+    assert client.post(f"/settings/tokens/{token.pk}/revoke/").status_code == 302
+    assert (
+        Client().get("/api/v1/triage", headers={"Authorization": f"Bearer {shown}"}).status_code
+        == 401
+    )
