@@ -30,9 +30,10 @@ def _tenants_with_role(
 ) -> QuerySet[Tenant]:
     if not user.is_authenticated or not user.is_active:
         return Tenant.objects.none()
+    current = Tenant.objects.filter(archived_at__isnull=True)
     if is_msp_admin(user):
-        return Tenant.objects.all()
-    return Tenant.objects.filter(tenantgrant__user=user, tenantgrant__role__in=roles)
+        return current
+    return current.filter(tenantgrant__user=user, tenantgrant__role__in=roles)
 
 
 def operable_tenants(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Tenant]:

@@ -3,6 +3,8 @@ the role through `fleet.access`, call `fleet.accounts.people`, render."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
@@ -11,13 +13,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fleet.access import administrable_tenants, is_msp_admin
 from fleet.accounts import people
 from fleet.accounts.models import AuditEntry
 from fleet.api_auth import create_api_token, revoke
-from fleet.models import ApiToken, Role, TenantGrant
+from fleet.models import ApiToken, Role, Tenant, TenantGrant
 
 
 def _administrable_or_403(request: HttpRequest):
@@ -168,3 +171,67 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         revoke(token)
         people.audit(request.user, "api_token.revoke", str(token), prefix=token.prefix)
     return redirect("settings-tokens")
+
+
+class TenantForm(forms.ModelForm):
+    class Meta:
+        model = Tenant
+        fields = ["slug", "name", "time_zone"]
+
+    def clean_time_zone(self) -> str:
+        value = self.cleaned_data["time_zone"]
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise forms.ValidationError("Not an IANA time zone (e.g. Europe/Paris).") from None
+        return value
+
+
+def _msp_admin_or_403(request: HttpRequest) -> None:
+    if not is_msp_admin(request.user):
+        raise PermissionDenied("Tenants are managed by MSP-wide admins.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tenants_page(request: HttpRequest) -> HttpResponse:
+    """MSP-wide admins: every tenant, archived ones included, and the form to create one."""
+    _msp_admin_or_403(request)
+    form = TenantForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        tenant = form.save()
+        people.audit(request.user, "tenant.create", tenant.slug, tenant, name=tenant.name)
+        return redirect("settings-tenants")
+    return render(
+        request,
+        "settings/tenants.html",
+        {"form": form, "tenants": Tenant.objects.order_by("name")},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tenant_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Rename, change the time zone, archive or restore one tenant."""
+    _msp_admin_or_403(request)
+    tenant = get_object_or_404(Tenant, pk=pk)
+    if request.method == "POST" and request.POST.get("archive") in ("1", "0"):
+        archive = request.POST["archive"] == "1"
+        tenant.archived_at = timezone.now() if archive else None
+        tenant.save(update_fields=["archived_at"])
+        action = "tenant.archive" if archive else "tenant.restore"
+        people.audit(request.user, action, tenant.slug, tenant)
+        return redirect("settings-tenants")
+    before = {"name": tenant.name, "slug": tenant.slug, "time_zone": tenant.time_zone}
+    form = TenantForm(request.POST or None, instance=tenant)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        people.audit(request.user, "tenant.edit", tenant.slug, tenant, before=before)
+        return redirect("settings-tenants")
+    return render(
+        request,
+        "settings/tenant_edit.html",
+        {"form": form, "tenant": tenant},
+        status=400 if form.is_bound else 200,
+    )

@@ -28,6 +28,9 @@ class Tenant(models.Model):
         help_text="IANA time zone of the customer (e.g. Europe/Paris): alert quiet hours.",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    archived_at = models.DateTimeField(
+        null=True, blank=True, help_text="Archived tenants are hidden from every page and API."
+    )
 
     class Meta:
         ordering = ["name"]

@@ -222,3 +222,32 @@ def test_a_grant_made_the_old_way_is_an_operator(tenant):
     tenant.operators.add(user)
     assert TenantGrant.objects.get(user=user).role == "operator"
     assert list(operable_tenants(user)) == [tenant]
+
+
+@pytest.mark.parametrize("person", ROLES, indirect=True)
+def test_tenant_settings_are_for_msp_wide_admins_only(person, tenant):
+    role, user = person
+    client = client_for(user)
+    assert client.get("/settings/tenants/").status_code == 403
+    assert client.post(f"/settings/tenants/{tenant.pk}/", {"archive": "1"}).status_code == 403
+
+
+def test_an_msp_wide_admin_creates_renames_and_archives_a_tenant(tenant):
+    from fleet.accounts.models import AuditEntry
+    from fleet.models import Tenant
+
+    client = client_for(UserFactory(is_staff=True))
+    new = {"slug": "initech", "name": "Initech", "time_zone": "Europe/Paris"}
+    assert client.post("/settings/tenants/", new).status_code == 302
+    initech = Tenant.objects.get(slug="initech")
+    bad = new | {"time_zone": "Mars/Olympus"}
+    assert client.post(f"/settings/tenants/{initech.pk}/", bad).status_code == 400
+    renamed = new | {"name": "Initech SA"}
+    assert client.post(f"/settings/tenants/{initech.pk}/", renamed).status_code == 302
+    assert client.post(f"/settings/tenants/{initech.pk}/", {"archive": "1"}).status_code == 302
+    assert initech not in visible_tenants(UserFactory(is_superuser=True))
+    assert [e.action for e in AuditEntry.objects.order_by("at", "pk")] == [
+        "tenant.create",
+        "tenant.edit",
+        "tenant.archive",
+    ]
