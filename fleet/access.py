@@ -2,7 +2,7 @@
 
 A grant (`TenantGrant`) gives a role per tenant: `viewer` reads, `operator` also acts (triage,
 notes, imports, alert rules), `admin` also runs the tenant's settings, people and keys. MSP-wide
-admins (superusers or staff; single sign-on's "MSP admin" role makes both) hold every tenant as
+admins (superusers; single sign-on's "MSP admin" role makes one) hold every tenant as
 admin and manage tenants themselves.
 """
 
@@ -21,8 +21,9 @@ def visible_tenants(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Tenant]:
 
 
 def is_msp_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """An MSP-wide admin: manages tenants and administers every one."""
-    return bool(user.is_authenticated and user.is_active and (user.is_superuser or user.is_staff))
+    """An MSP-wide admin: manages tenants and administers every one. Superusers only: staff
+    status alone opens the Django admin for a person's own tenants (runbook notes), no more."""
+    return bool(user.is_authenticated and user.is_active and user.is_superuser)
 
 
 def _tenants_with_role(
