@@ -15,6 +15,7 @@ from dashboards import pages, queries
 from dashboards.code_fleet import code_charts
 from dashboards.csv_export import chart_csv
 from dashboards.filters import id_param, scope_from_request
+from fleet.access import may_administer
 
 
 @login_required
@@ -31,6 +32,7 @@ def tenant(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("No such tenant.")
     context = pages.overview_page(scope, pages.stack_from(request.GET))
     context["tenant"] = scope.tenants[0]
+    context["may_administer"] = may_administer(request.user, scope.tenants[0])
     return render(request, "dashboards/tenant.html", context)
 
 

@@ -1,14 +1,20 @@
 from django.contrib import admin
 from django.utils import timezone
 
-from fleet.models import ApiToken, Device, Occurrence, Tenant
+from fleet.models import ApiToken, Device, Occurrence, Tenant, TenantGrant
+
+
+class TenantGrantInline(admin.TabularInline):
+    model = TenantGrant
+    extra = 1
+    autocomplete_fields = ["user"]
 
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
     list_display = ["slug", "name", "entra_tenant_id", "created_at"]
     search_fields = ["slug", "name", "entra_tenant_id"]
-    filter_horizontal = ["operators"]
+    inlines = [TenantGrantInline]
 
 
 @admin.register(Device)

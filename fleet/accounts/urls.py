@@ -4,7 +4,7 @@ mozilla-django-oidc reverses."""
 
 from django.urls import path
 
-from fleet.accounts import sign_on_views, views
+from fleet.accounts import settings_views, sign_on_views, views
 
 urlpatterns = [
     path("login/", views.login, name="login"),
@@ -22,4 +22,21 @@ urlpatterns = [
         name="oidc_authentication_callback",
     ),
     path("account/two-factor/", views.two_factor_page, name="two_factor"),
+    path("settings/tenants/", settings_views.tenants_page, name="settings-tenants"),
+    path("settings/tenants/<int:pk>/", settings_views.tenant_edit, name="settings-tenant"),
+    path("settings/people/", settings_views.people_page, name="settings-people"),
+    path("settings/people/<int:pk>/role/", settings_views.grant_role, name="settings-grant-role"),
+    path(
+        "settings/people/<int:pk>/remove/",
+        settings_views.grant_remove,
+        name="settings-grant-remove",
+    ),
+    path("settings/tokens/", settings_views.tokens_page, name="settings-tokens"),
+    path(
+        "settings/tokens/<int:pk>/revoke/",
+        settings_views.token_revoke,
+        name="settings-token-revoke",
+    ),
+    path("settings/audit/", settings_views.audit_page, name="settings-audit"),
+    path("invitation/<str:token>/", settings_views.invitation, name="invitation"),
 ]

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from fleet.access import administered_tenants, visible_tenants
+from fleet.access import administrable_tenants, visible_tenants
 from fleet.connectors.forms import ConnectorForm
 from fleet.connectors.models import Connector
 from fleet.connectors.pulls import test_connection
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 def _administered(request: HttpRequest, slug: str) -> Tenant:
     """The tenant: 404 unless granted (its existence stays hidden), 403 unless an admin's."""
     tenant = get_object_or_404(visible_tenants(request.user), slug=slug)
-    if not administered_tenants(request.user).filter(pk=tenant.pk).exists():
+    if not administrable_tenants(request.user).filter(pk=tenant.pk).exists():
         raise PermissionDenied("connectors are configured by admins")
     return tenant
 

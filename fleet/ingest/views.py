@@ -99,6 +99,8 @@ def import_list(request: HttpRequest) -> HttpResponse:
 def import_new(request: HttpRequest) -> HttpResponse:
     """Refuse an oversized upload from its Content-Length, before anything reads the body
     (the CSRF check would otherwise spool the whole upload to disk first)."""
+    if not operable_tenants(request.user).exists():
+        raise PermissionDenied("Importing needs the operator or admin role on a tenant.")
     if request.method == "POST":
         try:
             declared = int(request.headers.get("Content-Length") or 0)

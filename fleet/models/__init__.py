@@ -9,7 +9,15 @@ module, which is why it imports theirs at the bottom. Import slice models from t
 models from here.
 """
 
-from fleet.models.core import NO_HOST_PART, Device, Occurrence, Tenant, device_name_key
+from fleet.models.core import (
+    NO_HOST_PART,
+    Device,
+    Occurrence,
+    Role,
+    Tenant,
+    TenantGrant,
+    device_name_key,
+)
 from fleet.models.stats import (
     DailyCodeStat,
     DailyDeviceCodeStat,
@@ -30,8 +38,10 @@ __all__ = [
     "HourlyDeviceCodeStat",
     "Occurrence",
     "RetentionHorizon",
+    "Role",
     "SnapshotDeviceCodeStat",
     "Tenant",
+    "TenantGrant",
     "device_name_key",
 ]
 

@@ -26,9 +26,10 @@ class Tenant(models.Model):
     name = models.CharField(max_length=200)
     operators = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
+        through="TenantGrant",
         related_name="granted_tenants",
         blank=True,
-        help_text="Operators who may see this tenant. Superusers see every tenant.",
+        help_text="People granted this tenant, each with a role. Superusers see every tenant.",
     )
     time_zone = models.CharField(
         max_length=64,
@@ -44,6 +45,9 @@ class Tenant(models.Model):
         "TenantId differs imports with a warning.",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    archived_at = models.DateTimeField(
+        null=True, blank=True, help_text="Archived tenants are hidden from every page and API."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -55,6 +59,32 @@ class Tenant(models.Model):
         # Before the field validators see it, so `{ABC…}` in capitals is accepted as the GUID.
         self.entra_tenant_id = normalize_guid(self.entra_tenant_id)
         super().clean_fields(exclude)
+
+
+class Role(models.TextChoices):
+    """What a grant lets a person do on its tenant; each role includes the ones before it."""
+
+    VIEWER = "viewer", "Viewer (read)"
+    OPERATOR = "operator", "Operator (triage, notes, imports, alert rules)"
+    ADMIN = "admin", "Admin (the tenant's settings, people, keys)"
+
+
+class TenantGrant(models.Model):
+    """A person's role on one tenant. The table is the one the plain many-to-many used, so
+    grants made before roles existed kept their rows and became operators."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR)
+
+    class Meta:
+        db_table = "fleet_tenant_operators"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user"], name="fleet_tenant_grant_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.tenant}: {self.role}"
 
 
 def device_name_key(name: str) -> str:

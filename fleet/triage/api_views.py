@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from fleet.access import visible_tenants
+from fleet.access import may_operate, visible_tenants
 from fleet.api_auth import Caller, authenticate, csrf_refusal
 from fleet.api_schema import FieldError, convert
 from fleet.triage import schema
@@ -145,6 +145,8 @@ def triage_flag(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if flag is None:
         return _error(404, f"no flag {pk} in your tenants")
+    if not may_operate(caller.user, flag.tenant):
+        return _error(403, "triage actions need the operator or admin role on the tenant")
     form = _action_form(request)
     if isinstance(form, HttpResponse):
         return form

@@ -180,12 +180,15 @@ def queue_rows(flags: list[TriageFlag], now: datetime) -> list[TriageFlag]:
 
 
 def assignable_users(tenant_id: int) -> QuerySet:
-    """Who a flag of the tenant may be assigned to: active operators granted the tenant, and
-    active superusers (they see every tenant)."""
+    """Who a flag of the tenant may be assigned to: active people holding the operator or
+    admin role on the tenant, and active superusers (they see every tenant)."""
     return (
         get_user_model()
         .objects.filter(is_active=True)
-        .filter(Q(granted_tenants=tenant_id) | Q(is_superuser=True))
+        .filter(
+            Q(tenantgrant__tenant=tenant_id, tenantgrant__role__in=["operator", "admin"])
+            | Q(is_superuser=True)
+        )
         .distinct()
         .order_by("username")
     )

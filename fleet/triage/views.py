@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -16,7 +17,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
-from fleet.access import visible_tenants
+from fleet.access import may_operate, operable_tenants, visible_tenants
 from fleet.triage.filters import OPEN_FILTERS, STATE_FILTERS, VIEWS, queue_filter
 from fleet.triage.flags import (
     ACTIONS,
@@ -100,6 +101,9 @@ def bulk(request: HttpRequest) -> HttpResponse:
             tenant__in=visible_tenants(request.user),
         ).select_related("tenant")
     )
+    operable = set(operable_tenants(request.user).values_list("pk", flat=True))
+    if any(flag.tenant_id not in operable for flag in flags):
+        raise PermissionDenied("Triage actions need the operator or admin role on the tenant.")
     result = change_states(
         flags,
         form.cleaned_data["action"],
@@ -124,6 +128,11 @@ def _visible_flag(request: HttpRequest, pk: int) -> TriageFlag:
         pk=pk,
         tenant__in=visible_tenants(request.user),
     )
+
+
+def _check_may_operate(request: HttpRequest, flag: TriageFlag) -> None:
+    if not may_operate(request.user, flag.tenant):
+        raise PermissionDenied("Triage actions need the operator or admin role on the tenant.")
 
 
 def _render_flag(
@@ -158,6 +167,7 @@ def flag_page(request: HttpRequest, pk: int) -> HttpResponse:
     flag = _visible_flag(request, pk)
     form = FlagActionForm(request.POST or None)
     if request.method == "POST":
+        _check_may_operate(request, flag)
         if form.is_valid():
             try:
                 change_state(
@@ -183,6 +193,7 @@ def flag_page(request: HttpRequest, pk: int) -> HttpResponse:
 def assign_flag(request: HttpRequest, pk: int) -> HttpResponse:
     """Set the flag's assignee to one of the users its tenant is granted to (empty: nobody)."""
     flag = _visible_flag(request, pk)
+    _check_may_operate(request, flag)
     raw = request.POST.get("assignee", "").strip()
     assignee = None
     error = ""

@@ -10,8 +10,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def staff(tenant):
-    user = UserFactory(username="sam", is_staff=True)
-    tenant.operators.add(user)
+    """A tenant admin (role admin on acme only): connectors are a tenant setting."""
+    user = UserFactory(username="sam")
+    tenant.operators.add(user, through_defaults={"role": "admin"})
     return client_for(user)
 
 

@@ -1,0 +1,123 @@
+"""Settings pages: an invitation link works once, keys are shown once and stored hashed, and
+each action leaves an audit entry that only the tenant's admins see."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from django.test import Client
+
+from fleet.accounts.models import AuditEntry, Invitation
+from fleet.bearer import hash_secret
+from fleet.ingest.models import IngestKey
+from fleet.models import TenantGrant
+from tests.factories import UserFactory, client_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin(tenant):
+    user = UserFactory(username="adele")
+    TenantGrant.objects.create(tenant=tenant, user=user, role="admin")
+    return user
+
+
+def invite(admin, tenant, mailoutbox, role="operator") -> str:
+    response = client_for(admin).post(
+        "/settings/people/", {"email": "nina@example.test", "tenant": tenant.slug, "role": role}
+    )
+    assert response.status_code == 302
+    (mail,) = mailoutbox
+    assert mail.to == ["nina@example.test"]
+    return re.search(r"http://testserver(/invitation/\S+/)", mail.body).group(1)
+
+
+def test_an_invitation_link_works_once_then_is_refused(admin, tenant, mailoutbox):
+    link = invite(admin, tenant, mailoutbox)
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    invitation = Invitation.objects.get()
+    assert invitation.token_hash == hash_secret(token)
+    assert token not in str(Invitation.objects.values().get())
+
+    stranger = Client()
+    assert stranger.get(link).status_code == 200
+    response = stranger.post(link, {"username": "nina", "password": "a long enough password"})
+    assert response.status_code == 302
+    assert TenantGrant.objects.get(user__username="nina").role == "operator"
+
+    again = Client()
+    assert again.get(link).status_code == 410
+    assert (
+        again.post(link, {"username": "mallory", "password": "another long one!"}).status_code
+        == 410
+    )
+    assert not TenantGrant.objects.filter(user__username="mallory").exists()
+    assert [e.action for e in AuditEntry.objects.order_by("at", "pk")] == [
+        "person.invite",
+        "person.join",
+    ]
+
+
+def test_a_signed_in_person_accepts_with_their_account(admin, tenant, mailoutbox):
+    link = invite(admin, tenant, mailoutbox, role="viewer")
+    someone = UserFactory(username="sam")
+    assert client_for(someone).post(link).status_code == 302
+    assert TenantGrant.objects.get(user=someone, tenant=tenant).role == "viewer"
+    assert client_for(UserFactory()).post(link).status_code == 410
+
+
+def test_an_expired_invitation_is_refused(admin, tenant, mailoutbox):
+    link = invite(admin, tenant, mailoutbox)
+    Invitation.objects.update(expires_at="2000-01-01T00:00:00Z")
+    assert Client().get(link).status_code == 410
+
+
+def test_an_ingest_key_is_shown_once_and_stored_hashed(admin, tenant):
+    client = client_for(admin)
+    page = client.post("/settings/keys/", {"tenant": tenant.slug, "name": "laptops"})
+    text = html.unescape(page.content.decode())
+    shown = re.search(r'<code id="new-key">(fk_[^<]+)</code>', text).group(1)
+    assert (
+        f'$env:FLEET_INGEST_KEY = "{shown}"; .\\Send-FleetErrors.ps1 -Url http://testserver' in text
+    )
+    key = IngestKey.objects.get()
+    assert key.key_hash == hash_secret(shown)
+    assert shown not in str(IngestKey.objects.values().get())
+    assert shown not in client.get("/settings/keys/").content.decode()
+    assert AuditEntry.objects.get().action == "ingest_key.create"
+
+
+def test_tenant_admins_see_only_their_tenants_audit_entries(admin, tenant, other_tenant):
+    other_admin = UserFactory(username="otto")
+    TenantGrant.objects.create(tenant=other_tenant, user=other_admin, role="admin")
+    client_for(admin).post("/settings/keys/", {"tenant": tenant.slug, "name": "acme-key"})
+    client_for(other_admin).post("/settings/keys/", {"tenant": other_tenant.slug, "name": "gx"})
+    mine = client_for(admin).get("/settings/audit/").content.decode()
+    assert "acme-key" in mine and "gx" not in mine
+    everything = client_for(UserFactory(is_superuser=True)).get("/settings/audit/")
+    assert "acme-key" in everything.content.decode() and "gx" in everything.content.decode()
+
+
+def test_an_api_token_is_shown_once_stored_hashed_and_revoked_by_its_owner_only(operator):
+    from fleet.models import ApiToken
+
+    client = client_for(operator)
+    page = client.post("/settings/tokens/", {"name": "script"}).content.decode()
+    shown = re.search(r'<code id="new-token">(ft_[^<]+)</code>', page).group(1)
+    token = ApiToken.objects.get()
+    assert token.token_hash == hash_secret(shown)
+    assert shown not in str(ApiToken.objects.values().get())
+    assert shown not in client.get("/settings/tokens/").content.decode()
+    assert (
+        client.get("/api/v1/triage", headers={"Authorization": f"Bearer {shown}"}).status_code
+        == 200
+    )
+    assert client_for(UserFactory()).post(f"/settings/tokens/{token.pk}/revoke/").status_code == 404
+    assert client.post(f"/settings/tokens/{token.pk}/revoke/").status_code == 302
+    assert (
+        Client().get("/api/v1/triage", headers={"Authorization": f"Bearer {shown}"}).status_code
+        == 401
+    )
