@@ -8,9 +8,11 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 
 from fleet.access import administrable_tenants, operable_tenants, visible_tenants
 from fleet.alerts.models import AlertRule
+from fleet.api_auth import create_api_token
 from fleet.ingest.models import IngestKey
 from fleet.models import TenantGrant
 from fleet.triage.models import TriageFlag
@@ -126,6 +128,22 @@ def test_alert_rule_creation_page(person, tenant):
     )
     response = client.post("/alerts/rules/new/", rule_form(tenants=[tenant.slug]))
     assert response.status_code == expect(role, viewer=403, operator=302, admin=302, stranger=403)
+    assert AlertRule.objects.exists() == (role in ("operator", "admin"))
+
+
+@pytest.mark.parametrize("person", ROLES, indirect=True)
+def test_alert_rule_creation_api(person, tenant):
+    role, user = person
+    _, token = create_api_token(user, "roles")
+    body = {"name": "Storm", "tenants": [tenant.slug], "min_devices": 5,
+            "channels": [{"type": "email", "to": ["noc@example.test"]}]}  # fmt: skip
+    response = Client().post(
+        "/api/v1/alert-rules",
+        json.dumps(body),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == expect(role, viewer=403, operator=201, admin=201, stranger=403)
     assert AlertRule.objects.exists() == (role in ("operator", "admin"))
 
 
