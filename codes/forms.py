@@ -46,13 +46,13 @@ class RunbookNoteForm(forms.ModelForm):
     def __init__(self, *args, access: NoteAccess, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.access = access
-        choices = [(str(tenant.pk), tenant.name) for tenant in access.tenants]
-        if access.every_tenant:
+        choices = [(str(tenant.pk), tenant.name) for tenant in access.writable]
+        if access.writes_every_tenant:
             choices.append((ALL_TENANTS, "All tenants (only operators granted every tenant)"))
         field = self.fields["tenant"]
-        if len(access.tenants) == 1:
+        if len(access.writable) == 1:
             # Their only tenant is the default, on the page and for a POST that names none.
-            field.initial, field.required = str(access.tenants[0].pk), False
+            field.initial, field.required = str(access.writable[0].pk), False
         else:
             choices.insert(0, ("", "Pick a tenant…"))
             field.required = self.may_write  # with no tenant at all, clean() says why, once
@@ -61,7 +61,7 @@ class RunbookNoteForm(forms.ModelForm):
     @property
     def may_write(self) -> bool:
         """False for someone granted no tenant: there is nobody they could write for."""
-        return bool(self.access.tenants)
+        return bool(self.access.writable)
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"].strip()
@@ -78,11 +78,11 @@ class RunbookNoteForm(forms.ModelForm):
         if not self.may_write:
             return picked  # clean() refuses the whole note, once
         if picked == ALL_TENANTS:
-            if not self.access.every_tenant:
+            if not self.access.writes_every_tenant:
                 raise forms.ValidationError(
                     "Only an operator granted every tenant may write an all-tenants note."
                 )
-        elif picked not in {str(tenant.pk) for tenant in self.access.tenants}:
+        elif picked not in {str(tenant.pk) for tenant in self.access.writable}:
             raise forms.ValidationError("You are not granted that tenant: pick one of yours.")
         return picked
 
@@ -102,7 +102,7 @@ class RunbookNoteForm(forms.ModelForm):
         note.tenant = (
             None
             if note.all_tenants
-            else next(t for t in self.access.tenants if str(t.pk) == picked)
+            else next(t for t in self.access.writable if str(t.pk) == picked)
         )
         if commit:
             note.save()

@@ -8,7 +8,8 @@ Reading follows the tenant grants of `fleet.access.visible_tenants`:
   one customer; its author must be granted every tenant too, re-checked on every save;
 - a note with neither (an old one that could not be assigned) is shown only to superusers.
 
-A superuser sees every note.
+A superuser sees every note. Writing needs a role that may act (`operable_tenants`: operator
+or admin); a viewer reads the notes of their tenants and writes none.
 """
 
 from __future__ import annotations
@@ -19,17 +20,19 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
 from codes.models import RunbookNote
-from fleet.access import visible_tenants
+from fleet.access import operable_tenants, visible_tenants
 from fleet.models import Tenant
 
 
 @dataclass(frozen=True)
 class NoteAccess:
-    """What one user may do with notes, read once per request (two queries)."""
+    """What one user may do with notes, read once per request (three queries)."""
 
     tenants: list[Tenant]  # the tenants they may read and write notes for
     every_tenant: bool  # granted every tenant there is: may read and write all-tenants notes
     superuser: bool  # reads every note, including the unassigned ones
+    writable: list[Tenant]  # the tenants they may write notes for (operator or admin)
+    writes_every_tenant: bool  # may write all-tenants notes: acts on every tenant there is
 
     def visible(self, notes: QuerySet[RunbookNote]) -> QuerySet[RunbookNote]:
         """`notes` narrowed to those this user may read."""
@@ -52,7 +55,15 @@ def note_access(user: AbstractBaseUser | AnonymousUser) -> NoteAccess:
         every_tenant = bool(tenants) and (
             not Tenant.objects.exclude(pk__in=[tenant.pk for tenant in tenants]).exists()
         )
-    return NoteAccess(tenants=tenants, every_tenant=every_tenant, superuser=superuser)
+    operable = {tenant.pk for tenant in operable_tenants(user)}
+    writable = [tenant for tenant in tenants if tenant.pk in operable]
+    return NoteAccess(
+        tenants=tenants,
+        every_tenant=every_tenant,
+        superuser=superuser,
+        writable=writable,
+        writes_every_tenant=every_tenant and len(writable) == len(tenants),
+    )
 
 
 def notes_on_code(access: NoteAccess, value: int) -> QuerySet[RunbookNote]:

@@ -11,6 +11,7 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -86,6 +87,8 @@ def add_note(request: HttpRequest, code: str) -> HttpResponse:
     except CodeError as exc:
         return _invalid_code(request, code, exc)
     access = note_access(request.user)
+    if access.tenants and not access.writable:
+        raise PermissionDenied("Viewers read runbook notes; an operator or admin adds them.")
     form = RunbookNoteForm(request.POST, access=access)
     if not form.is_valid():
         return _render_detail(request, parsed.value, "", access, form, status=400)

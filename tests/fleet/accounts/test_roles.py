@@ -10,6 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from codes.models import RunbookNote
 from fleet.access import administrable_tenants, operable_tenants, visible_tenants
 from fleet.alerts.models import AlertRule
 from fleet.api_auth import create_api_token
@@ -271,3 +272,17 @@ def test_an_msp_wide_admin_creates_renames_and_archives_a_tenant(tenant):
         "tenant.edit",
         "tenant.archive",
     ]
+
+
+@pytest.mark.parametrize("person", ROLES, indirect=True)
+def test_runbook_note_writing(person, tenant):
+    role, user = person
+    client = client_for(user)
+    page = client.get("/codes/0x8024000B/").content.decode()
+    assert ("Add note" in page) == (role != "viewer")
+    response = client.post(
+        "/codes/0x8024000B/notes/", {"body": "Reset the WU cache", "tenant": str(tenant.pk)}
+    )
+    # A stranger's form offers only their own tenant, so this tenant is refused in the form.
+    assert response.status_code == expect(role, viewer=403, operator=302, admin=302, stranger=400)
+    assert RunbookNote.objects.exists() == (role in ("operator", "admin"))
