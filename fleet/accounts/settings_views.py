@@ -23,6 +23,19 @@ from fleet.api_auth import create_api_token, revoke
 from fleet.models import ApiToken, Role, Tenant, TenantGrant
 
 
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    """Where the settings pages are, for what this person may do."""
+    return render(
+        request,
+        "settings/index.html",
+        {
+            "administers": administrable_tenants(request.user).exists(),
+            "msp_admin": is_msp_admin(request.user),
+        },
+    )
+
+
 def _administrable_or_403(request: HttpRequest):
     tenants = administrable_tenants(request.user)
     if not tenants.exists():

@@ -22,6 +22,7 @@ urlpatterns = [
         name="oidc_authentication_callback",
     ),
     path("account/two-factor/", views.two_factor_page, name="two_factor"),
+    path("settings/", settings_views.index, name="settings"),
     path("settings/tenants/", settings_views.tenants_page, name="settings-tenants"),
     path("settings/tenants/<int:pk>/", settings_views.tenant_edit, name="settings-tenant"),
     path("settings/people/", settings_views.people_page, name="settings-people"),

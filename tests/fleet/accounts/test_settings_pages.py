@@ -121,3 +121,17 @@ def test_an_api_token_is_shown_once_stored_hashed_and_revoked_by_its_owner_only(
         Client().get("/api/v1/triage", headers={"Authorization": f"Bearer {shown}"}).status_code
         == 401
     )
+
+
+def test_the_settings_index_lists_what_each_person_may_open(tenant):
+    viewer, admin = UserFactory(username="v"), UserFactory(username="a")
+    tenant.operators.add(viewer, through_defaults={"role": "viewer"})
+    tenant.operators.add(admin, through_defaults={"role": "admin"})
+    seen = client_for(viewer).get("/settings/").content.decode()
+    assert 'href="/settings/tokens/"' in seen and 'href="/settings/people/"' not in seen
+    assert 'href="/settings/"' in seen  # the nav link
+    managed = client_for(admin).get("/settings/").content.decode()
+    assert 'href="/settings/people/"' in managed and 'href="/settings/keys/"' in managed
+    assert 'href="/settings/tenants/"' not in managed
+    root = client_for(UserFactory(username="r", is_superuser=True)).get("/settings/")
+    assert 'href="/settings/tenants/"' in root.content.decode()
