@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import msgspec
 from django.conf import settings
+from django.http import HttpResponse
 
 T = TypeVar("T")
 REF_TEMPLATE = "#/components/schemas/{name}"
@@ -158,3 +159,13 @@ def session_scheme() -> dict[str, str]:
 def error_answer(description: str) -> dict[str, Any]:
     """An answer whose body is `Error`."""
     return {"description": description, "content": json_content(ref(Error))}
+
+
+def json_answer(body: msgspec.Struct, status: int = 200) -> HttpResponse:
+    """`body` encoded from its declaration, so what an API serves is what its document says."""
+    return HttpResponse(msgspec.json.encode(body), status=status, content_type="application/json")
+
+
+def iso_moment(value) -> str | None:
+    """A datetime as the APIs serve it: ISO 8601 in UTC with a Z, or None."""
+    return value.isoformat().replace("+00:00", "Z") if value else None

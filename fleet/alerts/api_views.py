@@ -35,24 +35,16 @@ from fleet.alerts.rules import (
     visible_rules,
 )
 from fleet.api_auth import Caller, authenticate, csrf_refusal
-from fleet.api_schema import FieldError, convert
+from fleet.api_schema import FieldError, convert, iso_moment, json_answer
 
 MAX_BODY_BYTES = schema.MAX_BODY_BYTES
 
 
-def _answer(body: msgspec.Struct, status: int = 200) -> HttpResponse:
-    return HttpResponse(msgspec.json.encode(body), status=status, content_type="application/json")
-
-
 def _error(status: int, message: str, field: str | None = None) -> HttpResponse:
-    response = _answer(schema.AlertsError(message, field or msgspec.UNSET), status)
+    response = json_answer(schema.AlertsError(message, field or msgspec.UNSET), status)
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="fleet-api"'
     return response
-
-
-def _moment(value) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 def _clock(value: time | None) -> str | None:
@@ -90,7 +82,7 @@ def _channels_out(rule: AlertRule) -> list[schema.AlertChannelOut]:
     return channels
 
 
-def rule_answer(rule: AlertRule, editable: bool, open_alerts: int) -> schema.AlertRule:
+def rulejson_answer(rule: AlertRule, editable: bool, open_alerts: int) -> schema.AlertRule:
     return schema.AlertRule(
         id=rule.pk,
         name=rule.name,
@@ -111,7 +103,7 @@ def rule_answer(rule: AlertRule, editable: bool, open_alerts: int) -> schema.Ale
         channels=_channels_out(rule),
         editable=editable,
         open_alerts=open_alerts,
-        created_at=_moment(rule.created_at),
+        created_at=iso_moment(rule.created_at),
         url=f"{settings.SITE_URL}{reverse('alerts:rule_edit', args=[rule.pk])}",
     )
 
@@ -126,7 +118,7 @@ def _rules(user: AbstractBaseUser, pk: int | None = None) -> list[AlertRule]:
 def _rule_answers(user: AbstractBaseUser, rules: list[AlertRule]) -> list[schema.AlertRule]:
     editable = editable_rule_ids(user, rules)
     counts = open_alert_counts([r.pk for r in rules])
-    return [rule_answer(r, r.pk in editable, counts.get(r.pk, 0)) for r in rules]
+    return [rulejson_answer(r, r.pk in editable, counts.get(r.pk, 0)) for r in rules]
 
 
 def _body(request: HttpRequest, kind: type) -> msgspec.Struct | HttpResponse:
@@ -216,7 +208,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD", "POST"):
         return _error(405, "use GET or POST")
     if request.method != "POST":
-        return _answer(schema.AlertRuleList(_rule_answers(caller.user, _rules(caller.user))))
+        return json_answer(schema.AlertRuleList(_rule_answers(caller.user, _rules(caller.user))))
     body = _body(request, schema.AlertRuleIn)
     if isinstance(body, HttpResponse):
         return body
@@ -224,7 +216,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     if isinstance(saved, HttpResponse):
         return saved
     rule = _rules(caller.user, saved.pk)[0]
-    return _answer(schema.AlertRuleAnswer(_rule_answers(caller.user, [rule])[0]), status=201)
+    return json_answer(schema.AlertRuleAnswer(_rule_answers(caller.user, [rule])[0]), status=201)
 
 
 @csrf_exempt
@@ -254,10 +246,10 @@ def rule_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if isinstance(saved, HttpResponse):
             return saved
         rule = _rules(caller.user, pk)[0]
-    return _answer(schema.AlertRuleAnswer(_rule_answers(caller.user, [rule])[0]))
+    return json_answer(schema.AlertRuleAnswer(_rule_answers(caller.user, [rule])[0]))
 
 
-def delivery_answer(delivery: AlertDelivery) -> schema.AlertDelivery:
+def deliveryjson_answer(delivery: AlertDelivery) -> schema.AlertDelivery:
     channel = delivery.channel
     return schema.AlertDelivery(
         id=delivery.pk,
@@ -267,8 +259,8 @@ def delivery_answer(delivery: AlertDelivery) -> schema.AlertDelivery:
         state=delivery.state,
         attempts=delivery.attempts,
         last_error=delivery.last_error,
-        sent_at=_moment(delivery.sent_at),
-        created_at=_moment(delivery.created_at),
+        sent_at=iso_moment(delivery.sent_at),
+        created_at=iso_moment(delivery.created_at),
     )
 
 
@@ -287,7 +279,7 @@ def rule_test(request: HttpRequest, pk: int) -> HttpResponse:
         deliveries = send_test(caller.user, found[0])
     except NotAllowed as exc:
         return _error(403, str(exc))
-    return _answer(schema.AlertTestAnswer([delivery_answer(d) for d in deliveries]))
+    return json_answer(schema.AlertTestAnswer([deliveryjson_answer(d) for d in deliveries]))
 
 
 def _limit(raw: str) -> int | None:
@@ -298,7 +290,7 @@ def _limit(raw: str) -> int | None:
     return None
 
 
-def alert_answer(firing: AlertFiring, name: str) -> schema.Alert:
+def alertjson_answer(firing: AlertFiring, name: str) -> schema.Alert:
     if firing.flag_id:
         url = f"{settings.SITE_URL}{reverse('triage:flag', args=[firing.flag_id])}"
     else:
@@ -311,17 +303,17 @@ def alert_answer(firing: AlertFiring, name: str) -> schema.Alert:
         name=name,
         kind=firing.kind,
         state="resolved" if firing.resolved_at else "open",
-        fired_at=_moment(firing.fired_at),
-        last_fired_at=_moment(firing.last_fired_at),
+        fired_at=iso_moment(firing.fired_at),
+        last_fired_at=iso_moment(firing.last_fired_at),
         notifications=firing.notifications,
         occurrences=firing.occurrences,
         devices=firing.devices,
         window_hours=firing.window_hours,
         reason=firing.reason,
-        resolved_at=_moment(firing.resolved_at),
+        resolved_at=iso_moment(firing.resolved_at),
         resolve_reason=firing.resolve_reason,
         url=url,
-        deliveries=[delivery_answer(d) for d in firing.deliveries.all()],
+        deliveries=[deliveryjson_answer(d) for d in firing.deliveries.all()],
     )
 
 
@@ -355,4 +347,6 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     names = dict(
         ErrorCode.objects.filter(value__in={f.code for f in found}).values_list("value", "name")
     )
-    return _answer(schema.AlertList([alert_answer(f, names.get(f.code, "")) for f in found]))
+    return json_answer(
+        schema.AlertList([alertjson_answer(f, names.get(f.code, "")) for f in found])
+    )

@@ -3,22 +3,18 @@ personal API token, `fleet/api_auth.py`), with the caller's tenant grants."""
 
 from __future__ import annotations
 
-import msgspec
 from django.http import HttpRequest, HttpResponse
 
 from fleet.api_auth import Caller, authenticate
+from fleet.api_schema import iso_moment, json_answer
 from fleet.devices import schema
 from fleet.devices.queries import DeviceSearch, device_page, visible_device
 from fleet.models import Device
 from fleet.triage.schema import TriageError
 
 
-def _answer(body: msgspec.Struct, status: int = 200) -> HttpResponse:
-    return HttpResponse(msgspec.json.encode(body), status=status, content_type="application/json")
-
-
 def _error(status: int, message: str) -> HttpResponse:
-    response = _answer(TriageError(message), status)
+    response = json_answer(TriageError(message), status)
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="fleet-api"'
     return response
@@ -40,7 +36,7 @@ def device_item(device: Device) -> schema.DeviceItem:
         id=device.pk,
         hostname=device.hostname,
         tenant=device.tenant.slug,
-        last_seen_at=seen.isoformat().replace("+00:00", "Z") if seen else None,
+        last_seen_at=iso_moment(seen),
         open_flags=device.open_flags,
         codes=device.codes,
         os_build=device.os_build,
@@ -56,7 +52,7 @@ def device_list(request: HttpRequest) -> HttpResponse:
     if isinstance(caller, HttpResponse):
         return caller
     page = device_page(caller.user, DeviceSearch.from_query(request.GET))
-    return _answer(
+    return json_answer(
         schema.DeviceList(
             items=[device_item(device) for device in page],
             count=page.paginator.count,
@@ -74,4 +70,4 @@ def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
     device = visible_device(caller.user, pk)
     if device is None:
         return _error(404, "no such device")
-    return _answer(device_item(device))
+    return json_answer(device_item(device))

@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from fleet.access import may_operate, visible_tenants
 from fleet.api_auth import Caller, authenticate, csrf_refusal
-from fleet.api_schema import FieldError, convert
+from fleet.api_schema import FieldError, convert, iso_moment, json_answer
 from fleet.triage import schema
 from fleet.triage.filters import queue_filter
 from fleet.triage.flags import TransitionError, change_state
@@ -29,23 +29,14 @@ DEFAULT_LIMIT, MAX_LIMIT = schema.DEFAULT_LIMIT, schema.MAX_LIMIT
 MAX_BODY_BYTES = schema.MAX_BODY_BYTES
 
 
-def _answer(body: msgspec.Struct, status: int = 200) -> HttpResponse:
-    """`body` encoded from its declaration, so what is served is what the document says."""
-    return HttpResponse(msgspec.json.encode(body), status=status, content_type="application/json")
-
-
 def _error(status: int, message: str, field: str | None = None) -> HttpResponse:
-    response = _answer(schema.TriageError(message, field or msgspec.UNSET), status)
+    response = json_answer(schema.TriageError(message, field or msgspec.UNSET), status)
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="fleet-api"'
     return response
 
 
-def _moment(value) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def flag_answer(flag: TriageFlag, name: str) -> schema.TriageFlag:
+def flagjson_answer(flag: TriageFlag, name: str) -> schema.TriageFlag:
     """One flag as the API answers it (docs/triage.md, "The triage API")."""
     return schema.TriageFlag(
         id=flag.pk,
@@ -61,9 +52,9 @@ def flag_answer(flag: TriageFlag, name: str) -> schema.TriageFlag:
         baseline_24h=flag.baseline_24h,
         occurrences=flag.occurrences,
         devices=flag.devices,
-        first_seen=_moment(flag.first_seen_at),
-        last_seen=_moment(flag.last_seen_at),
-        signal_at=_moment(flag.signal_at),
+        first_seen=iso_moment(flag.first_seen_at),
+        last_seen=iso_moment(flag.last_seen_at),
+        signal_at=iso_moment(flag.signal_at),
         assignee=flag.assignee.get_username() if flag.assignee else None,
         url=f"{settings.SITE_URL}{reverse('triage:flag', args=[flag.pk])}",
     )
@@ -100,8 +91,8 @@ def triage_list(request: HttpRequest) -> HttpResponse:
         return _error(400, f"limit: a whole number from 1 to {MAX_LIMIT}", "limit")
     flags = list(queue_flags(filters, timezone.now())[:limit])
     names = code_names({flag.code for flag in flags})
-    answers = [flag_answer(flag, names.get(flag.code, "")) for flag in flags]
-    return _answer(schema.TriageList(answers))
+    answers = [flagjson_answer(flag, names.get(flag.code, "")) for flag in flags]
+    return json_answer(schema.TriageList(answers))
 
 
 def _action_form(request: HttpRequest) -> FlagActionForm | HttpResponse:
@@ -161,4 +152,4 @@ def triage_flag(request: HttpRequest, pk: int) -> HttpResponse:
     except TransitionError as exc:
         return _error(400, str(exc), exc.field)
     name = code_names({flag.code}).get(flag.code, "")
-    return _answer(schema.TriageFlagAnswer(flag_answer(flag, name)))
+    return json_answer(schema.TriageFlagAnswer(flagjson_answer(flag, name)))
