@@ -46,7 +46,9 @@ from hypothesis import strategies as st
 
 from codes.models import RunbookNote
 from fleet.alerts.models import AlertDelivery, AlertFiring
+from fleet.api_auth import create_api_token
 from fleet.connectors.models import Connector
+from fleet.ingest.keys import create_ingest_key
 from fleet.ingest.models import ImportRecord
 from fleet.models import Tenant
 from fleet.triage.models import TriageFlag
@@ -63,6 +65,8 @@ EXCLUDED_VIEWS = {
     # JSON bodies for one rule, linked from no page: tests/fleet/alerts/test_api.py tries them.
     "alerts:api-rule",
     "alerts:api-rule-test",
+    # A one-time link sent by email, never shown on a page: tests/fleet/accounts tries it.
+    "invitation",
 }
 # Names a view may read that no link or form of the crawl happens to show.
 KNOWN_NAMES = (
@@ -546,6 +550,9 @@ def site(tmp_path, settings, redis_server):
     )
     connector.set_client_secret("s3cret")
     connector.save()
+    # A key and a token, so the settings pages show their revoke forms to the crawl.
+    create_ingest_key(acme, "endpoint script")
+    create_api_token(root, "scripts")
     pages = project_pages()
     with broker(redis_server.url):
         yield {"operator": operator, "pages": pages, "found": discover(pages, operator, root)}
