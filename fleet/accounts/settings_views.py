@@ -169,7 +169,9 @@ def tokens_page(request: HttpRequest) -> HttpResponse:
     """The signed-in person's own API tokens: create (shown once) and list."""
     created = None
     if request.method == "POST":
-        record, token = create_api_token(request.user, request.POST.get("name", "")[:100])
+        # A name is a label: control characters (NUL, which PostgreSQL refuses) are dropped.
+        name = "".join(c for c in request.POST.get("name", "") if c.isprintable())[:100]
+        record, token = create_api_token(request.user, name)
         people.audit(request.user, "api_token.create", str(record), prefix=record.prefix)
         created = {"record": record, "token": token}
     tokens = ApiToken.objects.filter(owner=request.user).order_by("-created_at")

@@ -94,11 +94,14 @@ def test_tenant_admins_see_only_their_tenants_audit_entries(admin, tenant, other
     other_admin = UserFactory(username="otto")
     TenantGrant.objects.create(tenant=other_tenant, user=other_admin, role="admin")
     client_for(admin).post("/settings/keys/", {"tenant": tenant.slug, "name": "acme-key"})
-    client_for(other_admin).post("/settings/keys/", {"tenant": other_tenant.slug, "name": "gx"})
+    client_for(other_admin).post(
+        "/settings/keys/", {"tenant": other_tenant.slug, "name": "globex-only-key"}
+    )
     mine = client_for(admin).get("/settings/audit/").content.decode()
-    assert "acme-key" in mine and "gx" not in mine
+    assert "acme-key" in mine and "globex-only-key" not in mine
     everything = client_for(UserFactory(is_superuser=True)).get("/settings/audit/")
-    assert "acme-key" in everything.content.decode() and "gx" in everything.content.decode()
+    assert "acme-key" in everything.content.decode()
+    assert "globex-only-key" in everything.content.decode()
 
 
 def test_an_api_token_is_shown_once_stored_hashed_and_revoked_by_its_owner_only(operator):
@@ -135,3 +138,11 @@ def test_the_settings_index_lists_what_each_person_may_open(tenant):
     assert 'href="/settings/tenants/"' not in managed
     root = client_for(UserFactory(username="r", is_superuser=True)).get("/settings/")
     assert 'href="/settings/tenants/"' in root.content.decode()
+
+
+def test_a_token_name_with_control_characters_is_kept_printable(operator):
+    from fleet.models import ApiToken
+
+    response = client_for(operator).post("/settings/tokens/", {"name": "ci\x00 runner\n"})
+    assert response.status_code == 200
+    assert ApiToken.objects.get(owner=operator).name == "ci runner"
