@@ -82,7 +82,7 @@ def _channels_out(rule: AlertRule) -> list[schema.AlertChannelOut]:
     return channels
 
 
-def rulejson_answer(rule: AlertRule, editable: bool, open_alerts: int) -> schema.AlertRule:
+def rule_answer(rule: AlertRule, editable: bool, open_alerts: int) -> schema.AlertRule:
     return schema.AlertRule(
         id=rule.pk,
         name=rule.name,
@@ -118,7 +118,7 @@ def _rules(user: AbstractBaseUser, pk: int | None = None) -> list[AlertRule]:
 def _rule_answers(user: AbstractBaseUser, rules: list[AlertRule]) -> list[schema.AlertRule]:
     editable = editable_rule_ids(user, rules)
     counts = open_alert_counts([r.pk for r in rules])
-    return [rulejson_answer(r, r.pk in editable, counts.get(r.pk, 0)) for r in rules]
+    return [rule_answer(r, r.pk in editable, counts.get(r.pk, 0)) for r in rules]
 
 
 def _body(request: HttpRequest, kind: type) -> msgspec.Struct | HttpResponse:
@@ -249,7 +249,7 @@ def rule_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return json_answer(schema.AlertRuleAnswer(_rule_answers(caller.user, [rule])[0]))
 
 
-def deliveryjson_answer(delivery: AlertDelivery) -> schema.AlertDelivery:
+def delivery_answer(delivery: AlertDelivery) -> schema.AlertDelivery:
     channel = delivery.channel
     return schema.AlertDelivery(
         id=delivery.pk,
@@ -279,7 +279,7 @@ def rule_test(request: HttpRequest, pk: int) -> HttpResponse:
         deliveries = send_test(caller.user, found[0])
     except NotAllowed as exc:
         return _error(403, str(exc))
-    return json_answer(schema.AlertTestAnswer([deliveryjson_answer(d) for d in deliveries]))
+    return json_answer(schema.AlertTestAnswer([delivery_answer(d) for d in deliveries]))
 
 
 def _limit(raw: str) -> int | None:
@@ -290,7 +290,7 @@ def _limit(raw: str) -> int | None:
     return None
 
 
-def alertjson_answer(firing: AlertFiring, name: str) -> schema.Alert:
+def alert_answer(firing: AlertFiring, name: str) -> schema.Alert:
     if firing.flag_id:
         url = f"{settings.SITE_URL}{reverse('triage:flag', args=[firing.flag_id])}"
     else:
@@ -313,7 +313,7 @@ def alertjson_answer(firing: AlertFiring, name: str) -> schema.Alert:
         resolved_at=iso_moment(firing.resolved_at),
         resolve_reason=firing.resolve_reason,
         url=url,
-        deliveries=[deliveryjson_answer(d) for d in firing.deliveries.all()],
+        deliveries=[delivery_answer(d) for d in firing.deliveries.all()],
     )
 
 
@@ -347,6 +347,4 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     names = dict(
         ErrorCode.objects.filter(value__in={f.code for f in found}).values_list("value", "name")
     )
-    return json_answer(
-        schema.AlertList([alertjson_answer(f, names.get(f.code, "")) for f in found])
-    )
+    return json_answer(schema.AlertList([alert_answer(f, names.get(f.code, "")) for f in found]))

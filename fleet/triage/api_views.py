@@ -36,7 +36,7 @@ def _error(status: int, message: str, field: str | None = None) -> HttpResponse:
     return response
 
 
-def flagjson_answer(flag: TriageFlag, name: str) -> schema.TriageFlag:
+def flag_answer(flag: TriageFlag, name: str) -> schema.TriageFlag:
     """One flag as the API answers it (docs/triage.md, "The triage API")."""
     return schema.TriageFlag(
         id=flag.pk,
@@ -91,7 +91,7 @@ def triage_list(request: HttpRequest) -> HttpResponse:
         return _error(400, f"limit: a whole number from 1 to {MAX_LIMIT}", "limit")
     flags = list(queue_flags(filters, timezone.now())[:limit])
     names = code_names({flag.code for flag in flags})
-    answers = [flagjson_answer(flag, names.get(flag.code, "")) for flag in flags]
+    answers = [flag_answer(flag, names.get(flag.code, "")) for flag in flags]
     return json_answer(schema.TriageList(answers))
 
 
@@ -152,4 +152,4 @@ def triage_flag(request: HttpRequest, pk: int) -> HttpResponse:
     except TransitionError as exc:
         return _error(400, str(exc), exc.field)
     name = code_names({flag.code}).get(flag.code, "")
-    return json_answer(schema.TriageFlagAnswer(flagjson_answer(flag, name)))
+    return json_answer(schema.TriageFlagAnswer(flag_answer(flag, name)))
