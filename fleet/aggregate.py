@@ -1,10 +1,11 @@
 """Roll raw occurrences into the hourly and daily aggregates, incrementally and set-based.
 
-Each run claims a chunk of pending occurrences and, in one transaction, adds them to every
-aggregate with `INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE` and marks them aggregated.
-The chunk is read and marked from one snapshot (SQLite's write transaction; REPEATABLE READ on
-PostgreSQL), so a row that commits concurrently is either counted and marked, or left for the
-next run: never lost, never counted twice. A worker killed mid-run rolls the whole chunk back.
+Each run claims the oldest batches of the pending ledger (`fleet.pending`) and, in one
+transaction, adds their occurrences to every aggregate with `INSERT … SELECT … GROUP BY … ON
+CONFLICT DO UPDATE` and deletes their ledger rows; the raw rows are never updated. The ledger
+and the rows are read from one snapshot (SQLite's write transaction; REPEATABLE READ on
+PostgreSQL), so a batch that commits concurrently is either counted and closed, or left for
+the next run: never lost, never counted twice. A worker killed mid-run rolls the whole run back.
 
 Distinct devices are kept additive: a chunk adds to a (tenant, code, bucket) only the devices
 that had no per-device row in that bucket before it, which one index probe per row answers. A run
@@ -35,6 +36,7 @@ from fleet.models import (
     RetentionHorizon,
     SnapshotDeviceCodeStat,
 )
+from fleet.pending import LEDGER
 from fleet.sources import STATE_SOURCES
 
 # Every table this module fills, emptied by a rebuild.
@@ -139,42 +141,59 @@ def _add_occurrences(cursor, where: str, params: Sequence) -> None:
         )
 
 
+# A run claims at most this many ledger batches, so its id list stays a short parameter list.
+MAX_BATCHES = 2_000
+
+
 def aggregate_chunk(chunk_size: int = DEFAULT_CHUNK) -> int:
-    """Aggregate at most `chunk_size` pending occurrences; return how many were counted."""
-    occ = table(Occurrence)
+    """Aggregate the oldest pending batches, about `chunk_size` occurrences (at least one whole
+    batch); return how many occurrences were counted. Raw rows are read, never updated."""
+    return _aggregate_chunk(chunk_size)[0]
+
+
+def _aggregate_chunk(chunk_size: int) -> tuple[int, bool]:
+    """(occurrences counted, whether the run took every batch its snapshot saw)."""
     outermost = not connection.in_atomic_block
     with aggregation_lock(), transaction.atomic(), connection.cursor() as cursor:
         _one_snapshot(cursor, outermost)
-        # `aggregated = false` written out, not bound: SQLite only uses the partial index of
-        # pending rows when the query states its condition literally.
         cursor.execute(
-            f"SELECT MIN(id), MAX(id), COUNT(*) FROM (SELECT id FROM {occ} "
-            f"WHERE NOT aggregated ORDER BY id LIMIT %s) AS chunk",
-            [chunk_size],
+            f"SELECT id, low_id, high_id, rows FROM {LEDGER} ORDER BY id LIMIT %s", [MAX_BATCHES]
         )
-        low, high, count = cursor.fetchone()
-        if not count:
-            return 0
-        _add_occurrences(cursor, "NOT o.aggregated AND o.id BETWEEN %s AND %s", [low, high])
-        cursor.execute(
-            f"UPDATE {occ} SET aggregated = %s WHERE NOT aggregated AND id BETWEEN %s AND %s",
-            [True, low, high],
-        )
-        if cursor.rowcount != count:
-            # Same snapshot for read and mark: a mismatch means the isolation promise broke.
-            raise RuntimeError(f"aggregation claimed {count} rows but marked {cursor.rowcount}")
-        return count
+        claimed, low, high, rows = [], None, None, 0
+        seen = cursor.fetchall()
+        for batch_id, batch_low, batch_high, batch_rows in seen:
+            claimed.append(batch_id)
+            low = batch_low if low is None else min(low, batch_low)
+            high = batch_high if high is None else max(high, batch_high)
+            rows += batch_rows
+            if rows >= chunk_size:
+                break
+        if not claimed:
+            return 0, True
+        marks = ", ".join(["%s"] * len(claimed))
+        where, params = f"o.id BETWEEN %s AND %s AND o.batch IN ({marks})", [low, high, *claimed]
+        cursor.execute(f"SELECT COUNT(*) FROM {table(Occurrence)} o WHERE {where}", params)
+        count = cursor.fetchone()[0]
+        if count:
+            _add_occurrences(cursor, where, params)
+        # The same snapshot deletes what it read: a batch that commits meanwhile is in neither.
+        cursor.execute(f"DELETE FROM {LEDGER} WHERE id IN ({marks})", claimed)
+        if cursor.rowcount != len(claimed):
+            raise RuntimeError(
+                f"aggregation claimed {len(claimed)} batches but closed {cursor.rowcount}"
+            )
+        return count, len(claimed) == len(seen) < MAX_BATCHES
 
 
 def aggregate_pending(chunk_size: int = DEFAULT_CHUNK) -> AggregationResult:
     """Aggregate every pending occurrence, chunk by chunk."""
     result = AggregationResult()
     while True:
-        counted = aggregate_chunk(chunk_size)
+        counted, drained = _aggregate_chunk(chunk_size)
         if counted:
             result.occurrences += counted
             result.chunks += 1
-        if counted < chunk_size:
+        if drained:
             break
     if result.occurrences:
         log.info("aggregated %d occurrences in %d chunks", result.occurrences, result.chunks)
@@ -246,16 +265,17 @@ def rebuild_all() -> AggregationResult:
         late = 0
         if horizon:
             # Pending rows older than the horizon join the kept aggregates like any chunk.
-            cursor.execute(
-                f"SELECT COUNT(*) FROM {occ} WHERE NOT aggregated AND occurred_at < %s", at
-            )
+            pending = f"o.occurred_at < %s AND o.batch IN (SELECT id FROM {LEDGER})"
+            cursor.execute(f"SELECT COUNT(*) FROM {occ} o WHERE {pending}", at)
             late = cursor.fetchone()[0]
             if late:
-                _add_occurrences(cursor, "NOT o.aggregated AND o.occurred_at < %s", at)
-        # Only rows that were pending need a write; on PostgreSQL that write is the costly part.
-        cursor.execute(f"UPDATE {occ} SET aggregated = %s WHERE NOT aggregated", [True])
+                _add_occurrences(cursor, pending, at)
+        # Everything this snapshot sees is counted now; a batch committing meanwhile is not.
+        cursor.execute(f"DELETE FROM {LEDGER}")
         marked = cursor.rowcount
-    log.info("rebuilt aggregates from %d occurrences (%d were pending)", recounted + late, marked)
+    log.info(
+        "rebuilt aggregates from %d occurrences (%d batches were pending)", recounted + late, marked
+    )
     return AggregationResult(occurrences=recounted + late, chunks=1)
 
 

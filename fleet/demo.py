@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fleet.models import Device, Occurrence, Tenant, device_name_key
+from fleet.pending import track
 
 SOURCE = "demo"
 DAYS = 90
@@ -143,7 +144,7 @@ def seed_demo(now: datetime | None = None, seed: int = 20261125) -> dict[str, in
                     serial += 1
                     rows.append(_occurrence(tenant, device, STORM_CODE, when, f"r{serial}"))
 
-            Occurrence.objects.bulk_create(rows, batch_size=5000)
+            track(rows)
             created["occurrences"] += len(rows)
             _set_seen(devices, rows)
     return created

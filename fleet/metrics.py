@@ -29,7 +29,8 @@ from redis.retry import Retry
 from fleet.alerts.models import AlertDelivery
 from fleet.health import BROKER_TIMEOUT_SECONDS
 from fleet.ingest.models import ApiIngestDay, ImportRecord
-from fleet.models import Occurrence
+from fleet.models import PendingBatch
+from fleet.pending import pending_rows
 
 QUEUES = ("ingest", "aggregate", "alerts")
 Q_RETRYING = Q(state=AlertDelivery.State.PENDING, attempts__gt=0)
@@ -47,8 +48,8 @@ class FleetCollector(Collector):
         yield from self._queues()
 
     def _aggregation(self, now) -> Iterator[GaugeMetricFamily]:
-        pending = Occurrence.objects.filter(aggregated=False)
-        oldest = pending.aggregate(at=Min("received_at"))["at"]
+        # The ledger alone answers both, whatever the size of the raw table.
+        oldest = PendingBatch.objects.filter(rows__gt=0).aggregate(at=Min("created_at"))["at"]
         lag = GaugeMetricFamily(
             "fleet_aggregation_lag_seconds",
             "Age of the oldest occurrence not yet aggregated (0 when none is pending).",
@@ -58,7 +59,7 @@ class FleetCollector(Collector):
         waiting = GaugeMetricFamily(
             "fleet_occurrences_pending", "Occurrences stored but not yet aggregated."
         )
-        waiting.add_metric([], pending.count())
+        waiting.add_metric([], pending_rows())
         yield waiting
 
     def _ingest(self) -> Iterator[CounterMetricFamily]:

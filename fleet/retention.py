@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from fleet.models import Occurrence, RetentionHorizon
+from fleet.pending import COUNTED_SQL, counted_occurrences
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def retention_cutoff(days: int, now: datetime | None = None) -> datetime:
 
 def prunable(cutoff: datetime):
     """The occurrences a prune with this cutoff deletes."""
-    return Occurrence.objects.filter(aggregated=True, occurred_at__lt=cutoff)
+    return counted_occurrences().filter(occurred_at__lt=cutoff)
 
 
 def prune_occurrences(
@@ -60,7 +61,7 @@ def prune_occurrences(
         return result
     table = connection.ops.quote_name(Occurrence._meta.db_table)
     at = connection.ops.adapt_datetimefield_value(cutoff)
-    batch = f"SELECT id FROM {table} WHERE aggregated AND occurred_at < %s LIMIT %s"
+    batch = f"SELECT id FROM {table} WHERE occurred_at < %s AND {COUNTED_SQL} LIMIT %s"
     # PostgreSQL plans `id IN (subquery)` as a hash join over a scan of the whole table; an
     # array of the batch's ids is probed through the primary key instead (docs/postgresql.md).
     if connection.vendor == "postgresql":

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from fleet.models import Device, Occurrence, Tenant
+from fleet.pending import track
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -57,9 +58,7 @@ def emit(
     device: Device, code: int, times: Iterable[datetime], **fields: object
 ) -> list[Occurrence]:
     """Store one occurrence of `code` on `device` at each of `times`, in one bulk insert."""
-    return Occurrence.objects.bulk_create(
-        occurrence(device, code, when, **fields) for when in times
-    )
+    return track(occurrence(device, code, when, **fields) for when in times)
 
 
 def minutes_up_to(when: datetime, count: int) -> list[datetime]:

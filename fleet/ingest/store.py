@@ -22,11 +22,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from fleet.models import Occurrence
+from fleet.pending import close_batch, open_batch
 
 CHUNK_ROWS = 500  # 14 parameters a row stays far below SQLite's 32,766 limit
 COLUMNS = [
     "tenant_id", "device_id", "code", "code_extension", "occurred_at", "source", "dedupe_key",
-    "update_title", "kb", "message", "extra", "received_at", "aggregated", "import_record_id",
+    "update_title", "kb", "message", "extra", "received_at", "batch", "import_record_id",
 ]  # fmt: skip
 
 
@@ -49,22 +50,38 @@ def insert_occurrences(
 ) -> list[int]:
     """Store `rows`, ignoring any whose dedupe key is stored; return the codes of new rows.
 
-    Call inside a transaction; the caller owns the commit.
+    The rows form one pending batch (`fleet.pending`), committed with them. Call inside a
+    transaction; the caller owns the commit.
     """
     if not rows:
         return []
-    if connection.vendor == "postgresql":
-        return _insert_by_copy(tenant_id, rows, import_record_id)
+    # No savepoint when nested: the batch and its rows share the caller's transaction.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        batch = open_batch(cursor)
+        if connection.vendor == "postgresql":
+            inserted = _insert_by_copy(tenant_id, rows, import_record_id, batch.id)
+            close_batch(cursor, batch, len(inserted))
+        else:
+            inserted, high = _insert_sqlite(tenant_id, rows, import_record_id, batch.id)
+            close_batch(cursor, batch, len(inserted), high)
+    return inserted
+
+
+def _insert_sqlite(
+    tenant_id: int, rows: list[NewOccurrence], import_record_id: int | None, batch: int
+) -> tuple[list[int], int | None]:
+    """Multi-row INSERT … ON CONFLICT DO NOTHING; the new rows' codes and highest id."""
     quote = connection.ops.quote_name
     received = _sqlite_time(timezone.now())
     inserted: list[int] = []
+    high: int | None = None
     head = (
         f"INSERT INTO {quote(Occurrence._meta.db_table)} "
         f"({', '.join(quote(c) for c in COLUMNS)}) VALUES "
     )
     tail = (
         f" ON CONFLICT ({quote('tenant_id')}, {quote('source')}, {quote('dedupe_key')}) "
-        f"DO NOTHING RETURNING {quote('code')}"
+        f"DO NOTHING RETURNING {quote('code')}, {quote('id')}"
     )
     row_sql = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
     extras = _ExtraTexts(json.dumps)
@@ -85,13 +102,15 @@ def insert_occurrences(
                 row.message,
                 extras.get(row.extra),
                 received,
-                False,
+                batch,
                 import_record_id,
             ]
         with connection.cursor() as cursor:
             cursor.execute(head + ", ".join([row_sql] * len(chunk)) + tail, params)
-            inserted.extend(code for (code,) in cursor.fetchall())
-    return inserted
+            for code, row_id in cursor.fetchall():
+                inserted.append(code)
+                high = row_id if high is None or row_id > high else high
+    return inserted, high
 
 
 def _sqlite_time(value: datetime) -> str:
@@ -105,12 +124,14 @@ def _sqlite_time(value: datetime) -> str:
 STAGE = "fleet_ingest_stage"
 
 
-def _insert_by_copy(tenant_id: int, rows: list[NewOccurrence], import_record_id: int | None):
+def _insert_by_copy(
+    tenant_id: int, rows: list[NewOccurrence], import_record_id: int | None, batch: int
+) -> list[int]:
     quote = connection.ops.quote_name
     table = quote(Occurrence._meta.db_table)
     columns = ", ".join(quote(c) for c in COLUMNS)
     received = timezone.now()
-    text = _copy_text(tenant_id, rows, import_record_id, received)
+    text = _copy_text(tenant_id, rows, import_record_id, received, batch)
     storable = "\x00" not in text  # PostgreSQL text cannot hold NUL
     # The staging rows live until the commit, so all of this must share one transaction.
     with transaction.atomic(), connection.cursor() as cursor:
@@ -144,7 +165,7 @@ def _insert_by_copy(tenant_id: int, rows: list[NewOccurrence], import_record_id:
                             row.message,
                             json.dumps(row.extra) if row.extra else "{}",
                             received,
-                            False,
+                            batch,
                             import_record_id,
                         )
                     )
@@ -179,14 +200,18 @@ def _copy_all_new(cursor, table: str, columns: str, text: str) -> bool:
 
 
 def _copy_text(
-    tenant_id: int, rows: list[NewOccurrence], import_record_id: int | None, received: datetime
+    tenant_id: int,
+    rows: list[NewOccurrence],
+    import_record_id: int | None,
+    received: datetime,
+    batch: int,
 ) -> str:
     """The rows in COPY's text format: formatting them here costs half what `write_row` does,
     and a batch repeats the same few `extra` dicts, so each is encoded once."""
     escape = _copy_escape
     head = f"{tenant_id}\t"
     record = r"\N" if import_record_id is None else import_record_id  # \N is COPY's NULL
-    tail = f"\t{received}\tf\t{record}\n"
+    tail = f"\t{received}\t{batch}\t{record}\n"
     extras = _ExtraTexts(lambda extra: escape(json.dumps(extra)))
     # isoformat() carries the offset, so PostgreSQL reads the same instant.
     return "".join(

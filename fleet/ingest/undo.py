@@ -6,7 +6,8 @@ imported again until the undo is committed. The import's rows are first moved ou
 `fleet_occurrence` into a session-local table (on PostgreSQL by one `DELETE … RETURNING`), so
 what is subtracted is exactly what was deleted, even if retention prunes at the same moment.
 
-Only rows already aggregated are subtracted (pending ones were never counted). Per device and
+Only rows already counted are subtracted (rows of a batch still in the pending ledger were
+never counted; their batch's pending count shrinks instead). Per device and
 bucket the import's count is subtracted and rows that reach zero go; a per-code bucket loses
 the import's count and one distinct device for each per-device row that reaches zero, which is
 exact because a device is counted in a bucket exactly when it has a per-device row there.
@@ -26,10 +27,13 @@ from fleet.grains import GRAINS, hour_sql, table
 from fleet.ingest.models import ImportRecord
 from fleet.ingest.same_file import one_import_at_a_time
 from fleet.models import Occurrence, SnapshotDeviceCodeStat
+from fleet.pending import LEDGER
 from fleet.sources import STATE_SOURCES
 
 UNDOABLE = (ImportRecord.Status.DONE, ImportRecord.Status.FAILED)
 ROWS = "fleet_undo_rows"
+# A moved row `u` the aggregates count: its batch is no longer pending (fleet.pending).
+COUNTED = f"u.batch NOT IN (SELECT id FROM {LEDGER})"
 
 
 class UndoRefused(Exception):
@@ -64,10 +68,11 @@ def undo_import(record_id: int, user=None) -> UndoResult:
             record.refresh_from_db()
             _refuse_unless_undoable(record)
         deleted = _move_rows_out(cursor, record.pk)
-        cursor.execute(f"SELECT COUNT(*) FROM {ROWS} WHERE aggregated")
+        cursor.execute(f"SELECT COUNT(*) FROM {ROWS} u WHERE {COUNTED}")
         aggregated = cursor.fetchone()[0]
         if aggregated:
             _subtract(cursor, record.tenant_id)
+        _shrink_ledger(cursor)
         cursor.execute(f"DELETE FROM {ROWS}")
         ImportRecord.objects.filter(pk=record.pk).update(undone_occurrences=deleted)
     record.refresh_from_db()
@@ -91,7 +96,7 @@ def _refuse_unless_undoable(record: ImportRecord) -> None:
 def _move_rows_out(cursor, record_id: int) -> int:
     """Delete the import's occurrences into the session table ROWS; return how many."""
     occ = table(Occurrence)
-    columns = "device_id, code, occurred_at, source, aggregated"
+    columns = "device_id, code, occurred_at, source, batch"
     if connection.vendor == "postgresql":
         cursor.execute(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {ROWS} ON COMMIT DELETE ROWS AS "
@@ -119,6 +124,16 @@ def _move_rows_out(cursor, record_id: int) -> int:
     return cursor.rowcount
 
 
+def _shrink_ledger(cursor) -> None:
+    """Pending batches lose the rows just deleted, so the ledger's counts stay true; the next
+    aggregation closes a batch left empty."""
+    cursor.execute(
+        f"UPDATE {LEDGER} SET rows = rows - "
+        f"(SELECT COUNT(*) FROM {ROWS} u WHERE u.batch = {LEDGER}.id) "
+        f"WHERE id IN (SELECT batch FROM {ROWS})"
+    )
+
+
 def _subtract(cursor, tenant_id: int) -> None:
     """Take the aggregated rows of ROWS out of every aggregate of `tenant_id`."""
     for grain in GRAINS:
@@ -126,7 +141,7 @@ def _subtract(cursor, tenant_id: int) -> None:
         column, bucket = grain.column, grain.bucket_sql("u.occurred_at")
         per_device = (
             f"SELECT u.device_id, u.code, {bucket} AS bucket, COUNT(*) AS n "
-            f"FROM {ROWS} u WHERE u.aggregated GROUP BY u.device_id, u.code, {bucket}"
+            f"FROM {ROWS} u WHERE {COUNTED} GROUP BY u.device_id, u.code, {bucket}"
         )
         # Per code first, while the per-device rows still say which devices leave a bucket.
         cursor.execute(
@@ -157,7 +172,7 @@ def _subtract(cursor, tenant_id: int) -> None:
     marks = ", ".join(["%s"] * len(sources))
     snapshots = (
         f"SELECT u.device_id, u.code, {hour} AS bucket, COUNT(*) AS n FROM {ROWS} u "
-        f"WHERE u.aggregated AND u.source IN ({marks}) GROUP BY u.device_id, u.code, {hour}"
+        f"WHERE {COUNTED} AND u.source IN ({marks}) GROUP BY u.device_id, u.code, {hour}"
     )
     _subtract_per_device(cursor, table(SnapshotDeviceCodeStat), "hour", snapshots, sources)
 

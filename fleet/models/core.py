@@ -168,8 +168,8 @@ class Device(models.Model):
 
 
 class Occurrence(models.Model):
-    """One report of one error code on one device at one time. Never updated after insert,
-    except for the `aggregated` flag the aggregation sets when it has counted the row."""
+    """One report of one error code on one device at one time. Never updated after insert:
+    whether the aggregation has counted it is the pending ledger's to say (`PendingBatch`)."""
 
     id = models.BigAutoField(primary_key=True)
     # No single-column indexes: (tenant, code, occurred_at) and (device, occurred_at) serve every
@@ -192,7 +192,10 @@ class Occurrence(models.Model):
     message = models.TextField(blank=True)
     extra = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
-    aggregated = models.BooleanField(default=False)
+    batch = models.BigIntegerField(
+        default=0,
+        help_text="The ingest batch that stored it; pending while that batch is in the ledger.",
+    )
     import_record = models.ForeignKey(
         "fleet.ImportRecord",
         null=True,
@@ -210,11 +213,27 @@ class Occurrence(models.Model):
         indexes = [
             models.Index(fields=["tenant", "code", "occurred_at"], name="occ_tenant_code_time_idx"),
             models.Index(fields=["device", "occurred_at"], name="occ_device_time_idx"),
-            # Small and hot: the rows the next aggregation run must pick up.
-            models.Index(
-                fields=["id"], name="occ_pending_idx", condition=models.Q(aggregated=False)
-            ),
         ]
 
     def __str__(self) -> str:
         return f"0x{self.code:08X} on {self.device_id} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class PendingBatch(models.Model):
+    """One ingest batch whose occurrences the aggregation has not counted yet.
+
+    Ingest writes it in the transaction that stores the batch's rows, so the row and its
+    occurrences become visible together; the aggregation deletes it in the transaction that
+    counts them. `low_id`..`high_id` bounds the batch's occurrence ids (other batches' ids may
+    interleave on PostgreSQL, so readers also match `Occurrence.batch`). Raw rows are never
+    rewritten to say they were counted (docs/performance.md).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    low_id = models.BigIntegerField(default=0)
+    high_id = models.BigIntegerField(default=0)
+    rows = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"batch {self.pk}: {self.rows} occurrences pending"

@@ -14,8 +14,8 @@ from fleet.models import (
     DailyDeviceCodeStat,
     HourlyCodeStat,
     HourlyDeviceCodeStat,
-    Occurrence,
 )
+from fleet.pending import pending_occurrences
 from tests.factories import DeviceFactory, TenantFactory, emit
 from tests.threads import Writers
 
@@ -44,7 +44,7 @@ def test_occurrences_roll_into_hourly_code_and_device_stats(tenant):
     ten = HourlyCodeStat.objects.get(tenant=tenant, code=0x8024000B, hour=at(10))
     assert (ten.occurrences, ten.devices) == (1, 1)
     assert HourlyDeviceCodeStat.objects.get(device=a, hour=at(9)).occurrences == 2
-    assert not Occurrence.objects.filter(aggregated=False).exists()
+    assert not pending_occurrences().exists()
 
 
 def test_second_run_adds_only_new_rows_and_recounts_devices(tenant):
@@ -202,7 +202,7 @@ def test_rebuild_gives_the_same_numbers_as_incremental_runs_on_a_generated_datas
     assert incremental == rebuilt
     assert rebuilt == _truth(generated)
     assert f"from {len(generated)} occurrences" in out.getvalue()
-    assert not Occurrence.objects.filter(aggregated=False).exists()
+    assert not pending_occurrences().exists()
 
 
 def test_rebuild_replaces_numbers_that_drifted(tenant):
@@ -266,7 +266,7 @@ def test_rows_committed_while_a_rebuild_runs_are_counted_exactly_once():
     assert sum(DailyCodeStat.objects.values_list("occurrences", flat=True)) == total
     assert HourlyCodeStat.objects.get(code=0x8024000B, hour=at(5)).devices == 5
     assert _stat_rows() == incremental
-    assert not Occurrence.objects.filter(aggregated=False).exists()
+    assert not pending_occurrences().exists()
 
 
 def test_deleting_a_device_or_tenant_deletes_its_aggregates(tenant, other_tenant):
@@ -289,3 +289,39 @@ def test_deleting_a_device_or_tenant_deletes_its_aggregates(tenant, other_tenant
 
     for model in STAT_MODELS:
         assert set(model.objects.values_list("tenant_id", flat=True)) == {tenant.pk}
+
+
+def test_aggregation_reads_raw_rows_but_never_updates_them(tenant):
+    """Issue 18: counting a row writes the aggregates and the ledger, never the raw table."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fleet.ingest.store import NewOccurrence, insert_occurrences
+    from fleet.models import Occurrence
+
+    device = DeviceFactory(tenant=tenant)
+    rows = [
+        NewOccurrence(device.pk, 0x8024000B, at(9, n), "api", f"key-{n}") for n in range(30)
+    ]
+    with transaction.atomic():
+        insert_occurrences(tenant.pk, rows[:10])
+    with transaction.atomic():
+        insert_occurrences(tenant.pk, rows[10:])
+    stored = list(Occurrence.objects.order_by("id").values())
+
+    with CaptureQueriesContext(connection) as queries:
+        assert aggregate_pending(chunk_size=10).occurrences == 30
+        rebuild_all()
+    statements = [query["sql"].lower() for query in queries.captured_queries]
+    raw = Occurrence._meta.db_table
+    writes = [
+        sql
+        for sql in statements
+        if sql.lstrip().startswith(("update", "delete", "insert"))
+        and sql.split()[1].strip('"`') == raw
+    ]
+    assert not writes, writes
+    assert any(f'from "{raw}"' in sql or f"from {raw}" in sql for sql in statements)
+    assert list(Occurrence.objects.order_by("id").values()) == stored
+    assert HourlyCodeStat.objects.get(tenant=tenant, hour=at(9)).occurrences == 30
+    assert not pending_occurrences().exists()

@@ -5,7 +5,8 @@ from datetime import UTC, datetime
 import pytest
 import redis
 
-from fleet.models import HourlyCodeStat, Occurrence
+from fleet.models import HourlyCodeStat
+from fleet.pending import pending_occurrences
 from fleet.tasks import aggregate_occurrences, request_aggregation
 from tests.factories import DeviceFactory, emit
 from tests.services import broker, wait_until
@@ -22,7 +23,7 @@ def test_worker_aggregates_occurrences_sent_through_redis(tenant, celery_worker)
     aggregate_occurrences.apply_async()
 
     def aggregated() -> bool:
-        return not Occurrence.objects.filter(aggregated=False).exists()
+        return not pending_occurrences().exists()
 
     wait_until(aggregated, 30, f"the worker to aggregate; its log:\n{celery_worker.log()}")
     stat = HourlyCodeStat.objects.get(tenant=tenant, code=0x8024000B, hour=hour)

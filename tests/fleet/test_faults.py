@@ -41,6 +41,7 @@ from fleet.models import (
     HourlyDeviceCodeStat,
     Occurrence,
 )
+from fleet.pending import counted_occurrences, pending_occurrences, track
 from fleet.tasks import aggregate_occurrences, run_pipeline
 from tests.factories import DeviceFactory, alert_rule, emit, occurrence
 from tests.fleet.ingest.exports import report_csv
@@ -101,7 +102,7 @@ def workers(redis_server: RedisServer, tmp_path: Path) -> Iterator[Workers]:
 def expected_aggregates(only_aggregated: bool = False) -> dict[str, set[tuple]]:
     """Every aggregate table's rows as they must be, from one GROUP BY over the raw rows (or
     over those marked aggregated: what committed chunks must add up to)."""
-    raw = Occurrence.objects.filter(aggregated=True) if only_aggregated else Occurrence.objects
+    raw = counted_occurrences() if only_aggregated else Occurrence.objects
     occurrences = raw.annotate(
         hour_bucket=TruncHour("occurred_at"), day_bucket=TruncDate("occurred_at")
     )
@@ -133,7 +134,7 @@ def stored_aggregates() -> dict[str, set[tuple]]:
 
 def wait_until_aggregated(workers: Workers) -> None:
     workers.wait(
-        lambda: not Occurrence.objects.filter(aggregated=False).exists(),
+        lambda: not pending_occurrences().exists(),
         "every occurrence to be aggregated",
     )
 
@@ -186,7 +187,7 @@ def test_redis_down_ingest_is_stored_and_aggregates_catch_up_when_it_returns(
         record = ImportRecord.objects.get(file_name=path.name)
         assert (record.status, record.created, record.rejected_count) == ("done", rows, 0)
     assert Occurrence.objects.filter(tenant=tenant).count() == 900 + 640
-    assert not Occurrence.objects.filter(aggregated=True).exists()
+    assert not counted_occurrences().exists()
 
     # Same port, empty: nothing was queued while it was down. The next batch's own request
     # for aggregation goes through this process's existing producer, as a web worker's would.
@@ -213,29 +214,28 @@ def test_worker_killed_mid_aggregation_counts_every_row_exactly_once(tenant, wor
     devices = [DeviceFactory(tenant=tenant) for _ in range(40)]
     start = datetime(2026, 11, 1, tzinfo=UTC)
     total = 8_000
-    Occurrence.objects.bulk_create(
-        (
+    # Stored as ingest stores them, in many small batches: a run counts whole batches.
+    for first_row in range(0, total, 20):
+        track(
             occurrence(
                 devices[n % 40],
                 CANCELLED + (n % 7),
                 start + timedelta(minutes=17 * n % (60 * 24 * 3)),
                 source="fault",
             )
-            for n in range(total)
-        ),
-        batch_size=2000,
-    )
+            for n in range(first_row, first_row + 20)
+        )
     first = workers.start()
 
     # Small chunks: the run commits chunk after chunk, so there is a middle to kill it in.
     aggregate_occurrences.apply_async(kwargs={"chunk_size": 20})
     deadline = time.monotonic() + 60
-    while not Occurrence.objects.filter(aggregated=True).exists():
+    while not counted_occurrences().exists():
         assert time.monotonic() < deadline, f"no chunk committed; log:\n{first.log()}"
         time.sleep(0.02)
     first.kill()
 
-    done_before_kill = Occurrence.objects.filter(aggregated=True).count()
+    done_before_kill = counted_occurrences().count()
     assert 0 < done_before_kill < total, "the kill did not land mid-run"
     # Committed chunks are counted whole, the one cut off not at all.
     assert stored_aggregates() == expected_aggregates(only_aggregated=True)

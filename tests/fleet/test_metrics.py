@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from fleet.aggregate import aggregate_pending
 from fleet.alerts.models import AlertDelivery
 from fleet.ingest.keys import create_ingest_key
-from fleet.models import Occurrence
+from fleet.pending import track
 from tests.factories import occurrence
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +49,7 @@ def test_without_its_token_metrics_are_refused(settings):
 def test_the_aggregation_lag_is_the_age_of_the_oldest_pending_occurrence(device):
     assert scrape()[("fleet_aggregation_lag_seconds", ())] == 0
     now = timezone.now()
-    Occurrence.objects.bulk_create(
+    track(
         occurrence(
             device, 0x8024000B, now - timedelta(hours=1), received_at=now - timedelta(minutes=m)
         )

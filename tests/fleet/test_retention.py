@@ -9,6 +9,7 @@ from dashboards import queries
 from dashboards.filters import scope_from_request
 from fleet.aggregate import aggregate_pending, rebuild_all
 from fleet.models import DailyCodeStat, HourlyCodeStat, Occurrence, RetentionHorizon
+from fleet.pending import pending_occurrences
 from fleet.retention import prune_occurrences, retention_cutoff
 from fleet.tasks import prune_occurrences as prune_task
 from tests.dashboards.fleet_data import CANCELLED, PROXY, catalog, fleet
@@ -131,7 +132,7 @@ def test_a_rebuild_counts_old_pending_rows_once(tenant):
     aggregate_pending()
 
     assert DailyCodeStat.objects.get(day=days_ago(40).date()).occurrences == 2
-    assert not Occurrence.objects.filter(aggregated=False).exists()
+    assert not pending_occurrences().exists()
 
 
 def _pages(user, now: datetime) -> dict:

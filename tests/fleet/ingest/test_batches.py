@@ -35,7 +35,7 @@ def test_query_count_does_not_grow_with_rows_or_devices(tenant, other_tenant, tm
     # SQLite: 2000 rows go in 4 INSERT chunks of 500 instead of 1; PostgreSQL: one COPY either
     # way. Nothing else depends on the size.
     assert large - small == (3 if connection.vendor == "sqlite" else 0)
-    assert small < 20
+    assert small < 22  # two of them open and close the batch's pending-ledger row
 
 
 def test_a_failed_import_says_so_and_a_rerun_completes_it(tenant, tmp_path, monkeypatch):
