@@ -300,9 +300,7 @@ def test_aggregation_reads_raw_rows_but_never_updates_them(tenant):
     from fleet.models import Occurrence
 
     device = DeviceFactory(tenant=tenant)
-    rows = [
-        NewOccurrence(device.pk, 0x8024000B, at(9, n), "api", f"key-{n}") for n in range(30)
-    ]
+    rows = [NewOccurrence(device.pk, 0x8024000B, at(9, n), "api", f"key-{n}") for n in range(30)]
     with transaction.atomic():
         insert_occurrences(tenant.pk, rows[:10])
     with transaction.atomic():
