@@ -128,7 +128,7 @@ class Generator:
 
 
 COLUMNS = (
-    "tenant_id, device_id, code, occurred_at, dedupe_key, aggregated, received_at, "
+    "tenant_id, device_id, code, occurred_at, dedupe_key, batch, received_at, "
     "source, code_extension, update_title, kb, message, extra"
 )
 
@@ -153,18 +153,20 @@ def _secondary_indexes(cursor, table: str) -> list[tuple[str, str]]:
     return cursor.fetchall()
 
 
-def _copy_line(row: tuple, flag: str) -> str:
+def _copy_line(row: tuple, batch: int) -> str:
     tenant_id, device_id, code, when, key = row
     fixed = f"{RECEIVED}+00\tbench\t\t\t\t\t{{}}"
-    return f"{tenant_id}\t{device_id}\t{code}\t{when}+00\t{key}\t{flag}\t{fixed}\n"
+    return f"{tenant_id}\t{device_id}\t{code}\t{when}+00\t{key}\t{batch}\t{fixed}\n"
 
 
 def load(gen: Generator, count: int, aggregated: bool, drop_indexes: bool) -> float:
     """Bulk load `count` generated rows; return the seconds it took. With `drop_indexes`, the
-    secondary indexes are dropped first and built once at the end (a sort each)."""
+    secondary indexes are dropped first and built once at the end (a sort each). Rows not
+    `aggregated` are stored as ingest stores them: one pending-ledger batch per transaction."""
     from django.db import connection, transaction
 
     from fleet.models import Occurrence
+    from fleet.pending import close_batch, open_batch
 
     table = Occurrence._meta.db_table
     quoted = connection.ops.quote_name(table)
@@ -176,18 +178,21 @@ def load(gen: Generator, count: int, aggregated: bool, drop_indexes: bool) -> fl
             for name, _ in indexes:
                 cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
         rows = gen.rows(count)
-        flag = "t" if aggregated else "f"
         while batch := list(itertools.islice(rows, LOAD_BATCH)):
             with transaction.atomic(), connection.cursor() as cursor:
+                pending = None if aggregated else open_batch(cursor)
+                tag = pending.id if pending else 0  # batch 0 is never pending: counted
                 if postgres:
                     with cursor.cursor.copy(f"COPY {quoted} ({COLUMNS}) FROM STDIN") as copy:
-                        copy.write("".join(_copy_line(row, flag) for row in batch))
+                        copy.write("".join(_copy_line(row, tag) for row in batch))
                 else:
                     cursor.executemany(
                         f"INSERT INTO {quoted} ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, "
-                        f"{int(aggregated)}, '{RECEIVED}', 'bench', '', '', '', '', '{{}}')",
+                        f"{tag}, '{RECEIVED}', 'bench', '', '', '', '', '{{}}')",
                         batch,
                     )
+                if pending:
+                    close_batch(cursor, pending, len(batch))
         with connection.cursor() as cursor:
             for _, create in indexes:
                 cursor.execute(create)

@@ -342,7 +342,7 @@ def baseline(batches: int) -> tuple[float, list[float], float]:
         prepared.append(rows)
     table = Occurrence._meta.db_table
     columns = ("tenant_id, device_id, code, code_extension, occurred_at, source, dedupe_key, "
-               "update_title, kb, message, extra, received_at, aggregated")  # fmt: skip
+               "update_title, kb, message, extra, received_at, batch")  # fmt: skip
     times = []
     backend = []
     if connection.vendor == "postgresql":
@@ -357,7 +357,7 @@ def baseline(batches: int) -> tuple[float, list[float], float]:
                 with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                     for t, d, code, when, key, title, message in rows:
                         copy.write_row((t, d, code, "", when, "baseline", key, title, "KB5044284",
-                                        message, "{}", received, False))  # fmt: skip
+                                        message, "{}", received, 0))  # fmt: skip
             else:
                 stamp = received.strftime("%Y-%m-%d %H:%M:%S.%f")
                 cursor.cursor.executemany(

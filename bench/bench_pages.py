@@ -290,7 +290,7 @@ def add_raw_sample(since: datetime) -> int:
         cursor.execute(
             f"""
             INSERT INTO {occ} (tenant_id, device_id, code, code_extension, occurred_at, source,
-                dedupe_key, update_title, kb, message, extra, received_at, aggregated)
+                dedupe_key, update_title, kb, message, extra, received_at, batch)
             SELECT tenant_id, device_id, code, '', hour, 'bench', 'bench-' || id,
                 CASE WHEN id %% 3 = 0 THEN 'Feature update to Windows 11, version 25H2'
                      ELSE 'Cumulative Update for Windows 11 (KB50' || (id %% 5) || '1234)' END,
@@ -298,7 +298,7 @@ def add_raw_sample(since: datetime) -> int:
                 '', '{{}}', hour, %s
             FROM {hourly_dev} WHERE code = %s AND hour >= %s
             """,
-            [True, MEASURED_CODE, since],
+            [0, MEASURED_CODE, since],  # batch 0: already counted
         )
         return cursor.rowcount
 

@@ -65,7 +65,8 @@ def parse_args() -> argparse.Namespace:
 
 
 def load_import(pairs: list[tuple[int, int]], count: int) -> int:
-    """Store `count` aggregated-to-be rows of one tenant as one finished import; its id."""
+    """Store `count` rows of one tenant as one finished import (batch 0: the rebuild that
+    follows counts them); its id."""
     from django.db import connection, transaction
 
     from fleet.ingest.models import ImportRecord
@@ -97,7 +98,7 @@ def load_import(pairs: list[tuple[int, int]], count: int) -> int:
             with transaction.atomic(), connection.cursor() as cursor:
                 if connection.vendor == "postgresql":
                     text = "".join(
-                        f"{t}\t{d}\t{c}\t{w}+00\t{k}\tf\t{RECEIVED}+00\tbench-import\t\t\t\t\t"
+                        f"{t}\t{d}\t{c}\t{w}+00\t{k}\t0\t{RECEIVED}+00\tbench-import\t\t\t\t\t"
                         f"{{}}\t{record.pk}\n"
                         for t, d, c, w, k in batch
                     )

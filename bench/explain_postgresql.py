@@ -32,6 +32,7 @@ def load(rows: int) -> None:
 
     from fleet.ingest.models import ImportRecord
     from fleet.models import Device, Tenant
+    from fleet.pending import LEDGER
 
     tenants = Tenant.objects.bulk_create(
         [Tenant(slug=f"t{n}", name=f"T{n}") for n in range(TENANTS)]
@@ -54,13 +55,13 @@ def load(rows: int) -> None:
             second -= rng.randrange(30 * 86_400)
         when = START + timedelta(seconds=max(second, 0))
         imported = record.pk if n % 50 == 0 else r"\N"
-        pending = "f" if n >= rows - PENDING else "t"
+        batch = 1 if n >= rows - PENDING else 0
         lines.append(
             f"{device.tenant_id}\t{device.pk}\t{CODES[rng.randrange(len(CODES))]}\t"
-            f"{when.isoformat()}\tk{n}\t{pending}\t{when.isoformat()}\t{imported}\tapi\t\t\t\t\t{{}}\n"
+            f"{when.isoformat()}\tk{n}\t{batch}\t{when.isoformat()}\t{imported}\tapi\t\t\t\t\t{{}}\n"
         )
     columns = (
-        "tenant_id, device_id, code, occurred_at, dedupe_key, aggregated, received_at, "
+        "tenant_id, device_id, code, occurred_at, dedupe_key, batch, received_at, "
         "import_record_id, source, code_extension, update_title, kb, message, extra"
     )
     copying = f"COPY fleet_occurrence ({columns}) FROM STDIN"
@@ -71,6 +72,12 @@ def load(rows: int) -> None:
     ):
         for start in range(0, rows, 100_000):
             copy.write("".join(lines[start : start + 100_000]))
+    with connection.cursor() as cursor:
+        # The last PENDING rows are one uncounted ingest batch, as fleet/pending.py records it.
+        cursor.execute(
+            f"INSERT INTO {LEDGER} (id, low_id, high_id, rows, created_at) "
+            "SELECT 1, MIN(id), MAX(id), COUNT(*), NOW() FROM fleet_occurrence WHERE batch = 1"
+        )
 
 
 QUERIES = [
@@ -81,20 +88,19 @@ QUERIES = [
     (
         "occurrence_unique_dedupe: ingest's duplicate check",
         "INSERT INTO fleet_occurrence (tenant_id, device_id, code, occurred_at, dedupe_key, "
-        "aggregated, received_at, source, code_extension, update_title, kb, message, extra) "
-        "SELECT tenant_id, device_id, code, occurred_at, dedupe_key, false, received_at, source, "
+        "batch, received_at, source, code_extension, update_title, kb, message, extra) "
+        "SELECT tenant_id, device_id, code, occurred_at, dedupe_key, 0, received_at, source, "
         "'', '', '', '', '{{}}' FROM fleet_occurrence WHERE id BETWEEN 1000 AND 5999 "
         "ON CONFLICT (tenant_id, source, dedupe_key) DO NOTHING",
     ),
     (
-        "occ_pending_idx: claiming the next chunk",
-        "SELECT MIN(id), MAX(id), COUNT(*) FROM (SELECT id FROM fleet_occurrence "
-        "WHERE NOT aggregated ORDER BY id LIMIT 100000) AS chunk",
+        "pending ledger: claiming the next batches (no index on the raw table needed)",
+        "SELECT id, low_id, high_id, rows FROM fleet_pendingbatch ORDER BY id LIMIT 2000",
     ),
     (
-        "occ_pending_idx: marking the chunk",
-        "UPDATE fleet_occurrence SET aggregated = true "
-        "WHERE NOT aggregated AND id BETWEEN {low} AND {high}",
+        "pkey: reading the claimed batches' rows, as fleet/aggregate.py does (no UPDATE after)",
+        "SELECT tenant_id, code, date_trunc('hour', occurred_at), COUNT(*) FROM fleet_occurrence o "
+        "WHERE o.id BETWEEN {low} AND {high} AND o.batch IN (1) GROUP BY 1, 2, 3",
     ),
     (
         "occ_tenant_code_time_idx: the code page's bounded sample of recent rows",
@@ -117,16 +123,16 @@ QUERIES = [
     (
         "occ_occurred_at_brin: one retention batch, as fleet/retention.py writes it",
         "DELETE FROM fleet_occurrence WHERE id = ANY(ARRAY(SELECT id FROM fleet_occurrence "
-        "WHERE aggregated AND occurred_at < '{cutoff}' LIMIT 10000))",
+        "WHERE {counted} AND occurred_at < '{cutoff}' LIMIT 10000))",
     ),
     (
         "the same batch written with IN (subquery): a scan of the whole table per batch",
         "DELETE FROM fleet_occurrence WHERE id IN (SELECT id FROM fleet_occurrence "
-        "WHERE aggregated AND occurred_at < '{cutoff}' LIMIT 10000)",
+        "WHERE {counted} AND occurred_at < '{cutoff}' LIMIT 10000)",
     ),
     (
         "occ_occurred_at_brin: counting what retention would delete (--dry-run)",
-        "SELECT COUNT(*) FROM fleet_occurrence WHERE aggregated AND occurred_at < '{cutoff}'",
+        "SELECT COUNT(*) FROM fleet_occurrence WHERE {counted} AND occurred_at < '{cutoff}'",
     ),
 ]
 
@@ -145,6 +151,8 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from fleet.pending import COUNTED_SQL
+
     assert connection.vendor == "postgresql", "PostgreSQL only"
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
@@ -152,7 +160,7 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE fleet_occurrence")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT MIN(id), MAX(id) FROM fleet_occurrence WHERE NOT aggregated")
+        cursor.execute("SELECT low_id, high_id FROM fleet_pendingbatch WHERE id = 1")
         low, high = cursor.fetchone()
         cursor.execute(
             "SELECT tenant_id, device_id, code FROM fleet_occurrence WHERE id = %s", [high]
@@ -189,6 +197,7 @@ def main() -> None:
         "end": end.isoformat(),
         "week": (end - timedelta(days=7)).isoformat(),
         "cutoff": (START + timedelta(days=30)).isoformat(),
+        "counted": COUNTED_SQL,
     }
     for title, sql in QUERIES:
         query = sql.format(**values)

@@ -811,7 +811,8 @@ def run(args: argparse.Namespace, stack: Stack, database_url: str) -> int:
     from django.db import close_old_connections
 
     from fleet.ingest.keys import create_ingest_key
-    from fleet.models import Device, Occurrence, Tenant
+    from fleet.models import Device, PendingBatch, Tenant
+    from fleet.pending import pending_rows
 
     # A token per tenant in its slug, name and every hostname: an operator answer carrying
     # another tenant's name or hostnames is a leak, whatever page or CSV column shows it.
@@ -899,7 +900,7 @@ def run(args: argparse.Namespace, stack: Stack, database_url: str) -> int:
         next_sample += 5
         # Meanwhile: how far the pipeline lags, and device ids for the operators' 404 probes.
         stack.check_alive()
-        max_pending = max(max_pending, Occurrence.objects.filter(aggregated=False).count())
+        max_pending = max(max_pending, pending_rows())
         for token, tenant_id in tenants.items():
             foreign_devices[token] = list(
                 Device.objects.filter(tenant_id=tenant_id).values_list("pk", flat=True)[:50]
@@ -917,7 +918,7 @@ def run(args: argparse.Namespace, stack: Stack, database_url: str) -> int:
     stopped = time.monotonic()
     caught_up = False
     while time.monotonic() - stopped < args.catch_up:
-        if not Occurrence.objects.filter(aggregated=False).exists():
+        if not PendingBatch.objects.exists():
             caught_up = True
             break
         time.sleep(0.5)
