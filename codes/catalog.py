@@ -26,6 +26,8 @@ class CatalogEntry:
     namespaces: tuple[str, ...] = ()
     component: str = ""
     listed_in: tuple[str, ...] = ()
+    # A short documented title for a code Microsoft names no symbol for (family extracts).
+    title: str = ""
 
     @property
     def hex(self) -> str:
@@ -93,6 +95,7 @@ def read_catalog(path: Path = DATA_FILE) -> Catalog:
             namespaces=tuple(row.get("ns", ())),
             component=row.get("component", ""),
             listed_in=tuple(row.get("listed_in", ())),
+            title=row.get("title", ""),
         )
     return Catalog(
         entries=entries,

@@ -205,7 +205,7 @@ def _row(
         severity_reason=decoded.severity_reason,
         curated=curated is not None,
         updated_at=connection.ops.adapt_datetimefield_value(now),
-        title=curated.title if curated else "",
+        title=decoded.title,
         description=curated.description if curated else "",
         causes=curated.causes if curated else "",
         steps=curated.steps if curated else "",

@@ -109,14 +109,18 @@ class DecodedCode:
     def as_dict(self) -> dict:
         """JSON-ready form used by `manage.py decode --json` and the API; `notation` and
         `setup_extend` appear only for a result–extend pair, `installer_exit` only for the exit
-        codes Intune names, so a plain code keeps the same keys it always had."""
+        codes Intune names, so a plain code keeps the same keys it always had. `name` is the
+        symbolic name, else (Intune, Configuration Manager: Microsoft publishes none) the short
+        documented title; `name_kind` says which, `symbolic_name` is the symbol alone."""
         data = {
             "hex": self.hex,
             "value": self.value,
             "unsigned": self.unsigned,
             "signed": self.signed,
             "extension": self.extension,
-            "name": self.name,
+            "name": self.name or self.title,
+            "name_kind": "symbolic" if self.name else "title" if self.title else "",
+            "symbolic_name": self.name,
             "given_name": self.given_name,
             "other_names": list(self.other_names),
             "message": self.message,
@@ -272,7 +276,7 @@ def decode(
         other_names=names[1:],
         message=message,
         message_source=message_source,
-        title=curated.title if curated else "",
+        title=(curated.title if curated and curated.title else entry.title if entry else ""),
         header=entry.header if entry else "",
         component=entry.component if entry else "",
         hresult=hresult_fields(value),

@@ -27,7 +27,9 @@ class CodeAnswer(Struct):
     unsigned: int
     signed: int
     extension: str
-    name: str
+    name: str  # the symbolic name, else the documented title (see name_kind)
+    name_kind: str  # "symbolic" | "title" | "" (no name known)
+    symbolic_name: str
     given_name: str
     other_names: list[str]
     message: str

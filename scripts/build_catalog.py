@@ -414,10 +414,17 @@ def build() -> dict:
     }
 
 
+# A family extract's column line; `title` (optional) is a short documented title, our wording,
+# for a code Microsoft gives no symbolic name (Intune, Configuration Manager): what a table shows
+# and the API's `name` falls back to (`name_kind` "title").
+HEADER_LINES = ("hex\tname\tmessage", "hex\tname\tmessage\ttitle")
+
+
 def extra_families(entries: dict[int, dict]) -> list[dict]:
     """Merge the families the SDK headers lack (scripts/sources/families/*.tsv: setup, MDM
     enrollment, device registration, Autopilot, Intune, Configuration Manager, Delivery
     Optimization, servicing) into the finished `entries`; return their attribution rows.
+    A nameless row's `title` column becomes the entry's `title`.
 
     A header's name stays primary; a page's differing name becomes another name, and a page's
     message fills only a code no earlier source gave one. Rows may have no name (Intune and
@@ -433,15 +440,18 @@ def extra_families(entries: dict[int, dict]) -> list[dict]:
                 if key in ("id", "label", "repo", "path", "commit", "licence"):
                     meta[key] = text.strip()
                 continue
-            if not line or line.startswith("#") or line == "hex\tname\tmessage":
+            if not line or line.startswith("#") or line in HEADER_LINES:
                 continue
             cells = line.split("\t")
-            if len(cells) != 3 or not cells[0].strip() or not cells[2].strip():
-                raise ValueError(f"{path}:{number}: expected hex<TAB>name<TAB>message")
-            rows.append((int(cells[0], 16) & 0xFFFFFFFF, cells[1].strip(), cells[2].strip()))
+            if len(cells) not in (3, 4) or not cells[0].strip() or not cells[2].strip():
+                raise ValueError(f"{path}:{number}: expected hex<TAB>name<TAB>message[<TAB>title]")
+            title = cells[3].strip() if len(cells) == 4 else ""
+            if title and cells[1].strip():
+                raise ValueError(f"{path}:{number}: a title is only for a code with no name")
+            rows.append((int(cells[0], 16) & 0xFFFFFFFF, cells[1].strip(), cells[2].strip(), title))
         if not meta.get("id") or not meta.get("label"):
             raise ValueError(f"{path}: needs '# id:' and '# label:' lines")
-        for value, name, message in rows:
+        for value, name, message, title in rows:
             entry = entries.setdefault(
                 value, {"v": value, "name": "", "header": "", "others": [], "ns": ["hresult"]}
             )
@@ -470,6 +480,8 @@ def extra_families(entries: dict[int, dict]) -> list[dict]:
             generic = entry.get("message_source") == COM_ERRORS_LABEL
             if nt_only or generic or not entry.get("message"):
                 entry["message"], entry["message_source"] = message, meta["label"]
+            if title and not entry["name"]:
+                entry["title"] = title
             listed = entry.setdefault("listed_in", [])
             if meta["id"] not in listed:
                 listed.append(meta["id"])

@@ -64,6 +64,7 @@ def test_catalog_file_carries_attribution_with_licences():
         "ms-intune-app-install-errors",
         "configmgr-client-messages",
         "ms-fix-wu-corruption",
+        "ms-wu-servicing-errors",
     }
     assert all(source["licence"] for source in data["attribution"]["sources"])
     assert data["attribution"]["generated_by"] == "python3 scripts/build_catalog.py"

@@ -12,7 +12,8 @@ from django.core.management import CommandError, call_command
 
 REPO = Path(__file__).resolve().parents[2]
 JSON_KEYS = {
-    "hex", "value", "unsigned", "signed", "extension", "name", "given_name", "other_names",
+    "hex", "value", "unsigned", "signed", "extension", "name", "name_kind", "symbolic_name",
+    "given_name", "other_names",
     "message", "message_source", "title", "header", "component", "facility", "facility_name",
     "hresult_severity", "hresult", "severity", "severity_reason", "family", "family_name",
     "win32", "ntstatus", "curated", "in_catalog", "sources",
@@ -31,6 +32,7 @@ def test_json_for_call_cancelled_has_every_key_and_the_right_values():
     assert set(data) == JSON_KEYS
     assert data["hex"] == "0x8024000B"
     assert data["name"] == "WU_E_CALL_CANCELLED"
+    assert (data["name_kind"], data["symbolic_name"]) == ("symbolic", "WU_E_CALL_CANCELLED")
     assert (data["facility"], data["facility_name"]) == (36, "Windows Update")
     assert (data["signed"], data["unsigned"]) == (-2145124341, 2149842955)
     assert data["severity"] == "warning"
@@ -118,3 +120,17 @@ def test_shell_invocation_with_bad_code_fails_with_the_reason(tmp_path):
     done = _manage(tmp_path, "99999999999")
     assert done.returncode != 0
     assert "too many digits" in done.stderr
+
+
+@pytest.mark.django_db
+def test_a_code_microsoft_names_no_symbol_for_is_named_by_its_documented_title():
+    data = run_json("0x87D1041C")
+    assert data["symbolic_name"] == ""
+    assert data["name_kind"] == "title"
+    assert data["name"] == data["title"] == "App not detected after installation"
+
+
+@pytest.mark.django_db
+def test_a_code_nobody_names_has_no_name_kind():
+    data = run_json("0x8BAD1234")
+    assert (data["name"], data["name_kind"], data["symbolic_name"]) == ("", "", "")

@@ -5,8 +5,10 @@ Configuration Manager, Delivery Optimization, BitLocker, Windows Installer and s
 each with the page it came from. A code counts when `/api/v1/codes/<code>` gives a non-empty
 name and a non-empty message, title or description ("named and explained"); a code is
 "explained" with a message, title or description alone. Intune and Configuration Manager publish
-no symbolic names, so the strict figure is lower; both are printed, and both are floors that may
-only rise (the full SDK headers and the COM error-code pages raised them from 90.2% and 76.8%).
+no symbolic names: there `name` is the short documented title (`name_kind` "title"). Both
+figures are printed, and both are floors that may only rise (the full SDK headers and the COM
+error-code pages raised them from 90.2% and 76.8%; the titles and three servicing and Autopilot
+rows to 100%).
 """
 
 from __future__ import annotations
@@ -59,8 +61,8 @@ def test_api_explains_at_least_90_percent_and_names_most(logged_in, capsys):
             f"\nexplained {explained_share:.1%} (missing {unexplained}); named and explained "
             f"{named_share:.1%} (no name: {unnamed})"
         )
-    assert explained_share >= 0.96, unexplained
-    assert named_share >= 0.82, unnamed
+    assert explained_share >= 0.98, unexplained
+    assert named_share >= 0.96, unnamed
 
 
 @pytest.mark.django_db
