@@ -10,6 +10,7 @@ next download links, refuse a secret. Every request is recorded."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
 import io
@@ -26,6 +27,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import jwt
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -227,6 +229,9 @@ class MicrosoftServer:
     ca_file: str = ""
     requests: list[Request] = field(default_factory=list)
     secret: str = CLIENT_SECRET
+    # The certificate uploaded to the app registration (PEM), when the app signs in with one.
+    certificate: bytes | None = None
+    assertions: list[dict] = field(default_factory=list)
     # Set to an AADSTS error to refuse every token request with it.
     refuse_tokens: tuple[int, str, str] | None = None
     # (status, Retry-After) answered to the next Graph and Log Analytics requests.
@@ -272,6 +277,41 @@ class MicrosoftServer:
             for r in self.requests
             if urlsplit(r.path).path.startswith(prefix)
         ]
+
+
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+def _assertion_problem(server: MicrosoftServer, assertion: str, audience: str) -> str:
+    """Why Entra ID would refuse this client assertion, or "" when it is good: signed by the
+    key of the app's registered certificate, named by its thumbprint (`x5t`), for this token
+    endpoint, issued by and about the app, not expired."""
+    if server.certificate is None:
+        return "AADSTS700027: No certificate is registered on the app."
+    certificate = x509.load_pem_x509_certificate(server.certificate)
+    thumbprint = certificate.fingerprint(hashes.SHA1())  # noqa: S303 - Entra's x5t
+    try:
+        header = jwt.get_unverified_header(assertion)
+        claims = jwt.decode(
+            assertion,
+            certificate.public_key(),
+            algorithms=["RS256", "PS256"],
+            audience=audience,
+            issuer=CLIENT_ID,
+            options={"require": ["exp", "aud", "iss", "sub", "jti"]},
+        )
+    except jwt.PyJWTError as exc:
+        return f"AADSTS700027: Client assertion failed signature validation ({exc})."
+    x5t = header.get("x5t", "")
+    if base64.urlsafe_b64decode(x5t + "=" * (-len(x5t) % 4)) != thumbprint:
+        return (
+            "AADSTS700027: The certificate with identifier used to sign the client "
+            "assertion is not registered on application."
+        )
+    if claims["sub"] != CLIENT_ID:
+        return "AADSTS700023: Client assertion subject is not the client id."
+    server.assertions.append({"header": header, "claims": claims})
+    return ""
 
 
 def _csv_zip(name: str, report: str, columns: list[str], rows: list[dict]) -> bytes:
@@ -382,7 +422,15 @@ def _handler(server: MicrosoftServer) -> type[BaseHTTPRequestHandler]:
                         "was not found in the directory.",
                     },
                 )
-            if form.get("client_secret") != server.secret:
+            if form.get("client_assertion_type") == JWT_BEARER:
+                problem = _assertion_problem(
+                    server, form.get("client_assertion", ""), f"{base}/oauth2/v2.0/token"
+                )
+                if problem:
+                    return self._json(
+                        401, {"error": "invalid_client", "error_description": problem}
+                    )
+            elif form.get("client_secret") != server.secret:
                 return self._json(
                     401,
                     {

@@ -13,9 +13,7 @@ from tests.fleet.connectors.microsoft_server import STORED, _feature_state
 pytestmark = pytest.mark.django_db
 
 
-def test_the_same_daily_state_pulled_twice_adds_nothing_and_raises_no_spike(
-    connector, microsoft
-):
+def test_the_same_daily_state_pulled_twice_adds_nothing_and_raises_no_spike(connector, microsoft):
     # Fifteen more devices failing the feature update in the state report, on top of the
     # served ones: enough that counting a re-export as events would look like a storm.
     microsoft.feature_state_rows += [

@@ -65,7 +65,8 @@ def test_the_same_state_scanned_again_stores_nothing(tenant, tmp_path):
 
 
 FAILURES_HEADER = (
-    '"PolicyId","DeviceId","AlertId","EventDateTimeUTC","AlertMessage","Win32ErrorCode","DeviceName"'
+    '"PolicyId","DeviceId","AlertId","EventDateTimeUTC","AlertMessage","Win32ErrorCode",'
+    '"DeviceName"'
 )
 # Win32ErrorCode's notation is undocumented: every form we have seen or can imagine.
 FORMS = {
