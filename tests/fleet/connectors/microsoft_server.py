@@ -16,6 +16,7 @@ import datetime as dt
 import io
 import itertools
 import json
+import os
 import re
 import ssl
 import threading
@@ -36,7 +37,9 @@ from cryptography.x509.oid import NameOID
 
 from tests.fleet.receiver import Request, bind
 
-PORTS = range(7600, 7700)
+# Loopback ports to listen on; FLEET_TEST_MICROSOFT_PORTS=LOW-HIGH moves them (parallel runs).
+_LOW, _HIGH = os.environ.get("FLEET_TEST_MICROSOFT_PORTS", "7600-7699").split("-")
+PORTS = range(int(_LOW), int(_HIGH) + 1)
 ENTRA_TENANT = "2b3c4d5e-0000-4000-8000-00000000aaaa"
 CLIENT_ID = "6f1e2d3c-0000-4000-8000-00000000bbbb"
 CLIENT_SECRET = "s3cret~value"  # noqa: S105 - the stand-in's
