@@ -114,6 +114,16 @@ def test_the_page_takes_a_certificate_upload(tenant, pair):
     )
     assert refused.status_code == 200
     assert "No PEM private key" in refused.content.decode()
+    both = admin.post(
+        "/tenants/acme/connector/",
+        {
+            **form,
+            "client_secret": "s3cret",
+            "certificate": SimpleUploadedFile("c.pem", key_pem + cert_pem),
+        },  # fmt: skip
+    )
+    assert "Give a client secret or a certificate, not both." in both.content.decode()
+    assert not Connector.objects.filter(tenant=tenant).exists()
     response = admin.post(
         "/tenants/acme/connector/",
         {**form, "certificate": SimpleUploadedFile("c.pem", key_pem + cert_pem)},
