@@ -14,6 +14,9 @@ STATE_SOURCES: frozenset[str] = frozenset(
         "intune_feature_update_failures",
         "intune_expedited_update_failures",
         "wufb_ucupdatealert",
+        "intune_feature_update_state",
+        "intune_quality_update_state",
+        "wufb_ucclientupdatestatus",
     }
 )
 

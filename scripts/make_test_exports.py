@@ -728,12 +728,295 @@ def configmgr_status(dice: Dice) -> Export:
     return export
 
 
+def intune_feature_state(dice: Dice) -> Export:
+    """FeatureUpdateDeviceState: every device of a feature update profile with its state, all
+    quoted, CRLF. No error code column: a failing device's code is in its latest alert's text
+    (hex or signed decimal), healthy devices and alerts without a code are success rows."""
+    export = Export(
+        "intune_feature_update_state.csv",
+        "intune_feature_update_state",
+        [
+            "PolicyId",
+            "PolicyName",
+            "FeatureUpdateVersion",
+            "DeviceId",
+            "AADDeviceId",
+            "PartnerPolicyId",
+            "EventDateTimeUTC",
+            "LastSuccessfulDeviceUpdateStatus",
+            "LastSuccessfulDeviceUpdateSubstatus",
+            "LastSuccessfulDeviceUpdateStatusEventDateTimeUTC",
+            "CurrentDeviceUpdateStatus",
+            "CurrentDeviceUpdateSubstatus",
+            "CurrentDeviceUpdateStatusEventDateTimeUTC",
+            "LatestAlertMessage",
+            "LatestAlertMessageDescription",
+            "LatestAlertRecommendedAction",
+            "LatestAlertExtendedRecommendedAction",
+            "UpdateCategory",
+            "WindowsUpdateVersion",
+            "LastWUScanTimeUTC",
+            "Build",
+            "DeviceName",
+            "OwnerType",
+            "UPN",
+            "AggregateState",
+        ],
+        "DeviceName",
+        csv.QUOTE_ALL,
+        "\r\n",
+    )
+    devices = [f"FABRIKAM-{('LT', 'DT')[n % 2]}-{n:04d}" for n in range(601, 624)]
+    policy = guid("feature-state-policy")
+    moment = datetime(2025, 3, 9, 7, 5, 11, tzinfo=UTC)
+    kinds = plan(
+        24,
+        {
+            2: "installed",
+            5: "offering",
+            7: "decimal",
+            9: "installed",
+            11: "no-device",
+            13: "hold",
+            16: "installed",
+            18: "extended",
+            20: "repeat",
+            22: "offering",
+        },
+    )
+    for kind in kinds:
+        if kind == "repeat":
+            earlier = next(r for r in export.rows if r.code and r.reject is None)
+            export.rows.append(Row(dict(earlier.fields), duplicate=True))
+            continue
+        moment += timedelta(minutes=dice.between(7, 50), seconds=dice.between(0, 59))
+        hostname = devices.pop(0)
+        healthy = kind in ("installed", "offering", "hold")
+        code = 0 if healthy else (0xC1900101 if kind == "extended" else dice.failure_code())
+        extension = "4000D" if kind == "extended" else ""
+        alert, _symbol, text = FAILURES.get(code, ("", "", ""))
+        written = {
+            "decimal": str(signed(code)),
+            "extended": f"0x{code:08X}-0x{extension}",
+        }.get(kind, f"0x{code:08X}")
+        status, substatus, aggregate = {
+            "installed": ("Installed", "UpdateInstalled", "Success"),
+            "offering": ("Offering", "OfferReady", "In progress"),
+            "hold": ("Offering", "OnHold", "In progress"),
+        }.get(kind, ("Installing", "InstallFailed", "Error"))
+        if kind == "hold":  # an alert, but no error code in it: a state, not a failure
+            alert, text = "SafeguardHold", "A known issue holds the update back on this device."
+        description = f"{text} Error {written}." if code else text
+        changed = moment - timedelta(hours=dice.between(1, 9))
+        row = Row(
+            {
+                "PolicyId": str(policy),
+                "PolicyName": "Windows 11 24H2 - broad",
+                "FeatureUpdateVersion": "Windows 11, version 24H2",
+                "DeviceId": str(guid("intune", name_key(hostname))),
+                "AADDeviceId": str(guid("entra", name_key(hostname))),
+                "PartnerPolicyId": str(guid("partner", policy)),
+                "EventDateTimeUTC": iso_7(moment),
+                "LastSuccessfulDeviceUpdateStatus": "Installed" if kind == "installed" else "",
+                "LastSuccessfulDeviceUpdateSubstatus": "",
+                "LastSuccessfulDeviceUpdateStatusEventDateTimeUTC": "",
+                "CurrentDeviceUpdateStatus": status,
+                "CurrentDeviceUpdateSubstatus": substatus,
+                "CurrentDeviceUpdateStatusEventDateTimeUTC": iso_7(changed),
+                "LatestAlertMessage": alert,
+                "LatestAlertMessageDescription": description,
+                "LatestAlertRecommendedAction": "Collect the setup logs." if code else "",
+                "LatestAlertExtendedRecommendedAction": "",
+                "UpdateCategory": "Feature",
+                "WindowsUpdateVersion": "Windows 10, version 22H2",
+                "LastWUScanTimeUTC": iso_7(moment - timedelta(minutes=30)),
+                "Build": f"10.0.19045.{dice.pick(['4291', '4412', '4529'])}",
+                "DeviceName": "" if kind == "no-device" else hostname,
+                "OwnerType": "Corporate",
+                "UPN": f"{name_key(hostname).replace('-', '.')}@fabrikam.example",
+                "AggregateState": aggregate,
+            },
+            device=name_key(hostname),
+            code=code,
+            extension=extension,
+            occurred_at=changed if code else None,  # when the device entered its state
+        )
+        if kind == "no-device":
+            row.reject = ["DeviceName", "blank"]
+        export.rows.append(row)
+    return export
+
+
+def intune_quality_state(dice: Dice) -> Export:
+    """QualityUpdateDeviceStatusByPolicy: numeric states with their `_loc` texts; the numeric
+    LatestAlertMessage must never be read as a code, its `_loc` text carries it (hex or
+    unsigned decimal) when the device failed."""
+    export = Export(
+        "intune_quality_update_state.csv",
+        "intune_quality_update_state",
+        [
+            "PolicyId",
+            "DeviceName",
+            "UPN",
+            "DeviceId",
+            "AADDeviceId",
+            "EventDateTimeUTC",
+            "CurrentDeviceUpdateStatus",
+            "CurrentDeviceUpdateStatus_loc",
+            "CurrentDeviceUpdateSubstatus",
+            "CurrentDeviceUpdateSubstatus_loc",
+            "AggregateState",
+            "AggregateState_loc",
+            "LatestAlertMessage",
+            "LatestAlertMessage_loc",
+            "LastWUScanTimeUTC",
+            "OwnerType",
+        ],
+        "DeviceName",
+        csv.QUOTE_ALL,
+        "\r\n",
+    )
+    devices = [f"TAILSPIN-{('LT', 'DT')[n % 2]}-{n:04d}" for n in range(701, 720)]
+    policy = guid("quality-state-policy")
+    moment = datetime(2025, 4, 9, 9, 14, 2, tzinfo=UTC)
+    kinds = plan(
+        18, {1: "installed", 4: "unsigned", 6: "installed", 10: "pending", 15: "no-device"}
+    )
+    for kind in kinds:
+        moment += timedelta(minutes=dice.between(5, 40), seconds=dice.between(0, 59))
+        hostname = devices.pop(0)
+        code = 0 if kind in ("installed", "pending") else dice.failure_code()
+        alert = FAILURES[code][0] if code else ""
+        written = str(code) if kind == "unsigned" else f"0x{code:08X}"
+        status, substatus, aggregate = {
+            "installed": (("4", "Installed"), ("40", "UpdateInstalled"), ("1", "Success")),
+            "pending": (("2", "Pending"), ("20", "DownloadStart"), ("2", "In progress")),
+        }.get(kind, (("3", "Error"), ("31", "InstallFailed"), ("3", "Error")))
+        row = Row(
+            {
+                "PolicyId": str(policy),
+                "DeviceName": "" if kind == "no-device" else hostname,
+                "UPN": f"{name_key(hostname).replace('-', '.')}@tailspin.example",
+                "DeviceId": str(guid("intune", name_key(hostname))),
+                "AADDeviceId": str(guid("entra", name_key(hostname))),
+                "EventDateTimeUTC": iso_7(moment),
+                "CurrentDeviceUpdateStatus": status[0],
+                "CurrentDeviceUpdateStatus_loc": status[1],
+                "CurrentDeviceUpdateSubstatus": substatus[0],
+                "CurrentDeviceUpdateSubstatus_loc": substatus[1],
+                "AggregateState": aggregate[0],
+                "AggregateState_loc": aggregate[1],
+                "LatestAlertMessage": ALERT_NUMBERS[alert] if code else "0",
+                "LatestAlertMessage_loc": f"{alert} ({written})" if code else "",
+                "LastWUScanTimeUTC": iso_7(moment + timedelta(minutes=20)),
+                "OwnerType": "Corporate",
+            },
+            device=name_key(hostname),
+            code=code,
+            occurred_at=moment if code else None,
+        )
+        if kind == "no-device":
+            row.reject = ["DeviceName", "blank"]
+        export.rows.append(row)
+    return export
+
+
+def wufb_client_status(dice: Dice) -> Export:
+    """UCClientUpdateStatus from Log Analytics: one row per device and update, a new
+    TimeGenerated every daily snapshot, ` [UTC]` headers, portal times, LF. The table has no
+    error code column; a row whose EventData JSON names one is a failure."""
+    export = Export(
+        "wufb_ucclientupdatestatus.csv",
+        "wufb_ucclientupdatestatus",
+        [
+            "TenantId",
+            "TimeGenerated [UTC]",
+            "AzureADDeviceId",
+            "AzureADTenantId",
+            "ClientState",
+            "ClientSubstate",
+            "ClientSubstateRank",
+            "ClientSubstateTime [UTC]",
+            "DeploymentId",
+            "DeviceName",
+            "EventData",
+            "FurthestClientSubstate",
+            "GlobalDeviceId",
+            "SourceSystem",
+            "TargetBuild",
+            "TargetKBNumber",
+            "TargetVersion",
+            "UpdateCategory",
+            "UpdateClassification",
+            "UpdateDisplayName",
+            "Type",
+        ],
+        "DeviceName",
+        csv.QUOTE_MINIMAL,
+        "\n",
+    )
+    tenant = guid("wufb-tenant")
+    devices = [f"WINGTIP-{('DT', 'LT')[n % 2]}-{n:04d}" for n in range(801, 822)]
+    generated = datetime(2025, 2, 19, 2, 0, 0, tzinfo=UTC)  # one snapshot, one time
+    moment = datetime(2025, 2, 18, 6, 20, 9, tzinfo=UTC)
+    kinds = plan(20, {2: "installed", 3: "downloading", 8: "installed", 12: "no-device",
+                      14: "downloading", 17: "installed"})  # fmt: skip
+    for kind in kinds:
+        moment += timedelta(minutes=dice.between(10, 45), seconds=dice.between(0, 59))
+        hostname = devices.pop(0)
+        code = 0 if kind in ("installed", "downloading") else dice.failure_code()
+        state, substate = {
+            "installed": ("Installed", "UpdateInstalled"),
+            "downloading": ("Downloading", "DownloadStart"),
+        }.get(kind, ("Failed", "InstallFailed"))
+        data = json.dumps({"ErrorCode": f"0x{code:08X}"}, separators=(",", ":")) if code else ""
+        row = Row(
+            {
+                "TenantId": str(tenant),
+                "TimeGenerated [UTC]": portal_time(generated),
+                "AzureADDeviceId": str(guid("entra", name_key(hostname))),
+                "AzureADTenantId": str(tenant),
+                "ClientState": state,
+                "ClientSubstate": substate,
+                "ClientSubstateRank": {"UpdateInstalled": "3000", "DownloadStart": "2300"}.get(
+                    substate, "2650"
+                ),
+                "ClientSubstateTime [UTC]": portal_time(moment),
+                "DeploymentId": str(guid("wufb-deployment", 7)),
+                "DeviceName": "" if kind == "no-device" else hostname,
+                "EventData": data,
+                "FurthestClientSubstate": substate,
+                "GlobalDeviceId": f"g:{int(guid('global', hostname).hex[:13], 16)}",
+                "SourceSystem": "Azure",
+                "TargetBuild": "10.0.26100.3194",
+                "TargetKBNumber": "KB5051987",
+                "TargetVersion": "24H2",
+                "UpdateCategory": "WindowsQualityUpdate",
+                "UpdateClassification": "Security",
+                "UpdateDisplayName": "2025-02 Cumulative Update for Windows 11 (KB5051987)",
+                "Type": "UCClientUpdateStatus",
+            },
+            device=name_key(hostname),
+            code=code,
+            occurred_at=moment if code else None,  # the client's state change, not the snapshot
+            kb="KB5051987" if code else "",
+        )
+        if kind == "no-device":
+            row.reject = ["DeviceName", "blank"]
+        export.rows.append(row)
+    return export
+
+
 BUILDERS: list[Callable[[Dice], Export]] = [
     intune_feature,
     intune_expedited,
     wufb_alerts,
     wsus_events,
     configmgr_status,
+    # New builders go last: the shared dice keep the earlier files byte for byte.
+    intune_feature_state,
+    intune_quality_state,
+    wufb_client_status,
 ]
 
 

@@ -18,7 +18,7 @@ class ConnectorAdminForm(forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
-        if not self.instance.client_secret_encrypted and not data.get("client_secret"):
+        if not self.instance.has_credential and not data.get("client_secret"):
             self.add_error("client_secret", "A new connector needs the client secret.")
         return data
 
@@ -43,4 +43,5 @@ class ConnectorAdmin(admin.ModelAdmin):
         "last_rows_imported",
         "last_reports",
         "watermarks",
+        "certificate_thumbprint",
     ]

@@ -4,6 +4,12 @@ import re
 
 from django import forms
 
+from fleet.connectors.certificates import (
+    MAX_PEM_BYTES,
+    CertificateCredential,
+    CertificateError,
+    load_certificate,
+)
 from fleet.connectors.models import Connector
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -26,6 +32,13 @@ class ConnectorForm(forms.ModelForm):
         help_text="Stored encrypted, never shown again. Leave empty to keep the stored one.",
     )
 
+    certificate = forms.FileField(
+        required=False,
+        label="Certificate (instead of a secret)",
+        help_text="A PEM file with the private key and the certificate uploaded to the app "
+        "registration. Stored encrypted, never shown again; replaces the secret.",
+    )
+
     class Meta:
         model = Connector
         fields = ["entra_tenant_id", "client_id", "workspace_id", "interval_minutes", "enabled"]
@@ -46,13 +59,36 @@ class ConnectorForm(forms.ModelForm):
             raise forms.ValidationError("Between 15 minutes and a week (10080).")
         return value
 
+    def clean_certificate(self) -> CertificateCredential | None:
+        upload = self.cleaned_data.get("certificate")
+        if not upload:
+            return None
+        if upload.size > MAX_PEM_BYTES:
+            raise forms.ValidationError("The certificate file is larger than 64 KB.")
+        try:
+            return load_certificate(upload.read())
+        except CertificateError as exc:
+            message = str(exc)
+            raise forms.ValidationError(f"{message[:1].upper()}{message[1:]}.") from None
+
     def clean(self) -> dict:
         data = super().clean()
-        if not self.instance.client_secret_encrypted and not data.get("client_secret"):
-            self.add_error("client_secret", "A new connector needs the app's client secret.")
+        if data.get("client_secret") and data.get("certificate"):
+            self.add_error("certificate", "Give a client secret or a certificate, not both.")
+        elif (
+            not self.instance.has_credential
+            and not data.get("client_secret")
+            and not data.get("certificate")
+            and "certificate" not in self.errors
+        ):
+            self.add_error(
+                "client_secret", "A new connector needs the app's secret or certificate."
+            )
         return data
 
     def save(self, commit: bool = True) -> Connector:
         if secret := self.cleaned_data.get("client_secret"):
             self.instance.set_client_secret(secret)
+        elif credential := self.cleaned_data.get("certificate"):
+            self.instance.set_certificate(credential)
         return super().save(commit)

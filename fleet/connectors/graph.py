@@ -82,8 +82,52 @@ REPORTS: dict[str, GraphReport] = {
                 "DeviceId",
             ),  # fmt: skip
         ),
+        # The state reports: every device of a profile with its state and latest alert. No
+        # error code column; the importer reads a code from the alert texts and takes a row
+        # without one for a healthy state (csv_formats.py, `code_in_text`).
+        GraphReport(
+            name="FeatureUpdateDeviceState",
+            profiles="windowsFeatureUpdateProfiles",
+            select=(
+                "PolicyId",
+                "PolicyName",
+                "FeatureUpdateVersion",
+                "DeviceId",
+                "AADDeviceId",
+                "EventDateTimeUTC",
+                "CurrentDeviceUpdateStatus",
+                "CurrentDeviceUpdateSubstatus",
+                "CurrentDeviceUpdateStatusEventDateTimeUTC",
+                "LatestAlertMessage",
+                "LatestAlertMessageDescription",
+                "LastWUScanTimeUTC",
+                "Build",
+                "DeviceName",
+                "UPN",
+                "AggregateState",
+            ),  # fmt: skip
+        ),
+        GraphReport(
+            name="QualityUpdateDeviceStatusByPolicy",
+            profiles="windowsQualityUpdateProfiles",
+            select=(
+                "PolicyId",
+                "DeviceName",
+                "UPN",
+                "DeviceId",
+                "AADDeviceId",
+                "EventDateTimeUTC",
+                "CurrentDeviceUpdateStatus",
+                "CurrentDeviceUpdateSubstatus",
+                "AggregateState",
+                "LatestAlertMessage",
+                "LastWUScanTimeUTC",
+            ),  # fmt: skip
+        ),
     )
 }
+# Microsoft documents one driver update report for export, DriverUpdatePolicyStatusSummary:
+# device counts per driver update profile, no device and no error code, so nothing to import.
 
 
 class ExportFailed(ConnectorError):

@@ -53,6 +53,26 @@ TABLES: dict[str, LogAnalyticsTable] = {
                 "UpdateCategory",
             ),  # fmt: skip
         ),
+        # Every device's state per update, restated in each daily snapshot (a new
+        # TimeGenerated); no error code column, a code in EventData makes a row a failure.
+        LogAnalyticsTable(
+            name="UCClientUpdateStatus",
+            columns=(
+                "TimeGenerated",
+                "AzureADDeviceId",
+                "ClientState",
+                "ClientSubstate",
+                "ClientSubstateTime",
+                "DeviceName",
+                "EventData",
+                "TargetBuild",
+                "TargetKBNumber",
+                "TargetVersion",
+                "UpdateCategory",
+                "UpdateClassification",
+                "UpdateDisplayName",
+            ),  # fmt: skip
+        ),
     )
 }
 

@@ -46,11 +46,13 @@ def _first_line(text: str, limit: int = 300) -> str:
 
 @dataclass
 class Session:
-    """One tenant's credentials and an HTTP session; `sleep` is injectable for tests."""
+    """One tenant's credential and an HTTP session; `sleep` is injectable for tests."""
 
     entra_tenant_id: str
     client_id: str
-    client_secret: str
+    # A client secret, or {"private_key": PEM, "thumbprint": hex} for a certificate (MSAL then
+    # signs a client assertion instead of sending a secret).
+    credential: str | dict
     sleep: Callable[[float], None] = time.sleep
     http: requests.Session = field(default_factory=requests.Session)
     _app: msal.ConfidentialClientApplication | None = None
@@ -67,7 +69,7 @@ class Session:
             if self._app is None:
                 self._app = msal.ConfidentialClientApplication(
                     self.client_id,
-                    client_credential=self.client_secret,
+                    client_credential=self.credential,
                     authority=authority,
                     # The authority is ours to name (a national cloud, the tests' stand-in):
                     # only its own OpenID discovery document is read, no instance discovery.

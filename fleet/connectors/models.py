@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from fleet.connectors.certificates import CertificateCredential, load_certificate
 from fleet.models.core import Tenant
 from fleet.secrets import decrypt, encrypt
 
@@ -17,7 +18,8 @@ class Connector(models.Model):
     """One tenant's Microsoft Entra app registration (client credentials), its optional Log
     Analytics workspace, its schedule and the outcome of its last pull.
 
-    The client secret is stored encrypted (`fleet.secrets`) and never shown again. `running_since`
+    The client secret, or the certificate (PEM with its private key) that replaces it, is stored
+    encrypted (`fleet.secrets`) and never shown again. `running_since`
     is the pull's lock: claimed with a conditional UPDATE, released at the end, and taken for dead
     after CONNECTOR_STALE_MINUTES so a killed worker never leaves it "running" for good.
     `watermarks` holds, per Log Analytics table, the newest TimeGenerated already imported.
@@ -35,7 +37,11 @@ class Connector(models.Model):
     client_id = models.CharField(
         "client id", max_length=64, help_text="Application (client) id of the app registration."
     )
-    client_secret_encrypted = models.TextField(editable=False)
+    client_secret_encrypted = models.TextField(editable=False, blank=True)
+    # Or a certificate: its PEM (private key and certificate) encrypted, and its thumbprint,
+    # which is no secret (Entra ID shows it) and lets the page say which certificate is set.
+    client_certificate_encrypted = models.TextField(editable=False, blank=True)
+    certificate_thumbprint = models.CharField(max_length=40, editable=False, blank=True)
     workspace_id = models.CharField(
         "Log Analytics workspace id",
         max_length=64,
@@ -68,10 +74,33 @@ class Connector(models.Model):
         return f"connector of {self.tenant}"
 
     def set_client_secret(self, secret: str) -> None:
+        """A secret replaces a certificate: one credential at a time."""
         self.client_secret_encrypted = encrypt(secret)
+        self.client_certificate_encrypted = self.certificate_thumbprint = ""
 
     def client_secret(self) -> str:
         return decrypt(self.client_secret_encrypted)
+
+    def set_certificate(self, credential: CertificateCredential) -> None:
+        """A certificate replaces a secret."""
+        self.client_certificate_encrypted = encrypt(credential.pem)
+        self.certificate_thumbprint = credential.thumbprint
+        self.client_secret_encrypted = ""
+
+    @property
+    def uses_certificate(self) -> bool:
+        return bool(self.client_certificate_encrypted)
+
+    @property
+    def has_credential(self) -> bool:
+        return bool(self.client_certificate_encrypted or self.client_secret_encrypted)
+
+    def credential(self) -> str | dict:
+        """What MSAL's ConfidentialClientApplication takes as `client_credential`: the secret,
+        or the certificate's private key and thumbprint."""
+        if self.uses_certificate:
+            return load_certificate(decrypt(self.client_certificate_encrypted)).for_msal()
+        return self.client_secret()
 
     @property
     def is_running(self) -> bool:

@@ -113,7 +113,7 @@ def pull(
     watermarks = dict(connector.watermarks)
     try:
         session = Session(
-            connector.entra_tenant_id, connector.client_id, connector.client_secret(), sleep=sleep
+            connector.entra_tenant_id, connector.client_id, connector.credential(), sleep=sleep
         )
         with tempfile.TemporaryDirectory(prefix="fleet-connector-") as workdir:
             _pull_graph(connector, session, report, Path(workdir), result)
@@ -230,7 +230,7 @@ def test_connection(connector: Connector) -> tuple[bool, list[str]]:
     empty query for Log Analytics when a workspace is set. Nothing is imported."""
     lines: list[str] = []
     try:
-        session = Session(connector.entra_tenant_id, connector.client_id, connector.client_secret())
+        session = Session(connector.entra_tenant_id, connector.client_id, connector.credential())
         profiles = graph.list_profiles(
             session, graph.REPORTS["DeviceFailuresByFeatureUpdatePolicy"].profiles
         )

@@ -34,7 +34,7 @@ def _administered(request: HttpRequest, slug: str) -> Tenant:
 def connector_page(request: HttpRequest, slug: str) -> HttpResponse:
     tenant = _administered(request, slug)
     connector = Connector.objects.filter(tenant=tenant).first() or Connector(tenant=tenant)
-    form = ConnectorForm(request.POST or None, instance=connector)
+    form = ConnectorForm(request.POST or None, request.FILES or None, instance=connector)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Connector saved.")

@@ -4,6 +4,12 @@ format is recognised from its header row.
 Headers are compared after `normalize_header`: case, spaces, punctuation and a trailing unit
 such as ` [UTC]` are ignored, so `TimeGenerated [UTC]`, `timegenerated` and `Time Generated`
 are one column. `X_loc` columns (Intune's localized twins) never stand in for `X`.
+
+State reports (Intune's device state reports, WUfB's UCClientUpdateStatus) have no error code
+column: their code columns are alert and state texts (`code_in_text`), a row whose text carries
+no error code is a healthy state (counted like a success row, never an occurrence), and their
+dedupe key is built from the columns that name the state (`identity`), never from the scan or
+snapshot times that change on every export of the same state.
 """
 
 from __future__ import annotations
@@ -40,6 +46,12 @@ class ReportFormat:
     extra: tuple[str, ...] = field(default=())
     # Whose export this is (an Entra tenant id), checked against the chosen tenant's.
     tenant_id: tuple[str, ...] = ()
+    # The code columns are free text; an error code written in them is the code, and a row
+    # without one is healthy (fleet/ingest/importer.py, `code_in_text`).
+    code_in_text: bool = False
+    # The columns whose values key a row (with its device and code) when it has no event id;
+    # empty: every column.
+    identity: tuple[str, ...] = ()
 
 
 FORMATS: dict[str, ReportFormat] = {
@@ -84,6 +96,117 @@ FORMATS: dict[str, ReportFormat] = {
             message=("description",),
             extra=("alertsubtype", "errorsymname", "alertstatus", "targetbuild"),
             tenant_id=("tenantid",),
+        ),
+        ReportFormat(
+            name="intune_feature_update_state",
+            label="Intune Windows feature update device state (FeatureUpdateDeviceState)",
+            detect=frozenset(
+                {
+                    "devicename",
+                    "aggregatestate",
+                    "latestalertmessage",
+                    "currentdeviceupdatestatus",
+                    "featureupdateversion",
+                }
+            ),
+            device=("devicename",),
+            code=(
+                "latestalertmessagedescription",
+                "latestalertmessage",
+                "currentdeviceupdatesubstatus",
+            ),
+            time=("currentdeviceupdatestatuseventdatetimeutc", "eventdatetimeutc"),
+            intune_id=("deviceid",),
+            entra_id=("aaddeviceid",),
+            title=("featureupdateversion",),
+            message=("latestalertmessagedescription",),
+            extra=(
+                "latestalertmessage",
+                "currentdeviceupdatestatus",
+                "currentdeviceupdatesubstatus",
+                "aggregatestate",
+                "policyname",
+                "build",
+            ),
+            code_in_text=True,
+            # Not EventDateTimeUTC nor LastWUScanTimeUTC: they move with every scan and export.
+            identity=(
+                "policyid",
+                "featureupdateversion",
+                "aggregatestate",
+                "currentdeviceupdatestatus",
+                "currentdeviceupdatesubstatus",
+                "currentdeviceupdatestatuseventdatetimeutc",
+                "latestalertmessage",
+                "latestalertmessagedescription",
+            ),
+        ),
+        ReportFormat(
+            name="intune_quality_update_state",
+            label="Intune Windows expedited quality update device status "
+            "(QualityUpdateDeviceStatusByPolicy)",
+            detect=frozenset(
+                {"devicename", "aggregatestate", "latestalertmessage", "currentdeviceupdatestatus"}
+            ),
+            device=("devicename",),
+            code=(
+                "latestalertmessage_loc",
+                "latestalertmessage",
+                "currentdeviceupdatesubstatus_loc",
+                "currentdeviceupdatesubstatus",
+            ),
+            time=("eventdatetimeutc",),
+            intune_id=("deviceid",),
+            entra_id=("aaddeviceid",),
+            message=("latestalertmessage_loc",),
+            extra=(
+                "latestalertmessage",
+                "latestalertmessage_loc",
+                "currentdeviceupdatestatus",
+                "currentdeviceupdatesubstatus",
+                "aggregatestate",
+                "policyid",
+            ),
+            code_in_text=True,
+            # Not LastWUScanTimeUTC: it moves with every scan.
+            identity=(
+                "policyid",
+                "aggregatestate",
+                "currentdeviceupdatestatus",
+                "currentdeviceupdatesubstatus",
+                "latestalertmessage",
+                "eventdatetimeutc",
+            ),
+        ),
+        ReportFormat(
+            name="wufb_ucclientupdatestatus",
+            label="Windows Update for Business reports, UCClientUpdateStatus",
+            detect=frozenset({"devicename", "timegenerated", "clientsubstate", "updatecategory"}),
+            device=("devicename",),
+            code=("eventdata", "clientsubstate"),
+            time=("clientsubstatetime", "timegenerated"),
+            entra_id=("azureaddeviceid",),
+            title=("updatedisplayname",),
+            extra=(
+                "clientstate",
+                "clientsubstate",
+                "updatecategory",
+                "targetbuild",
+                "targetkbnumber",
+            ),
+            tenant_id=("tenantid",),
+            code_in_text=True,
+            # Not TimeGenerated: every daily snapshot restamps it.
+            identity=(
+                "azureaddeviceid",
+                "updatecategory",
+                "targetbuild",
+                "targetkbnumber",
+                "clientstate",
+                "clientsubstate",
+                "clientsubstatetime",
+                "eventdata",
+            ),
         ),
         ReportFormat(
             name="wsus_susdb_events",

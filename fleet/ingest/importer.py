@@ -33,7 +33,7 @@ from fleet.ingest.archives import extract_export
 from fleet.ingest.csv_formats import FormatError, ReportFormat, detect_format, normalize_header
 from fleet.ingest.devices import DeviceRef, raise_last_seen, record_inventory, resolve_devices
 from fleet.ingest.models import ImportRecord
-from fleet.ingest.patterns import KB_IN_TITLE, is_hostname
+from fleet.ingest.patterns import CODE_IN_TEXT, KB_IN_TITLE, is_hostname
 from fleet.ingest.reader import NULL_LITERALS, RowReader, UnreadableFile, inspect_file
 from fleet.ingest.same_file import one_import_at_a_time
 from fleet.ingest.store import NewOccurrence, insert_occurrences
@@ -199,6 +199,8 @@ class _Columns:
         fast = len(indices) > 1
         self.identity_values = operator.itemgetter(*indices) if fast else None
         self.identity_width = max(indices) + 1 if fast else math.inf
+        # A state format's identity: only the columns that name the state (csv_formats.py).
+        self.state_identity = [(key, positions[key]) for key in fmt.identity if key in positions]
         if not (self.device and self.code and self.time):
             raise FormatError(f"the file lacks the device, code or time column of {fmt.name}")
 
@@ -516,7 +518,9 @@ def _parse_row(
     code_text = ""
     code = None
     problems = []
-    for index in cols.code:
+    if cols.fmt.code_in_text:
+        code_text, code = _code_in_text(fields, cols.code)
+    for index in () if cols.fmt.code_in_text else cols.code:
         text = fields[index].strip() if index < len(fields) else ""
         if text.lower() in NULL_LITERALS:
             continue
@@ -526,7 +530,7 @@ def _parse_row(
             break
         except CodeError as exc:
             problems.append(f"{cols.names[index]}: {exc}")
-    if not code_text:
+    if not code_text and not cols.fmt.code_in_text:
         summary.reject(line, f"{cols.label(cols.code)} is blank")
         return None
     if code is None:
@@ -549,6 +553,11 @@ def _parse_row(
     event_id = cols.first(fields, cols.event_id) if cols.event_id else ""
     if event_id:
         identity = f"id\x1f{event_id}\x1f{key}\x1f{code.value}\x1f{code.extension}"
+    elif cols.state_identity:
+        identity = f"state\x1f{key}\x1f{code.value}\x1f{code.extension}\x1f" + "\x1f".join(
+            f"{name}={fields[index].strip() if index < len(fields) else ''}"
+            for name, index in cols.state_identity
+        )
     elif len(fields) >= cols.identity_width:
         identity = cols.identity_template % tuple(map(str.strip, cols.identity_values(fields)))
     else:
@@ -578,6 +587,24 @@ def _parse_row(
         message=cols.first(fields, cols.message) if cols.message else "",
         extra=extra,
     )
+
+
+def _code_in_text(fields: list[str], indices: list[int]) -> tuple[str, ParsedCode]:
+    """(the code as written, its value) from the first of a state format's text columns that
+    carries an error code; ("", 0) when none does: a healthy state, not a rejected row."""
+    for index in indices:
+        text = fields[index] if index < len(fields) else ""
+        for match in CODE_IN_TEXT.finditer(text):
+            try:
+                code = _parse_code(match.group(0))
+            except CodeError:
+                continue
+            # A decimal in a text is a code only as a failure (the high bit set): 1234567890
+            # is more likely a count or an id than an error.
+            hex_written = match.group(0).lower().startswith("0x")
+            if code.value and (code.value & 0x80000000 or hex_written):
+                return match.group(0), code
+    return "", ParsedCode(0)
 
 
 def _store_batch(

@@ -10,11 +10,13 @@ next download links, refuse a secret. Every request is recorded."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
 import io
 import itertools
 import json
+import os
 import re
 import ssl
 import threading
@@ -26,6 +28,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import jwt
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -34,7 +37,9 @@ from cryptography.x509.oid import NameOID
 
 from tests.fleet.receiver import Request, bind
 
-PORTS = range(7600, 7700)
+# Loopback ports to listen on; FLEET_TEST_MICROSOFT_PORTS=LOW-HIGH moves them (parallel runs).
+_LOW, _HIGH = os.environ.get("FLEET_TEST_MICROSOFT_PORTS", "7600-7699").split("-")
+PORTS = range(int(_LOW), int(_HIGH) + 1)
 ENTRA_TENANT = "2b3c4d5e-0000-4000-8000-00000000aaaa"
 CLIENT_ID = "6f1e2d3c-0000-4000-8000-00000000bbbb"
 CLIENT_SECRET = "s3cret~value"  # noqa: S105 - the stand-in's
@@ -49,7 +54,37 @@ FEATURE_COLUMNS = [
 ]  # fmt: skip
 QUALITY_COLUMNS = ["PolicyId", "DeviceName", "AlertMessage", "Win32ErrorCode", "UPN",
                    "ExpediteQUReleaseDate", "DeviceId"]  # fmt: skip
-LOCALIZED = {"AlertMessage"}
+FEATURE_STATE_COLUMNS = [
+    "PolicyId", "PolicyName", "FeatureUpdateVersion", "DeviceId", "AADDeviceId", "PartnerPolicyId",
+    "EventDateTimeUTC", "LastSuccessfulDeviceUpdateStatus", "LastSuccessfulDeviceUpdateSubstatus",
+    "LastSuccessfulDeviceUpdateStatusEventDateTimeUTC", "CurrentDeviceUpdateStatus",
+    "CurrentDeviceUpdateSubstatus", "CurrentDeviceUpdateStatusEventDateTimeUTC",
+    "LatestAlertMessage", "LatestAlertMessageDescription", "LatestAlertRecommendedAction",
+    "LatestAlertExtendedRecommendedAction", "UpdateCategory", "WindowsUpdateVersion",
+    "LastWUScanTimeUTC", "Build", "DeviceName", "OwnerType", "UPN", "AggregateState",
+]  # fmt: skip
+QUALITY_STATE_COLUMNS = [
+    "PolicyId", "DeviceName", "UPN", "DeviceId", "AADDeviceId", "EventDateTimeUTC",
+    "CurrentDeviceUpdateStatus", "CurrentDeviceUpdateSubstatus", "AggregateState",
+    "LatestAlertMessage", "LastWUScanTimeUTC", "OwnerType",
+]  # fmt: skip
+COLUMNS = {
+    "DeviceFailuresByFeatureUpdatePolicy": FEATURE_COLUMNS,
+    "QualityUpdateDeviceErrorsByPolicy": QUALITY_COLUMNS,
+    "FeatureUpdateDeviceState": FEATURE_STATE_COLUMNS,
+    "QualityUpdateDeviceStatusByPolicy": QUALITY_STATE_COLUMNS,
+}
+# The columns an export with localizationType LocalizedValuesAsAdditionalColumn doubles with a
+# `_loc` twin, per report.
+LOCALIZED = {
+    "DeviceFailuresByFeatureUpdatePolicy": {"AlertMessage"},
+    "QualityUpdateDeviceErrorsByPolicy": {"AlertMessage"},
+    "FeatureUpdateDeviceState": set(),
+    "QualityUpdateDeviceStatusByPolicy": {
+        "CurrentDeviceUpdateStatus", "CurrentDeviceUpdateSubstatus", "AggregateState",
+        "LatestAlertMessage",
+    },
+}  # fmt: skip
 
 FEATURE_PROFILES = [
     ("f1000000-0000-4000-8000-000000000001", "Windows 11 24H2 - pilot"),
@@ -107,7 +142,71 @@ UC_ROWS = [
      "aad-8", "Install failed", "CONTOSO-LT-0008", "2149842967", "",
      "2026-12-30T07:50:00Z", "10.0.26100.2605", "Windows 11, version 24H2", "WindowsFeatureUpdate"],
 ]  # fmt: skip
-STORED = len(FEATURE_ROWS) + len(QUALITY_ROWS) + len(UC_ROWS)
+
+
+def _feature_state(policy: int, device: str, alert: str, description: str, when: str) -> dict:
+    policy_id, policy_name = FEATURE_PROFILES[policy]
+    failing = bool(alert)
+    return {
+        "PolicyId": policy_id, "PolicyName": policy_name,
+        "FeatureUpdateVersion": "Windows 11, version 24H2", "DeviceId": f"d-{device}",
+        "AADDeviceId": f"a-{device}", "PartnerPolicyId": "", "EventDateTimeUTC": when,
+        "LastSuccessfulDeviceUpdateStatus": "", "LastSuccessfulDeviceUpdateSubstatus": "",
+        "LastSuccessfulDeviceUpdateStatusEventDateTimeUTC": "",
+        "CurrentDeviceUpdateStatus": "Installing" if failing else "Installed",
+        "CurrentDeviceUpdateSubstatus": "InstallFailed" if failing else "UpdateInstalled",
+        "CurrentDeviceUpdateStatusEventDateTimeUTC": when, "LatestAlertMessage": alert,
+        "LatestAlertMessageDescription": description, "LatestAlertRecommendedAction": "",
+        "LatestAlertExtendedRecommendedAction": "", "UpdateCategory": "Feature",
+        "WindowsUpdateVersion": "10.0.22631", "LastWUScanTimeUTC": when, "Build": "22631.4602",
+        "DeviceName": device, "OwnerType": "Corporate", "UPN": f"{device.lower()}@contoso.example",
+        "AggregateState": "Error" if failing else "Success",
+    }  # fmt: skip
+
+
+# The state reports: every device of a profile, failing or not. One failing device per report
+# (its code in the alert's text); the healthy ones import as states, never as occurrences.
+FEATURE_STATE_ROWS = [
+    _feature_state(0, "CONTOSO-LT-0001", "RollbackInitiated",
+                   "Setup rolled back (0xC1900101).", "2026-12-30 08:15:00"),
+    _feature_state(0, "CONTOSO-LT-0010", "", "", "2026-12-30 07:00:00"),
+    _feature_state(1, "CONTOSO-LT-0011", "", "", "2026-12-30 07:30:00"),
+]  # fmt: skip
+QUALITY_STATE_ROWS = [
+    {"PolicyId": QUALITY_PROFILES[0][0], "DeviceName": "CONTOSO-LT-0004",
+     "UPN": "u4@contoso.example", "DeviceId": "d-4", "AADDeviceId": "a-4",
+     "EventDateTimeUTC": "2026-12-30 11:00:00", "CurrentDeviceUpdateStatus": "3",
+     "CurrentDeviceUpdateStatus_loc": "Error", "CurrentDeviceUpdateSubstatus": "31",
+     "CurrentDeviceUpdateSubstatus_loc": "DownloadFailed", "AggregateState": "3",
+     "AggregateState_loc": "Error", "LatestAlertMessage": "2",
+     "LatestAlertMessage_loc": "DownloadConnectionIssue (2149859372)",
+     "LastWUScanTimeUTC": "2026-12-30 11:30:00", "OwnerType": "Corporate"},
+    {"PolicyId": QUALITY_PROFILES[0][0], "DeviceName": "CONTOSO-LT-0012",
+     "UPN": "u12@contoso.example", "DeviceId": "d-12", "AADDeviceId": "a-12",
+     "EventDateTimeUTC": "2026-12-30 10:00:00", "CurrentDeviceUpdateStatus": "4",
+     "CurrentDeviceUpdateStatus_loc": "Installed", "CurrentDeviceUpdateSubstatus": "40",
+     "CurrentDeviceUpdateSubstatus_loc": "UpdateInstalled", "AggregateState": "1",
+     "AggregateState_loc": "Success", "LatestAlertMessage": "0", "LatestAlertMessage_loc": "",
+     "LastWUScanTimeUTC": "2026-12-30 10:30:00", "OwnerType": "Corporate"},
+]  # fmt: skip
+CLIENT_COLUMNS = [
+    ("TimeGenerated", "datetime"), ("AzureADDeviceId", "string"), ("ClientState", "string"),
+    ("ClientSubstate", "string"), ("ClientSubstateTime", "datetime"), ("DeviceName", "string"),
+    ("EventData", "string"), ("TargetBuild", "string"), ("TargetKBNumber", "string"),
+    ("TargetVersion", "string"), ("UpdateCategory", "string"), ("UpdateClassification", "string"),
+    ("UpdateDisplayName", "string"),
+]  # fmt: skip
+CLIENT_ROWS = [
+    ["2026-12-30T02:00:00Z", "aad-7", "Failed", "InstallFailed", "2026-12-30T06:55:00Z",
+     "CONTOSO-LT-0007", '{"ErrorCode":"0x800f0922"}', "10.0.26100.2605", "KB5048667", "24H2",
+     "WindowsQualityUpdate", "Security", "2026-12 Cumulative Update (KB5048667)"],
+    ["2026-12-30T02:00:00Z", "aad-13", "Installed", "UpdateInstalled", "2026-12-29T21:10:00Z",
+     "CONTOSO-LT-0013", "", "10.0.26100.2605", "KB5048667", "24H2",
+     "WindowsQualityUpdate", "Security", "2026-12 Cumulative Update (KB5048667)"],
+]  # fmt: skip
+# Occurrences the error reports store, and the state reports add (one failing device each).
+STORED_ERRORS = len(FEATURE_ROWS) + len(QUALITY_ROWS) + len(UC_ROWS)
+STORED = STORED_ERRORS + 3
 # The rows above are dated the day before the in-process tests' clock (tests/clock.py); a
 # server for a test on the real clock moves them to the day before that clock's today.
 REFERENCE_DAY = dt.date(2026, 12, 30)
@@ -133,6 +232,9 @@ class MicrosoftServer:
     ca_file: str = ""
     requests: list[Request] = field(default_factory=list)
     secret: str = CLIENT_SECRET
+    # The certificate uploaded to the app registration (PEM), when the app signs in with one.
+    certificate: bytes | None = None
+    assertions: list[dict] = field(default_factory=list)
     # Set to an AADSTS error to refuse every token request with it.
     refuse_tokens: tuple[int, str, str] | None = None
     # (status, Retry-After) answered to the next Graph and Log Analytics requests.
@@ -143,7 +245,10 @@ class MicrosoftServer:
     day: dt.date = REFERENCE_DAY
     feature_rows: list[dict] = field(default_factory=list)
     quality_rows: list[dict] = field(default_factory=list)
+    feature_state_rows: list[dict] = field(default_factory=list)
+    quality_state_rows: list[dict] = field(default_factory=list)
     uc_rows: list[list] = field(default_factory=list)
+    client_rows: list[list] = field(default_factory=list)
     jobs: dict[str, dict] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -153,6 +258,9 @@ class MicrosoftServer:
         self.feature_rows = _moved(FEATURE_ROWS, self.day)
         self.quality_rows = _moved(QUALITY_ROWS, self.day)
         self.uc_rows = _moved(UC_ROWS, self.day)
+        self.feature_state_rows = _moved(FEATURE_STATE_ROWS, self.day)
+        self.quality_state_rows = _moved(QUALITY_STATE_ROWS, self.day)
+        self.client_rows = _moved(CLIENT_ROWS, self.day)
 
     @property
     def login_url(self) -> str:
@@ -174,12 +282,47 @@ class MicrosoftServer:
         ]
 
 
-def _csv_zip(name: str, columns: list[str], rows: list[dict]) -> bytes:
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+def _assertion_problem(server: MicrosoftServer, assertion: str, audience: str) -> str:
+    """Why Entra ID would refuse this client assertion, or "" when it is good: signed by the
+    key of the app's registered certificate, named by its thumbprint (`x5t`), for this token
+    endpoint, issued by and about the app, not expired."""
+    if server.certificate is None:
+        return "AADSTS700027: No certificate is registered on the app."
+    certificate = x509.load_pem_x509_certificate(server.certificate)
+    thumbprint = certificate.fingerprint(hashes.SHA1())  # noqa: S303 - Entra's x5t
+    try:
+        header = jwt.get_unverified_header(assertion)
+        claims = jwt.decode(
+            assertion,
+            certificate.public_key(),
+            algorithms=["RS256", "PS256"],
+            audience=audience,
+            issuer=CLIENT_ID,
+            options={"require": ["exp", "aud", "iss", "sub", "jti"]},
+        )
+    except jwt.PyJWTError as exc:
+        return f"AADSTS700027: Client assertion failed signature validation ({exc})."
+    x5t = header.get("x5t", "")
+    if base64.urlsafe_b64decode(x5t + "=" * (-len(x5t) % 4)) != thumbprint:
+        return (
+            "AADSTS700027: The certificate with identifier used to sign the client "
+            "assertion is not registered on application."
+        )
+    if claims["sub"] != CLIENT_ID:
+        return "AADSTS700023: Client assertion subject is not the client id."
+    server.assertions.append({"header": header, "claims": claims})
+    return ""
+
+
+def _csv_zip(name: str, report: str, columns: list[str], rows: list[dict]) -> bytes:
     text = io.StringIO()
     header = []
     for column in columns:
         header.append(column)
-        if column in LOCALIZED:
+        if column in LOCALIZED[report]:
             header.append(column + "_loc")
     writer = csv.DictWriter(text, header, quoting=csv.QUOTE_ALL, extrasaction="ignore")
     writer.writeheader()
@@ -282,7 +425,15 @@ def _handler(server: MicrosoftServer) -> type[BaseHTTPRequestHandler]:
                         "was not found in the directory.",
                     },
                 )
-            if form.get("client_secret") != server.secret:
+            if form.get("client_assertion_type") == JWT_BEARER:
+                problem = _assertion_problem(
+                    server, form.get("client_assertion", ""), f"{base}/oauth2/v2.0/token"
+                )
+                if problem:
+                    return self._json(
+                        401, {"error": "invalid_client", "error_description": problem}
+                    )
+            elif form.get("client_secret") != server.secret:
                 return self._json(
                     401,
                     {
@@ -330,10 +481,7 @@ def _handler(server: MicrosoftServer) -> type[BaseHTTPRequestHandler]:
             return self._error(404, "ResourceNotFound", route)
 
         def _create_job(self, body: dict) -> None:
-            columns = {
-                "DeviceFailuresByFeatureUpdatePolicy": FEATURE_COLUMNS,
-                "QualityUpdateDeviceErrorsByPolicy": QUALITY_COLUMNS,
-            }.get(body.get("reportName"))
+            columns = COLUMNS.get(body.get("reportName"))
             if columns is None:
                 return self._error(400, "BadRequest", "unknown reportName")
             select = body.get("select") or []
@@ -387,11 +535,15 @@ def _handler(server: MicrosoftServer) -> type[BaseHTTPRequestHandler]:
                     b"<Message>Signed expiry time has passed</Message></Error>",
                     "application/xml",
                 )
-            if job["reportName"] == "DeviceFailuresByFeatureUpdatePolicy":
-                rows = [r for r in server.feature_rows if r["PolicyId"] == job["policy"]]
-            else:
-                rows = [r for r in server.quality_rows if r["PolicyId"] == job["policy"]]
-            self._send(200, _csv_zip(job["id"], job["select"], rows), "application/zip")
+            served = {
+                "DeviceFailuresByFeatureUpdatePolicy": server.feature_rows,
+                "QualityUpdateDeviceErrorsByPolicy": server.quality_rows,
+                "FeatureUpdateDeviceState": server.feature_state_rows,
+                "QualityUpdateDeviceStatusByPolicy": server.quality_state_rows,
+            }[job["reportName"]]
+            rows = [r for r in served if r["PolicyId"] == job["policy"]]
+            body = _csv_zip(job["id"], job["reportName"], job["select"], rows)
+            self._send(200, body, "application/zip")
 
         def _la(self, path: str, raw: bytes) -> None:
             match = re.fullmatch(r"/la/v1/workspaces/([^/]+)/query", path)
@@ -402,9 +554,17 @@ def _handler(server: MicrosoftServer) -> type[BaseHTTPRequestHandler]:
                     404, "WorkspaceNotFoundError", "The workspace could not be found"
                 )
             query = json.loads(raw).get("query", "")
-            if not query.startswith("UCUpdateAlert"):
+            table = query.split(" ", 1)[0]
+            if table == "UCUpdateAlert":
+                rows, schema = server.uc_rows, UC_COLUMNS
+            elif table == "UCClientUpdateStatus":
+                rows, schema = server.client_rows, CLIENT_COLUMNS
+            else:
                 return self._error(400, "BadArgumentError", "unknown table")
-            rows = server.uc_rows
+            project = re.search(r"\| project ([^|]+)", query)
+            names = [n for n, _t in schema]
+            if project and [c.strip() for c in project.group(1).split(",")] != names:
+                return self._error(400, "BadArgumentError", "unexpected projection")
             if "take 0" in query:
                 rows = []
             since = re.search(r"TimeGenerated > datetime\(([^)]+)\)", query)
@@ -413,7 +573,7 @@ def _handler(server: MicrosoftServer) -> type[BaseHTTPRequestHandler]:
                 rows = [
                     r for r in rows if dt.datetime.fromisoformat(r[0].replace("Z", "+00:00")) > cut
                 ]
-            columns = [{"name": n, "type": t} for n, t in UC_COLUMNS]
+            columns = [{"name": n, "type": t} for n, t in schema]
             return self._json(
                 200, {"tables": [{"name": "PrimaryResult", "columns": columns, "rows": rows}]}
             )

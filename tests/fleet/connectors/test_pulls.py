@@ -4,12 +4,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from fleet.connectors import graph
 from fleet.connectors.models import Connector
 from fleet.connectors.pulls import pull
 from fleet.ingest.models import ImportRecord
-from fleet.models import Occurrence
+from fleet.models import Device, Occurrence
 from tests.factories import UserFactory, client_for
-from tests.fleet.connectors.microsoft_server import STORED, UC_ROWS
+from tests.fleet.connectors.microsoft_server import CLIENT_ROWS, STORED, UC_ROWS
 
 pytestmark = pytest.mark.django_db
 
@@ -25,16 +26,26 @@ def test_pull_reports_imports_the_served_exports_once(connector, microsoft, caps
     call_command("pull_reports", "--tenant", "acme")
     assert Occurrence.objects.filter(tenant=connector.tenant).count() == STORED
     records = ImportRecord.objects.filter(runner=ImportRecord.Runner.CONNECTOR)
-    # One import per report and policy: two feature update policies, one expedite profile,
-    # one UCUpdateAlert query; each named for the connector and done.
-    assert records.count() == 4
+    # One import per report and policy: two feature update policies (failures and states),
+    # one expedite profile (errors and states), one query per table; each named for the
+    # connector and done.
+    assert records.count() == 8
     assert all(r.file_name.startswith("connector: ") for r in records)
     assert {r.status for r in records} == {ImportRecord.Status.DONE}
     assert {r.format for r in records} == {
         "intune_feature_update_failures",
         "intune_expedited_update_failures",
+        "intune_feature_update_state",
+        "intune_quality_update_state",
         "wufb_ucupdatealert",
+        "wufb_ucclientupdatestatus",
     }
+    # The healthy devices of the state reports came in as states, not as occurrences.
+    healthy = {"CONTOSO-LT-0010", "CONTOSO-LT-0011", "CONTOSO-LT-0012", "CONTOSO-LT-0013"}
+    assert healthy <= set(Device.objects.values_list("hostname", flat=True))
+    assert not Occurrence.objects.filter(device__hostname__in=healthy).exists()
+    assert sum(r.success_rows for r in records) == len(healthy)
+    assert sum(r.rejected_count for r in records) == 0
     connector.refresh_from_db()
     assert connector.last_status == Connector.Status.OK
     assert connector.last_rows_imported == STORED
@@ -42,6 +53,7 @@ def test_pull_reports_imports_the_served_exports_once(connector, microsoft, caps
     assert connector.running_since is None
     # The export jobs asked for explicit columns, per policy, as CSV.
     jobs = list(microsoft.jobs.values())
+    assert {job["reportName"] for job in jobs} == set(graph.REPORTS)
     assert {job["filter"] for job in jobs} == {
         "(PolicyId eq 'f1000000-0000-4000-8000-000000000001')",
         "(PolicyId eq 'f2000000-0000-4000-8000-000000000002')",
@@ -57,7 +69,10 @@ def test_pull_reports_imports_the_served_exports_once(connector, microsoft, caps
     assert connector.last_rows_imported == 0
     assert "acme: 0 occurrences imported" in capsys.readouterr().out
     # The second Log Analytics query asked only for rows after the watermark.
-    assert connector.watermarks == {"UCUpdateAlert": UC_ROWS[-1][0]}
+    assert connector.watermarks == {
+        "UCUpdateAlert": UC_ROWS[-1][0],
+        "UCClientUpdateStatus": CLIENT_ROWS[-1][0],
+    }
 
 
 def test_a_429_with_retry_after_is_waited_out(connector, microsoft):

@@ -123,6 +123,24 @@ QUIRKS = {
         "(KB",  # KB number in the title
         '","0","',  # success row
     ],
+    "intune_feature_update_state.csv": [
+        '"AggregateState"',
+        " Error -2",  # a signed decimal code inside the alert's text
+        "-0x4000D.",  # a setup extend pair inside the text
+        '"SafeguardHold"',  # an alert without a code: a state, not a failure
+        '"Installed"',  # healthy devices
+    ],
+    "intune_quality_update_state.csv": [
+        '"LatestAlertMessage_loc"',
+        '"Error","7","',  # a numeric alert number that must not be read as a code
+        " (21",  # an unsigned decimal code in the alert's text
+        '"0",""',  # a healthy device: no alert
+    ],
+    "wufb_ucclientupdatestatus.csv": [
+        "TimeGenerated [UTC]",
+        '""ErrorCode""',  # the code inside EventData's JSON
+        "UpdateInstalled,3000",  # healthy devices
+    ],
     "configmgr_update_deployment_status.csv": [
         ",NULL,NULL,",  # both code columns NULL
         ",0x,#Error,",
