@@ -76,7 +76,7 @@ def parse_database_url(url: str, base_dir: Path) -> dict:
                 "timeout": 30,
                 "transaction_mode": "IMMEDIATE",
                 # WAL lets pages read while a worker writes.
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;",
             },
             "TEST": {"NAME": str(file.with_name(f"test_{file.name}"))},
         }

@@ -1,15 +1,15 @@
 """Insert occurrences in bulk, skipping those already stored, and say exactly which were new.
 
-`INSERT … ON CONFLICT (tenant, source, dedupe_key) DO NOTHING RETURNING code` works the same on
-SQLite (3.35+) and PostgreSQL, and its RETURNING rows are the occurrences this statement stored,
-so counts stay exact even when two imports of the same file run at once.
+Both databases insert with `ON CONFLICT (tenant, source, dedupe_key) DO NOTHING` and count only
+what the statement stored, so counts stay exact even when two imports of the same file run at
+once. On SQLite one `executemany` stores a batch and the connection's change counter says how
+many rows were new (the write lock is the transaction's, so nothing else changes the table).
 
 On PostgreSQL a batch first goes by COPY straight into the table, in a savepoint: if that
 succeeds, every row was new. If it fails (some row is stored already), the rows go by COPY into a
 session-local staging table (emptied at every commit) and reach the real table with one
 `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING`: COPY is far cheaper than large parameter
-lists, and the conflict handling stays the same.
-"""
+lists, and the conflict handling stays the same."""
 
 from __future__ import annotations
 
@@ -22,9 +22,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from fleet.models import Occurrence
-from fleet.pending import close_batch, open_batch
+from fleet.pending import Batch, close_batch, open_batch
 
-CHUNK_ROWS = 500  # 14 parameters a row stays far below SQLite's 32,766 limit
 COLUMNS = [
     "tenant_id", "device_id", "code", "code_extension", "occurred_at", "source", "dedupe_key",
     "update_title", "kb", "message", "extra", "received_at", "batch", "import_record_id",
@@ -62,55 +61,69 @@ def insert_occurrences(
             inserted = _insert_by_copy(tenant_id, rows, import_record_id, batch.id)
             close_batch(cursor, batch, len(inserted))
         else:
-            inserted, high = _insert_sqlite(tenant_id, rows, import_record_id, batch.id)
+            inserted, high = _insert_sqlite(tenant_id, rows, import_record_id, batch)
             close_batch(cursor, batch, len(inserted), high)
     return inserted
 
 
 def _insert_sqlite(
-    tenant_id: int, rows: list[NewOccurrence], import_record_id: int | None, batch: int
+    tenant_id: int, rows: list[NewOccurrence], import_record_id: int | None, batch: Batch
 ) -> tuple[list[int], int | None]:
-    """Multi-row INSERT … ON CONFLICT DO NOTHING; the new rows' codes and highest id."""
-    quote = connection.ops.quote_name
+    """One `executemany` of `INSERT … ON CONFLICT DO NOTHING` on the sqlite3 connection itself;
+    the new rows' codes and highest id.
+
+    sqlite3 cannot return rows from `executemany`, so the count comes from the connection's
+    `total_changes` (the table has no triggers, and the write lock is ours): when every row was
+    new, the codes are the rows' own; otherwise one range read of this batch's rows (ids from
+    `batch.low_id` up, `batch` column equal) says which were. Django's cursor wrapper is skipped
+    because its per-statement placeholder rewrite and parameter handling cost more than SQLite's
+    insert at this size.
+    """
+    table = connection.ops.quote_name(Occurrence._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in COLUMNS)
+    sql = (
+        f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['?'] * len(COLUMNS))}) "
+        'ON CONFLICT ("tenant_id", "source", "dedupe_key") DO NOTHING'
+    )
     received = _sqlite_time(timezone.now())
-    inserted: list[int] = []
-    high: int | None = None
-    head = (
-        f"INSERT INTO {quote(Occurrence._meta.db_table)} "
-        f"({', '.join(quote(c) for c in COLUMNS)}) VALUES "
-    )
-    tail = (
-        f" ON CONFLICT ({quote('tenant_id')}, {quote('source')}, {quote('dedupe_key')}) "
-        f"DO NOTHING RETURNING {quote('code')}, {quote('id')}"
-    )
-    row_sql = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
     extras = _ExtraTexts(json.dumps)
-    for start in range(0, len(rows), CHUNK_ROWS):
-        chunk = rows[start : start + CHUNK_ROWS]
-        params: list = []
-        for row in chunk:
-            params += [
-                tenant_id,
-                row.device_id,
-                row.code,
-                row.code_extension[:32],
-                _sqlite_time(row.occurred_at),
-                row.source[:40],
-                row.dedupe_key,
-                row.update_title[:500],
-                row.kb[:20],
-                row.message,
-                extras.get(row.extra),
-                received,
-                batch,
-                import_record_id,
-            ]
-        with connection.cursor() as cursor:
-            cursor.execute(head + ", ".join([row_sql] * len(chunk)) + tail, params)
-            for code, row_id in cursor.fetchall():
-                inserted.append(code)
-                high = row_id if high is None or row_id > high else high
-    return inserted, high
+    params = [
+        (
+            tenant_id,
+            row.device_id,
+            row.code,
+            row.code_extension[:32],
+            _sqlite_time(row.occurred_at),
+            row.source[:40],
+            row.dedupe_key,
+            row.update_title[:500],
+            row.kb[:20],
+            row.message,
+            extras.get(row.extra),
+            received,
+            batch.id,
+            import_record_id,
+        )
+        for row in rows
+    ]
+    raw = connection.connection
+    cursor = raw.cursor()
+    try:
+        before = raw.total_changes
+        cursor.executemany(sql, params)
+        added = raw.total_changes - before
+        if not added:
+            return [], None
+        (high,) = cursor.execute("SELECT last_insert_rowid()").fetchone()
+        if added == len(rows):
+            return [row.code for row in rows], high
+        cursor.execute(
+            f"SELECT code FROM {table} WHERE id BETWEEN ? AND ? AND batch = ?",
+            (batch.low_id, high, batch.id),
+        )
+        return [code for (code,) in cursor.fetchall()], high
+    finally:
+        cursor.close()
 
 
 def _sqlite_time(value: datetime) -> str:
