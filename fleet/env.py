@@ -75,8 +75,11 @@ def parse_database_url(url: str, base_dir: Path) -> dict:
             "OPTIONS": {
                 "timeout": 30,
                 "transaction_mode": "IMMEDIATE",
-                # WAL lets pages read while a worker writes.
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;",
+                # WAL lets pages read while a worker writes; a 64 MB page cache (the default is
+                # 2 MB) keeps the occurrence indexes' hot pages through a bulk import.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
+                ),
             },
             "TEST": {"NAME": str(file.with_name(f"test_{file.name}"))},
         }
