@@ -174,11 +174,22 @@ class Occurrence(models.Model):
     id = models.BigAutoField(primary_key=True)
     # No single-column indexes: (tenant, code, occurred_at) and (device, occurred_at) serve every
     # lookup by tenant or device (docs/postgresql.md), and each index costs every insert.
+    # No database-level foreign keys either (db_constraint=False): PostgreSQL checks one per row
+    # with a trigger, several times the cost of the insert itself. Ingest resolves the tenant,
+    # device and import of a batch before storing it, and deletes cascade in Django as before.
     tenant = models.ForeignKey(
-        Tenant, on_delete=models.CASCADE, related_name="occurrences", db_index=False
+        Tenant,
+        on_delete=models.CASCADE,
+        related_name="occurrences",
+        db_index=False,
+        db_constraint=False,
     )
     device = models.ForeignKey(
-        Device, on_delete=models.CASCADE, related_name="occurrences", db_index=False
+        Device,
+        on_delete=models.CASCADE,
+        related_name="occurrences",
+        db_index=False,
+        db_constraint=False,
     )
     code = models.PositiveBigIntegerField(help_text="Unsigned 32-bit value, e.g. 2149859339.")
     code_extension = models.CharField(
@@ -202,6 +213,7 @@ class Occurrence(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="occurrences",
+        db_constraint=False,
     )
 
     class Meta:
