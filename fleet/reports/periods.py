@@ -13,6 +13,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 # A report reads at most this many days: a year of daily rows is still a small read per tenant.
 MAX_DAYS = 366
+# Years a report may cover: before 1970 no Windows fleet reported, and far ones would overflow
+# the date arithmetic of the baseline and the period before.
+YEARS = range(1970, 3000)
 _MONTH = re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})$")
 _WEEK = re.compile(r"^(?P<year>\d{4})-W(?P<week>\d{2})$", re.IGNORECASE)
 
@@ -97,27 +100,33 @@ def iso_week(year: int, week: int) -> Period:
 def parse_period(text: str) -> Period:
     """`2026-11` or `2026-W47` (case-insensitive W)."""
     text = text.strip()
+    shown = repr(text[:40])
     if found := _MONTH.match(text):
         year, number = int(found["year"]), int(found["month"])
         if not 1 <= number <= 12:
-            raise PeriodError("period", f"{text!r}: the month must be 01 to 12")
-        if year < 1970:
-            raise PeriodError("period", f"{text!r}: the year is before 1970")
+            raise PeriodError("period", f"{shown}: the month must be 01 to 12")
+        if year not in YEARS:
+            raise PeriodError("period", f"{shown}: the year must be 1970 to 2999")
         return month(year, number)
     if found := _WEEK.match(text):
         year, week = int(found["year"]), int(found["week"])
+        if year not in YEARS:
+            raise PeriodError("period", f"{shown}: the year must be 1970 to 2999")
         try:
             return iso_week(year, week)
         except ValueError:
-            raise PeriodError("period", f"{text!r}: {year} has no ISO week {week}") from None
-    raise PeriodError("period", f"{text!r} is not a month (2026-11) or an ISO week (2026-W47)")
+            raise PeriodError("period", f"{shown}: {year} has no ISO week {week}") from None
+    raise PeriodError("period", f"{shown} is not a month (2026-11) or an ISO week (2026-W47)")
 
 
 def _day(field: str, text: str) -> date:
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
-        raise PeriodError(field, f"{text!r} is not a day (YYYY-MM-DD)") from None
+        raise PeriodError(field, f"{text[:40]!r} is not a day (YYYY-MM-DD)") from None
+    if day.year not in YEARS:
+        raise PeriodError(field, f"{day.isoformat()}: the year must be 1970 to 2999")
+    return day
 
 
 def parse_range(start: str, last: str) -> Period:
