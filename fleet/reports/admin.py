@@ -26,9 +26,8 @@ class ReportScheduleAdmin(admin.ModelAdmin):
 
 @admin.register(ReportDelivery)
 class ReportDeliveryAdmin(admin.ModelAdmin):
-    """Read-only: deliveries are the record of what was sent. Delete a pending one to stop
-    it; delete a sent one to have its period mailed again at the next tick (clear the
-    schedule's last period too)."""
+    """Read-only: deliveries are the record of what was sent. Delete one to have its period
+    mailed again at the next tick; untick the schedule's enabled to stop its mail."""
 
     list_display = ["schedule", "period", "state", "attempts", "sent_at", "last_error"]
     list_filter = ["state"]

@@ -53,8 +53,6 @@ def queue_due(now: datetime) -> int:
         enabled=True, tenant__archived_at__isnull=True
     ).exclude(recipients=""):
         period = last_full(schedule.frequency, today).key
-        if schedule.last_sent_period == period:
-            continue
         try:
             with transaction.atomic():
                 _, created = ReportDelivery.objects.get_or_create(

@@ -104,6 +104,9 @@ def test_one_delivery_per_schedule_and_period(schedule, now):
     period = last_full("monthly", now.date()).key
     with pytest.raises(IntegrityError), transaction.atomic():
         ReportDelivery.objects.create(schedule=schedule, period=period, recipients="x@y.test")
+    # Deleted in admin: the next tick queues the period afresh (how it is mailed again).
+    ReportDelivery.objects.all().delete()
+    assert queue_due(now) == 1
 
 
 def test_weekly_disabled_and_archived_schedules(fleet, now):

@@ -2,6 +2,7 @@ from datetime import date
 
 import pytest
 
+from fleet.env import ImproperEnvironment, check_color, check_logo_url
 from fleet.reports.periods import (
     MAX_DAYS,
     PeriodError,
@@ -81,3 +82,22 @@ def test_the_last_full_period_of_a_schedule():
     assert last_full("weekly", date(2026, 12, 3)).key == "2026-W48"
     assert last_full("weekly", date(2026, 11, 30)).key == "2026-W48"  # a Monday
     assert last_full("weekly", date(2027, 1, 4)).key == "2026-W53"
+
+
+@pytest.mark.parametrize("value", ["#1f4e79", "#FFF", " #abcdef "])
+def test_a_brand_colour_is_a_hex_colour(value):
+    assert check_color("MSP_COLOR", value) == value.strip()
+
+
+@pytest.mark.parametrize("value", ["red", "#12345", "#1f4e79; } body { display: none", ""])
+def test_anything_else_stops_the_start_naming_the_variable(value):
+    with pytest.raises(ImproperEnvironment, match="MSP_COLOR="):
+        check_color("MSP_COLOR", value)
+
+
+def test_a_logo_is_an_https_or_data_image_url():
+    assert check_logo_url("MSP_LOGO_URL", "") == ""
+    assert check_logo_url("MSP_LOGO_URL", "https://msp.example/logo.png")
+    assert check_logo_url("MSP_LOGO_URL", "data:image/png;base64,AAAA")
+    with pytest.raises(ImproperEnvironment, match="MSP_LOGO_URL="):
+        check_logo_url("MSP_LOGO_URL", "javascript:alert(1)")
