@@ -294,3 +294,14 @@ def test_a_csv_file_name_says_chart_tenants_and_days(client, demo_fleet, operato
     assert "globex" not in theirs["Content-Disposition"]
     hourly = client.get(f"{url}?tenant=acme&range=24h")["Content-Disposition"]
     assert hourly.startswith('attachment; filename="top_codes-acme-') and "T" in hourly
+
+
+def test_figure_tiles_link_to_what_they_count_and_colours_have_a_legend(
+    client, demo_fleet, operator
+):
+    client.force_login(operator)
+    body = client.get(reverse("dashboards:tenant", args=["acme"])).content.decode()
+    assert 'href="/devices/?tenant=acme"' in body
+    assert 'href="/triage/?tenant=acme"' in body
+    assert 'href="/triage/?kind=new&amp;state=all&amp;tenant=acme"' in body
+    assert '<ul class="legend" aria-label="Colours">' in body
