@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlencode
 
 from django.urls import reverse
 
@@ -43,6 +44,7 @@ SEVERITY_COLOURS = {
     "informational": "#1f5fbf",
 }
 STACKS = ("family", "severity")
+SEVERITY_LEGEND = [(name, colour) for name, colour in SEVERITY_COLOURS.items()]
 
 
 @dataclass
@@ -55,6 +57,8 @@ class Chart:
     figure: dict | None = None  # plotly JSON, None when there is nothing to draw
     csv_url: str = ""
     graphical: bool = True  # False for the code page's plain tables
+    # (label, colour) of marks coloured by something the figure's own legend does not name
+    legend: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def element_id(self) -> str:
@@ -75,6 +79,17 @@ def code_url(value: int, scope: Scope) -> str:
 
 def device_url(device_id: int, scope: Scope) -> str:
     return f"{reverse('dashboards:device', args=[device_id])}?{scope.querystring}"
+
+
+def day_url(bucket: datetime, scope: Scope) -> str:
+    """The overview filtered to the UTC day of `bucket`, for the same tenants: where a bar of a
+    time series leads (an hour's bar opens its whole day)."""
+    day = bucket.date().isoformat()
+    query = urlencode(
+        [("tenant", slug) for slug in scope.selected_slugs]
+        + [("range", "custom"), ("from", day), ("to", day)]
+    )
+    return f"{reverse('dashboards:overview')}?{query}"
 
 
 def _bucket_text(bucket: datetime, scope: Scope) -> str:
@@ -112,12 +127,17 @@ def occurrences_over_time(data: Overview, scope: Scope, stack: str) -> Chart:
     )
     if groups:
         x = _naive(axis)
+        # A click on any part of a bar opens that day's overview; the hover lists every part
+        # of the bucket and, from an unseen trace, its total.
+        urls = [day_url(b, scope) for b in axis]
         traces = [
             {
                 "type": "bar",
                 "x": x,
                 "y": [series[group].get(b, 0) for b in axis],
                 "name": group,
+                "customdata": urls,
+                "hovertemplate": "%{y}<extra>%{fullData.name}</extra>",
                 "marker": {
                     "color": (
                         SEVERITY_COLOURS.get(group)
@@ -128,7 +148,28 @@ def occurrences_over_time(data: Overview, scope: Scope, stack: str) -> Chart:
             }
             for n, group in enumerate(groups)
         ]
-        chart.figure = _figure(traces, barmode="stack", yaxis=OCCURRENCES_AXIS)
+        totals = [sum(series[g].get(b, 0) for g in groups) for b in axis]
+        traces.append(
+            {
+                "type": "scatter",
+                "x": x,
+                "y": totals,
+                "name": "Total",
+                "mode": "markers",
+                "marker": {"opacity": 0},
+                "showlegend": False,
+                "customdata": urls,
+                "hovertemplate": "<b>%{y}</b> (click: this day)<extra>Total</extra>",
+            }
+        )
+        legend_title = "Severity" if stack == "severity" else "Family"
+        chart.figure = _figure(
+            traces,
+            barmode="stack",
+            hovermode="x unified",
+            yaxis=OCCURRENCES_AXIS,
+            legend={"orientation": "h", "y": -0.18, "title": {"text": f"{legend_title}:"}},
+        )
     return chart
 
 
@@ -158,6 +199,7 @@ def top_codes(data: Overview, scope: Scope) -> Chart:
             "hovertemplate": "%{y} %{text}<br>%{x} occurrences<extra>click to open</extra>",
             "marker": {"color": [SEVERITY_COLOURS.get(i.severity, PALETTE[0]) for i in infos]},
         }
+        chart.legend = SEVERITY_LEGEND
         # Largest on top, in the order of the table.
         chart.figure = _figure(
             [bars],
@@ -388,6 +430,7 @@ def device_timeline(data: DeviceTimeline, scope: Scope) -> Chart:
             },
             "hovertemplate": "%{y}<br>%{x}<br>%{text} occurrences<extra>click to open</extra>",
         }
+        chart.legend = SEVERITY_LEGEND
         chart.figure = _figure(
             [points],
             height=max(200, 80 + 30 * len(rows)),

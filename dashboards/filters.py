@@ -89,6 +89,11 @@ class Scope:
         return urlencode(self.params())
 
     @property
+    def tenant_querystring(self) -> str:
+        """Only the tenant part of the filter, for pages with no time window (devices, triage)."""
+        return urlencode([("tenant", slug) for slug in self.selected_slugs])
+
+    @property
     def range_choices(self) -> list[tuple[str, str]]:
         return list(RANGE_LABELS.items())
 

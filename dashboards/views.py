@@ -13,7 +13,7 @@ from django.shortcuts import render
 from codes.parse import CodeError, parse_code
 from dashboards import pages, queries
 from dashboards.code_fleet import code_charts
-from dashboards.csv_export import chart_csv
+from dashboards.csv_export import chart_csv, csv_filename
 from dashboards.filters import id_param, scope_from_request
 from fleet.access import may_administer
 
@@ -68,4 +68,4 @@ def chart_download(request: HttpRequest, name: str) -> HttpResponse:
         found = pages.device_charts(scope, found_device)
     else:
         raise Http404("No such chart.")
-    return chart_csv(found[name], f"{name}.csv")
+    return chart_csv(found[name], csv_filename(name, scope))

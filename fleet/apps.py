@@ -13,6 +13,7 @@ SLICES = (
     "fleet.alerts",
     "fleet.connectors",
     "fleet.devices",
+    "fleet.reports",
 )
 
 

@@ -7,6 +7,7 @@ variable, not surface later as odd behaviour.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -115,6 +116,26 @@ def check_redis_url(url: str) -> str:
     except ValueError:
         raise ImproperEnvironment(f"REDIS_URL={url!r} has a bad port") from None
     return url
+
+
+_HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+
+
+def check_color(name: str, value: str) -> str:
+    """A CSS colour as #rgb or #rrggbb: it lands inside the reports' style sheet, so nothing
+    else may pass."""
+    value = value.strip()
+    if not _HEX_COLOR.match(value):
+        raise ImproperEnvironment(f"{name}={value!r} is not a colour like #1f4e79")
+    return value
+
+
+def check_logo_url(name: str, value: str) -> str:
+    """An https:// (or http://) address or a data:image/ URL; empty for no logo."""
+    value = value.strip()
+    if value and not value.lower().startswith(("https://", "http://", "data:image/")):
+        raise ImproperEnvironment(f"{name}={value[:60]!r}: use an https:// or data:image/ URL")
+    return value
 
 
 def check_oidc(client_id: str, issuer: str, endpoints: dict[str, str], scopes: str) -> None:

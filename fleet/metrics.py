@@ -31,6 +31,7 @@ from fleet.health import BROKER_TIMEOUT_SECONDS
 from fleet.ingest.models import ApiIngestDay, ImportRecord
 from fleet.models import PendingBatch
 from fleet.pending import pending_rows
+from fleet.reports.models import ReportDelivery
 
 QUEUES = ("ingest", "aggregate", "alerts")
 Q_RETRYING = Q(state=AlertDelivery.State.PENDING, attempts__gt=0)
@@ -45,6 +46,7 @@ class FleetCollector(Collector):
         yield from self._ingest()
         yield from self._imports()
         yield from self._deliveries()
+        yield from self._reports()
         yield from self._queues()
 
     def _aggregation(self, now) -> Iterator[GaugeMetricFamily]:
@@ -138,6 +140,24 @@ class FleetCollector(Collector):
             family.add_metric([channel, row["state"], "false"], row["n"] - row["retrying"])
             if row["retrying"]:
                 family.add_metric([channel, row["state"], "true"], row["retrying"])
+        yield family
+
+    def _reports(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "fleet_report_deliveries",
+            "Scheduled tenant report emails by state; pending with attempts > 0 are retrying.",
+            labels=["state", "retrying"],
+        )
+        retrying = Q(state=ReportDelivery.State.PENDING, attempts__gt=0)
+        rows = (
+            ReportDelivery.objects.values("state")
+            .annotate(n=Count("id"), retrying=Count("id", filter=retrying))
+            .order_by("state")
+        )
+        for row in rows:
+            family.add_metric([row["state"], "false"], row["n"] - row["retrying"])
+            if row["retrying"]:
+                family.add_metric([row["state"], "true"], row["retrying"])
         yield family
 
     def _queues(self) -> Iterator[GaugeMetricFamily]:

@@ -11,6 +11,8 @@ from kombu import Exchange, Queue
 from fleet.apps import SLICES
 from fleet.env import (
     ImproperEnvironment,
+    check_color,
+    check_logo_url,
     check_oidc,
     check_redis_url,
     env_bool,
@@ -155,6 +157,13 @@ try:
         },
         scopes=OIDC_SCOPES,
     )
+    # Tenant reports (fleet/reports/, docs/reports.md): the brand they go out under, and the
+    # Chromium that prints their PDF.
+    MSP_NAME = env_str("MSP_NAME", "Fleet errors").strip() or "Fleet errors"
+    MSP_LOGO_URL = check_logo_url("MSP_LOGO_URL", env_str("MSP_LOGO_URL", ""))
+    MSP_COLOR = check_color("MSP_COLOR", env_str("MSP_COLOR", "#1f4e79"))
+    CHROMIUM_PATH = env_str("CHROMIUM_PATH", "chromium")
+    REPORT_PDF_TIMEOUT = env_int("REPORT_PDF_TIMEOUT", 60, minimum=5)
     LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
     if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         raise ImproperEnvironment(f"LOG_LEVEL={LOG_LEVEL!r} is not a logging level")
@@ -336,6 +345,8 @@ CELERY_TASK_ROUTES = {
     "fleet.tasks.send_alert_emails": {"queue": "alerts"},
     "fleet.connectors.tasks.pull_due_connectors": {"queue": "ingest"},
     "fleet.connectors.tasks.pull_connector": {"queue": "ingest"},
+    # Waits on Chromium and SMTP, like the alert emails.
+    "fleet.reports.tasks.send_due_reports": {"queue": "alerts"},
 }
 CELERY_BEAT_SCHEDULE = {
     # One round: aggregation, triage rules, alert rules (fleet/pipeline.py); the emails it
@@ -364,6 +375,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fleet.connectors.tasks.pull_due_connectors",
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    # Scheduled tenant reports: each due schedule's last full month or week, rendered and
+    # mailed once (fleet/reports/deliveries.py); failed sends are retried here with back-off.
+    "send-due-reports": {
+        "task": "fleet.reports.tasks.send_due_reports",
+        "schedule": 300.0,
+        "options": {"expires": 290},
     },
     # Raw occurrences past RAW_RETENTION_DAYS, once a day in a quiet hour (no-op at 0).
     "prune-occurrences": {

@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("fleet.ingest.urls")),
     path("", include("fleet.connectors.urls")),
     path("", include("fleet.devices.urls")),
+    path("", include("fleet.reports.urls")),
 ]

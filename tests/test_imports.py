@@ -68,6 +68,7 @@ SLICES = (
     "fleet.accounts",
     "fleet.connectors",
     "fleet.devices",
+    "fleet.reports",
 )
 # The project's wiring may import every slice (docs/architecture.md); everything else at the top
 # of fleet/ is the core, which the slices build on.

@@ -52,4 +52,5 @@ import fleet.accounts.models  # noqa: E402, F401
 import fleet.alerts.models  # noqa: E402, F401
 import fleet.connectors.models  # noqa: E402, F401
 import fleet.ingest.models  # noqa: E402, F401
+import fleet.reports.models  # noqa: E402, F401
 import fleet.triage.models  # noqa: E402, F401

@@ -137,3 +137,38 @@ def test_superuser_sees_every_tenant_in_browser(browser, live_server, demo_fleet
     assert "GLOBEX-000" in chart_text
     page.screenshot("superuser_overview")
     assert page.errors == []
+
+
+def test_a_time_series_bar_points_and_opens_its_day_and_dark_mode_draws(
+    browser, live_server, demo_fleet, operator
+):
+    page = Page(browser, live_server.url)
+    page.login(operator.username)
+    tab = page.tab
+    tab.wait_for_selector("#chart-occurrences_over_time[data-rendered=true] .main-svg")
+    bar = tab.locator("#chart-occurrences_over_time .bars .point path").last
+    box = bar.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    tab.mouse.move(x, y)
+    tab.wait_for_selector("#chart-occurrences_over_time.pointing", timeout=5_000)
+    hover = tab.locator("#chart-occurrences_over_time .hoverlayer").text_content()
+    assert "Total" in hover and "click: this day" in hover  # the total, beside each part
+    with tab.expect_navigation(url=re.compile(r"/\?range=custom&from=[\d-]+&to=[\d-]+")):
+        tab.mouse.click(x, y)
+    assert tab.locator("#id_from, [name=from]").first.input_value()
+    # Keyboard focus is visible: a focused link has an outline.
+    tab.keyboard.press("Tab")
+    outline = tab.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"
+    assert page.errors == []
+
+    tab.emulate_media(color_scheme="dark")
+    tab.goto(f"{live_server.url}/")
+    tab.wait_for_selector("#chart-top_codes[data-rendered=true] .main-svg")
+    background = tab.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(20, 23, 28)"
+    paper = tab.locator("#chart-top_codes .main-svg").first.evaluate("e => e.style.background")
+    assert paper in ("rgba(0, 0, 0, 0)", "transparent")
+    page.screenshot("overview_dark")
+    assert page.errors == []

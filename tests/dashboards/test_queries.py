@@ -219,3 +219,26 @@ def test_only_a_superuser_without_a_pick_gets_the_every_tenant_scope(
     inactive = scope_for(superuser)
     assert not inactive.every_tenant and inactive.tenant_ids == []
     assert queries.overview(scope_for(operator)).occurrences == 15
+
+
+def test_time_series_bars_open_their_day_and_hover_shows_each_part_and_the_total(
+    demo_fleet, operator
+):
+    scope = scope_for(operator, "tenant=acme&range=30d")
+    figure = charts.occurrences_over_time(queries.overview(scope), scope, "severity").figure
+    *parts, total = figure["data"]
+    assert figure["layout"]["hovermode"] == "x unified"
+    assert [p["type"] for p in parts] == ["bar"] * len(parts) and total["name"] == "Total"
+    assert total["showlegend"] is False and total["marker"]["opacity"] == 0
+    for n in range(len(total["x"])):
+        assert total["y"][n] == sum(p["y"][n] for p in parts)
+    day = total["x"][-1][:10]
+    expected = f"/?tenant=acme&range=custom&from={day}&to={day}"
+    assert parts[0]["customdata"][-1] == total["customdata"][-1] == expected
+    assert figure["layout"]["legend"]["title"]["text"] == "Severity:"
+
+
+def test_severity_colours_have_a_legend(demo_fleet, operator):
+    scope = scope_for(operator, "tenant=acme&range=30d")
+    chart = charts.top_codes(queries.overview(scope), scope)
+    assert chart.legend == list(charts.SEVERITY_COLOURS.items())

@@ -278,3 +278,30 @@ def test_device_page_shows_identifiers_and_last_seen(client, demo_fleet, operato
     assert "5b1c2d3e-0000-4000-8000-000000000001" in body
     assert "2026-11-24 08:15 UTC" in body
     assert 'id="chart-device_timeline"' in body
+
+
+def test_a_csv_file_name_says_chart_tenants_and_days(client, demo_fleet, operator, now):
+    client.force_login(operator)
+    url = reverse("dashboards:chart_csv", args=["top_codes"])
+    picked = client.get(f"{url}?tenant=acme&range=custom&from=2026-11-01&to=2026-11-30")
+    expected = 'attachment; filename="top_codes-acme-2026-11-01_2026-11-30.csv"'
+    assert picked["Content-Disposition"] == expected
+    # No tenant picked: every visible one, whose slugs the name does not list.
+    one_day = client.get(f"{url}?range=custom&from=2026-11-05&to=2026-11-05")
+    assert one_day["Content-Disposition"] == 'attachment; filename="top_codes-all-2026-11-05.csv"'
+    # A tenant not granted is not in the scope, so its slug is never in the name either.
+    theirs = client.get(f"{url}?tenant=globex&range=custom&from=2026-11-01&to=2026-11-02")
+    assert "globex" not in theirs["Content-Disposition"]
+    hourly = client.get(f"{url}?tenant=acme&range=24h")["Content-Disposition"]
+    assert hourly.startswith('attachment; filename="top_codes-acme-') and "T" in hourly
+
+
+def test_figure_tiles_link_to_what_they_count_and_colours_have_a_legend(
+    client, demo_fleet, operator
+):
+    client.force_login(operator)
+    body = client.get(reverse("dashboards:tenant", args=["acme"])).content.decode()
+    assert 'href="/devices/?tenant=acme"' in body
+    assert 'href="/triage/?tenant=acme"' in body
+    assert 'href="/triage/?kind=new&amp;state=all&amp;tenant=acme"' in body
+    assert '<ul class="legend" aria-label="Colours">' in body

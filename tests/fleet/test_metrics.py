@@ -105,6 +105,17 @@ def test_deliveries_by_channel_and_state(tenant):
     ) == (1, 1)
 
 
+def test_report_deliveries_by_state(tenant):
+    from fleet.reports.models import ReportDelivery, ReportSchedule
+
+    schedule = ReportSchedule.objects.create(tenant=tenant, recipients="a@example.test")
+    ReportDelivery.objects.create(schedule=schedule, period="2026-10", state="sent")
+    ReportDelivery.objects.create(schedule=schedule, period="2026-11", attempts=2)
+    samples = scrape()
+    assert samples[("fleet_report_deliveries", (("retrying", "false"), ("state", "sent")))] == 1
+    assert samples[("fleet_report_deliveries", (("retrying", "true"), ("state", "pending")))] == 1
+
+
 def test_queue_depth_is_read_from_the_broker(settings, redis_server):
     settings.CELERY_BROKER_URL = redis_server.url
     redis.Redis.from_url(redis_server.url).rpush("ingest", "t1", "t2", "t3")

@@ -554,7 +554,10 @@ def site(tmp_path, settings, redis_server):
     create_ingest_key(acme, "endpoint script")
     create_api_token(root, "scripts")
     pages = project_pages()
-    with broker(redis_server.url):
+    # The report's PDF is Chromium's (seconds each, tested in tests/fleet/reports/); here only
+    # the view around it is fuzzed.
+    pdf = mock.patch("fleet.reports.views.html_to_pdf", return_value=b"%PDF-1.4 fuzz")
+    with broker(redis_server.url), pdf:
         yield {"operator": operator, "pages": pages, "found": discover(pages, operator, root)}
 
 

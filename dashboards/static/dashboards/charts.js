@@ -2,7 +2,8 @@
  *
  * A chart is a <div data-figure="ID"> next to <script type="application/json" id="ID">
  * holding the figure JSON. A point whose customdata is a same-site path ("/codes/…")
- * opens that path when clicked.
+ * opens that path when clicked, and shows a pointer while hovered. In dark mode
+ * (prefers-color-scheme) the figure takes the page's dark colours.
  */
 (function () {
   "use strict";
@@ -23,12 +24,38 @@
     if (!source) { return; }
     var figure = JSON.parse(source.textContent);
     var config = { responsive: true, displaylogo: false };
-    window.Plotly.newPlot(element, figure.data, figure.layout || {}, config).then(function () {
+    var layout = figure.layout || {};
+    if (dark()) { darken(layout); }
+    window.Plotly.newPlot(element, figure.data, layout, config).then(function () {
       element.setAttribute("data-rendered", "true");
     });
     element.on("plotly_click", function (event) {
       var url = targetOf(event);
       if (url) { window.location.assign(url); }
+    });
+    // A pointer over marks that open something, plotly's crosshair elsewhere.
+    element.on("plotly_hover", function (event) {
+      element.classList.toggle("pointing", targetOf(event) !== null);
+    });
+    element.on("plotly_unhover", function () { element.classList.remove("pointing"); });
+  }
+
+  function dark() {
+    return window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+  }
+
+  // The page's dark colours (site.css) for a figure built with light ones.
+  function darken(layout) {
+    var style = window.getComputedStyle(document.documentElement);
+    var fg = style.getPropertyValue("--fg").trim() || "#e6e9ef";
+    var line = style.getPropertyValue("--line").trim() || "#343a46";
+    layout.paper_bgcolor = "rgba(0,0,0,0)";
+    layout.plot_bgcolor = "rgba(0,0,0,0)";
+    layout.font = Object.assign({}, layout.font, { color: fg });
+    Object.keys(layout).forEach(function (key) {
+      if (/^[xy]axis\d*$/.test(key)) {
+        layout[key] = Object.assign({}, layout[key], { gridcolor: line, zerolinecolor: line });
+      }
     });
   }
 

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from fleet.alerts.demo import remove_demo_rules, seed_demo_rules
 from fleet.demo import demo_loaded, remove_demo, seed_demo
+from fleet.reports.demo import seed_demo_schedules
 
 
 class Command(BaseCommand):
@@ -21,10 +22,13 @@ class Command(BaseCommand):
             remove_demo_rules()
         elif demo_loaded():
             seed_demo_rules(webhook_url)
+            seed_demo_schedules()
             self.stdout.write("demo fleet already loaded (use --reset to load it afresh)")
             return
         created = seed_demo()
         rules = seed_demo_rules(webhook_url)
+        for schedule in seed_demo_schedules():
+            self.stdout.write(f"demo report schedule: {schedule}, to {schedule.recipients}")
         self.stdout.write(f"demo alert rules: {', '.join(r.name for r in rules)}")
         self.stdout.write(
             "demo fleet: {tenants} tenants, {devices} devices, {occurrences} occurrences".format(
