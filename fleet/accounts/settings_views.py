@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from fleet.access import administrable_tenants, is_msp_admin
 from fleet.accounts import people
+from fleet.accounts.language import chosen_language
 from fleet.accounts.models import AuditEntry
 from fleet.api_auth import create_api_token, revoke
 from fleet.models import ApiToken, Role, Tenant, TenantGrant
@@ -32,6 +33,7 @@ def index(request: HttpRequest) -> HttpResponse:
         {
             "administers": administrable_tenants(request.user).exists(),
             "msp_admin": is_msp_admin(request.user),
+            "my_language": chosen_language(request.user),
         },
     )
 

@@ -4,12 +4,17 @@ second-factor page."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from fleet.accounts import language as language_module
 from fleet.accounts import oidc, two_factor
 from fleet.accounts.login_throttle import ThrottledAuthenticationForm, refused_as_429
 
@@ -78,3 +83,33 @@ def two_factor_page(request: HttpRequest) -> HttpResponse:
         },
         status=400 if form.errors else 200,
     )
+
+
+@require_POST
+def choose_language(request: HttpRequest) -> HttpResponse:
+    """The language switcher: a signed-in person's setting (kept for every session and
+    email), and for anyone the cookie LocaleMiddleware reads; "" follows the browser. Then
+    back to the page it was posted from."""
+    language = request.POST.get("language", "")
+    if language and language not in language_module.LANGUAGE_CODES:
+        return HttpResponse(_("Unknown language."), status=400)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    if request.user.is_authenticated:
+        language_module.set_language(request, language)
+    response = redirect(target)
+    if language:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=True,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    else:
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+    return response
