@@ -96,4 +96,10 @@ class PersonLanguageMiddleware:
         if language in LANGUAGE_CODES:
             translation.activate(language)
             request.LANGUAGE_CODE = translation.get_language()
-        return self.get_response(request)
+        response = self.get_response(request)
+        # Said here, before the language is let go: LocaleMiddleware (outside) keeps this one.
+        response.headers.setdefault("Content-Language", translation.get_language())
+        # Back to the default, so nothing after the request (the next test in the same thread,
+        # a signal) runs in this person's language.
+        translation.deactivate()
+        return response
