@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fleet.accounts import language as language_module
@@ -39,7 +40,7 @@ admin_login = refused_as_429(admin.site.login)
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Code from the app",
+        label=gettext_lazy("Code from the app"),
         max_length=12,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
@@ -63,12 +64,12 @@ def two_factor_page(request: HttpRequest) -> HttpResponse:
             if done:
                 messages.success(
                     request,
-                    "Two-factor sign-in is on: the login form will ask for a code."
+                    _("Two-factor sign-in is on: the login form will ask for a code.")
                     if action == "confirm"
-                    else "Two-factor sign-in is off.",
+                    else _("Two-factor sign-in is off."),
                 )
                 return redirect("two_factor")
-            form.add_error("code", "That code is wrong or already used; enter the current one.")
+            form.add_error("code", _("That code is wrong or already used; enter the current one."))
     enrolled = local and two_factor.enrolled(user)
     device = two_factor.pending_device(user) if local and not enrolled else None
     return render(
