@@ -165,3 +165,45 @@ def test_the_code_list_finds_a_french_word_for_a_french_reader(catalog, logged_i
     assert "L&#x27;opération a été annulée" in html  # the French title in the list
     english = logged_in.get("/codes/", {"q": "annulée"}, HTTP_ACCEPT_LANGUAGE="en")
     assert 'href="/codes/0x8024000B/"' not in english.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_french_family_text_shows_on_a_french_page(catalog, monkeypatch, tmp_path):
+    import codes.knowledge
+
+    write(
+        tmp_path / "windows-update.md",
+        "---\nslug: windows-update\n---\n## Where Windows logs it\n\n"
+        "Dans le journal `WindowsUpdateClient/Operational`.\n",
+    )
+    found = read_family_translations("fr", tmp_path, read_families())
+    monkeypatch.setattr(
+        codes.knowledge,
+        "load_family_translations",
+        lambda language: found if language == "fr" else {},
+    )
+    french = knowledge_page(0x8024000B, language="fr")
+    assert french.family.where_logged.startswith("Dans le journal")
+    assert french.family.summary == read_families()["windows-update"].summary  # not translated
+    english = knowledge_page(0x8024000B, language="en")
+    assert not english.family.where_logged.startswith("Dans le journal")
+
+
+@pytest.mark.django_db
+def test_a_person_who_chose_french_finds_the_french_page(catalog, operator):
+    from fleet.accounts.models import PersonSettings
+    from tests.factories import client_for
+
+    PersonSettings.objects.create(user=operator, language="fr")
+    client = client_for(operator)
+    html = client.get("/codes/", {"q": "annulee"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="fr">' in html
+    assert 'href="/codes/0x8024000B/"' in html
+
+
+@pytest.mark.django_db
+def test_the_json_api_follows_the_language_too(catalog, logged_in):
+    french = logged_in.get("/api/v1/codes/0x8024000B", HTTP_ACCEPT_LANGUAGE="fr").json()
+    assert "annulée" in french["description"]
+    english = logged_in.get("/api/v1/codes/0x8024000B", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert "cancelled" in english["description"]
