@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -95,13 +95,18 @@ def choose_language(request: HttpRequest) -> HttpResponse:
     if language and language not in language_module.LANGUAGE_CODES:
         return HttpResponse(_("Unknown language."), status=400)
     target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    # A path of this site only (never a view name for redirect() to reverse), printable.
+    if not (
+        target.startswith("/")
+        and target.isprintable()
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         target = "/"
     if request.user.is_authenticated:
         language_module.set_language(request, language)
-    response = redirect(target)
+    response = HttpResponseRedirect(target)
     if language:
         response.set_cookie(
             settings.LANGUAGE_COOKIE_NAME,

@@ -73,6 +73,9 @@ def test_anyone_may_switch_with_the_cookie():
 def test_the_switcher_refuses_other_sites_and_unknown_languages(logged_in):
     away = logged_in.post("/account/language/", {"language": "fr", "next": "https://evil.example/"})
     assert away["Location"] == "/"
+    for odd in ("a\x00b", "settings", "/codes/\x00", "//evil.example/"):
+        response = logged_in.post("/account/language/", {"language": "fr", "next": odd})
+        assert response.status_code == 302 and response["Location"] == "/", odd
     assert logged_in.post("/account/language/", {"language": "xx"}).status_code == 400
     assert logged_in.get("/account/language/").status_code == 405
 
