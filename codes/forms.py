@@ -1,6 +1,9 @@
 """Forms of the knowledge pages: the search box and an operator's runbook note."""
 
 from django import forms
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from codes.models import RunbookNote
 from codes.notes import NoteAccess
@@ -11,14 +14,17 @@ ALL_TENANTS = "all"
 
 class CodeSearchForm(forms.Form):
     q = forms.CharField(
-        label="Code, name or words",
+        label=gettext_lazy("Code, name or words"),
         required=False,
         max_length=200,
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "0x8024000B, -2145124341, WU_E_…, timeout"}
+            attrs={
+                "type": "search",
+                "placeholder": gettext_lazy("0x8024000B, -2145124341, WU_E_…, timeout"),
+            }
         ),
     )
-    curated = forms.BooleanField(label="Curated pages only", required=False)
+    curated = forms.BooleanField(label=gettext_lazy("Curated pages only"), required=False)
 
 
 class RunbookNoteForm(forms.ModelForm):
@@ -28,18 +34,21 @@ class RunbookNoteForm(forms.ModelForm):
 
     # A select, checked in clean_tenant so each refusal says what was wrong.
     tenant = forms.CharField(
-        label="Shown to the operators of",
+        label=gettext_lazy("Shown to the operators of"),
         widget=forms.Select,
-        error_messages={"required": "Pick the tenant this note is for."},
+        error_messages={"required": gettext_lazy("Pick the tenant this note is for.")},
     )
 
     class Meta:
         model = RunbookNote
         fields = ["body"]
-        labels = {"body": "Add a runbook note"}
+        labels = {"body": gettext_lazy("Add a runbook note")}
         widgets = {
             "body": forms.Textarea(
-                attrs={"rows": 4, "placeholder": "What worked for this code in our fleet"}
+                attrs={
+                    "rows": 4,
+                    "placeholder": gettext_lazy("What worked for this code in our fleet"),
+                }
             )
         }
 
@@ -48,13 +57,13 @@ class RunbookNoteForm(forms.ModelForm):
         self.access = access
         choices = [(str(tenant.pk), tenant.name) for tenant in access.writable]
         if access.writes_every_tenant:
-            choices.append((ALL_TENANTS, "All tenants (only operators granted every tenant)"))
+            choices.append((ALL_TENANTS, _("All tenants (only operators granted every tenant)")))
         field = self.fields["tenant"]
         if len(access.writable) == 1:
             # Their only tenant is the default, on the page and for a POST that names none.
             field.initial, field.required = str(access.writable[0].pk), False
         else:
-            choices.insert(0, ("", "Pick a tenant…"))
+            choices.insert(0, ("", _("Pick a tenant…")))
             field.required = self.may_write  # with no tenant at all, clean() says why, once
         field.widget.choices = choices
 
@@ -66,10 +75,11 @@ class RunbookNoteForm(forms.ModelForm):
     def clean_body(self) -> str:
         body = self.cleaned_data["body"].strip()
         if not body:
-            raise forms.ValidationError("A note cannot be empty.")
+            raise forms.ValidationError(_("A note cannot be empty."))
         if len(body) > 10_000:
             raise forms.ValidationError(
-                f"A note can be at most 10,000 characters (this one has {len(body):,})."
+                _("A note can be at most %(limit)s characters (this one has %(length)s).")
+                % {"limit": intcomma(10_000), "length": intcomma(len(body))}
             )
         return body
 
@@ -80,18 +90,20 @@ class RunbookNoteForm(forms.ModelForm):
         if picked == ALL_TENANTS:
             if not self.access.writes_every_tenant:
                 raise forms.ValidationError(
-                    "Only an operator granted every tenant may write an all-tenants note."
+                    _("Only an operator granted every tenant may write an all-tenants note.")
                 )
         elif picked not in {str(tenant.pk) for tenant in self.access.writable}:
-            raise forms.ValidationError("You are not granted that tenant: pick one of yours.")
+            raise forms.ValidationError(_("You are not granted that tenant: pick one of yours."))
         return picked
 
     def clean(self) -> dict:
         cleaned = super().clean()
         if not self.may_write:
             raise forms.ValidationError(
-                "You are not granted any tenant, so there is nobody to share a note with: "
-                "ask an administrator for a tenant grant."
+                _(
+                    "You are not granted any tenant, so there is nobody to share a note with: "
+                    "ask an administrator for a tenant grant."
+                )
             )
         return cleaned
 

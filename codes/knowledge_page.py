@@ -7,18 +7,30 @@ codes/knowledge/ when it has run, otherwise from the files themselves. Admin sho
 read-only (curated codes and families are edited in git), so the page shows what the files said
 at the last import. Knowledge typed in admin on a code without a curated file (description,
 causes, steps) is not read here: only curated rows are.
+
+In French (the request's language), the translated files under codes/knowledge/*/fr/ replace
+the English text section by section (`codes.knowledge.translated_code`); what they leave out,
+or a code without a translation, reads in English.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.urls import reverse
+from django.utils import translation
 
 from codes.decode import DecodedCode, decode
 from codes.families import family_name
-from codes.knowledge import CuratedFamily, load_curated_codes, load_families
+from codes.knowledge import (
+    CuratedCode,
+    CuratedFamily,
+    load_curated_codes,
+    load_families,
+    translated_code,
+    translated_family,
+)
 from codes.models import CodeFamily, ErrorCode
 
 # The first `$code = '…'` (or `$text = '…'`) assignment of a family snippet is its example.
@@ -31,6 +43,8 @@ _SNIPPET_EXAMPLE = re.compile(
 class KnowledgePage:
     decoded: DecodedCode
     family: CuratedFamily
+    title: str = ""
+    severity_reason: str = ""
     description: str = ""
     causes: str = ""
     steps: str = ""
@@ -42,40 +56,64 @@ class KnowledgePage:
         return bool(self.description or self.causes or self.steps)
 
 
-def knowledge_page(value: int, extension: str = "") -> KnowledgePage:
+def knowledge_page(value: int, extension: str = "", language: str | None = None) -> KnowledgePage:
     """The page for an unsigned 32-bit value (and a setup extended code, if one was given);
-    works for codes outside the catalog too.
+    works for codes outside the catalog too. `language` defaults to the active one.
 
     Three queries: the code's row for the decode, the curated row, the family row.
     """
+    language = language or translation.get_language()
     decoded = decode(f"0x{value:08X}_{extension}" if extension else value, use_db=True)
     row = ErrorCode.objects.filter(value=value, curated=True).first()
     curated_file = load_curated_codes().get(value)
+    curated = None
     if row is not None:
-        text = {"description": row.description, "causes": row.causes, "steps": row.steps}
-        faq = list(row.faq or [])
+        curated = CuratedCode(
+            value=value,
+            name=row.name,
+            title=decoded.title,
+            family=decoded.family,
+            severity=decoded.severity,
+            severity_reason=decoded.severity_reason,
+            description=row.description,
+            causes=row.causes,
+            steps=row.steps,
+            faq=list(row.faq or []),
+        )
     elif curated_file is not None:
+        curated = replace(
+            curated_file, title=decoded.title, severity_reason=decoded.severity_reason
+        )
+    if curated is not None:
+        curated = translated_code(curated, language)
         text = {
-            "description": curated_file.description,
-            "causes": curated_file.causes,
-            "steps": curated_file.steps,
+            "description": curated.description,
+            "causes": curated.causes,
+            "steps": curated.steps,
         }
-        faq = list(curated_file.faq)
+        faq, title, reason = curated.faq, curated.title, curated.severity_reason
     else:
-        text, faq = {}, []
-    family = curated_family(decoded.family)
+        text, faq, title, reason = {}, [], decoded.title, decoded.severity_reason
+    family = curated_family(decoded.family, language)
     return KnowledgePage(
         decoded=decoded,
         family=family,
+        title=title,
+        severity_reason=reason,
         faq=[item for item in faq if isinstance(item, dict) and item.get("q")],
         decode_snippet=snippet_for(family.decode_snippet, decoded),
         **text,
     )
 
 
-def curated_family(slug: str) -> CuratedFamily:
-    """A family's name, default severity and shared texts: the row `import_codes` copied from
-    its file, else the committed file itself, else just the slug."""
+def curated_family(slug: str, language: str | None = None) -> CuratedFamily:
+    """A family's name, default severity and shared texts (in `language` where a translation
+    has them): the row `import_codes` copied from its file, else the committed file itself,
+    else just the slug."""
+    return translated_family(_english_family(slug), language or translation.get_language())
+
+
+def _english_family(slug: str) -> CuratedFamily:
     row = CodeFamily.objects.filter(slug=slug).first()
     if row is not None:
         return CuratedFamily(

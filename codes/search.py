@@ -15,6 +15,7 @@ first (`fleet_codes`), rather than on page 1 of the whole catalog.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -31,7 +32,9 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Length
+from django.utils.translation import get_language
 
+from codes.knowledge import CodeTranslation, base_language, load_code_translations
 from codes.models import ErrorCode
 from codes.parse import CodeError, ParsedCode, parse_code
 from fleet.access import visible_tenants
@@ -50,8 +53,11 @@ class SearchResult:
     codes: QuerySet[ErrorCode]
 
 
-def search_codes(query: str, *, curated_only: bool = False) -> SearchResult:
-    """Entries matching `query`, best matches first; all entries for an empty query."""
+def search_codes(
+    query: str, *, curated_only: bool = False, language: str | None = None
+) -> SearchResult:
+    """Entries matching `query`, best matches first; all entries for an empty query. Curated
+    text is matched in `language` (the active one by default)."""
     query = (query or "").strip()
     codes = ErrorCode.objects.select_related("family")
     if curated_only:
@@ -64,7 +70,7 @@ def search_codes(query: str, *, curated_only: bool = False) -> SearchResult:
         parsed = None
     if parsed is not None:
         return SearchResult(query, parsed, _value_matches(codes, parsed))
-    return SearchResult(query, None, _text_matches(codes, query))
+    return SearchResult(query, None, _text_matches(codes, query, language or get_language()))
 
 
 def _value_matches(codes: QuerySet[ErrorCode], parsed: ParsedCode) -> QuerySet[ErrorCode]:
@@ -95,10 +101,11 @@ def fleet_codes(
     )
 
 
-def _text_matches(codes: QuerySet[ErrorCode], query: str) -> QuerySet[ErrorCode]:
+def _text_matches(codes: QuerySet[ErrorCode], query: str, language: str) -> QuerySet[ErrorCode]:
     words = _WORD.findall(query)[:MAX_WORDS]
     if not words:
         return codes.none()
+    in_curated_text = Q(value__in=curated_text_matches(words, language))
     in_message = Q()
     in_title = Q()
     for word in words:
@@ -111,19 +118,52 @@ def _text_matches(codes: QuerySet[ErrorCode], query: str) -> QuerySet[ErrorCode]
         # Aliases (E_ACCESSDENIED for ERROR_ACCESS_DENIED) live in a JSON list; its text form
         # is searchable the same way on SQLite and PostgreSQL.
         codes.annotate(aliases=Cast("other_names", TextField()))
-        .filter(in_names | in_message | in_title)
+        .filter(in_names | in_message | in_title | in_curated_text)
         .annotate(
             rank=Case(
                 When(name__iexact=name, then=Value(0)),
-                When(curated=True, then=Value(1)),
+                When(Q(curated=True) & (in_names | in_message | in_title), then=Value(1)),
                 When(name__istartswith=name, then=Value(2)),
                 When(name__icontains=name, then=Value(3)),
                 When(aliases__icontains=name, then=Value(4)),
                 When(in_title, then=Value(5)),
-                default=Value(6),
+                When(in_message, then=Value(6)),
+                default=Value(7),  # curated text only
                 output_field=IntegerField(),
             ),
             name_length=Length("name"),
         )
         .order_by("rank", "name_length", "value")
     )
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, so "Annulée", "annulee" and "ANNULÉE" compare equal."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def curated_text_matches(words: list[str], language: str | None) -> list[int]:
+    """Values of the curated pages whose translation into `language` holds every word
+    (accents and case aside); none for English."""
+    folded = [fold(word) for word in words]
+    index = _curated_text_index(base_language(language))
+    return sorted(value for value, text in index.items() if all(w in text for w in folded))
+
+
+_INDEXES: dict[tuple[str, int], dict[int, str]] = {}
+
+
+def _curated_text_index(language: str) -> dict[int, str]:
+    """value -> folded translated text of each curated page, built once per loaded set."""
+    translations = load_code_translations(language)
+    key = (language, id(translations))
+    if key not in _INDEXES:
+        _INDEXES.clear()  # the files were reloaded: every older index is stale
+        _INDEXES[key] = {value: fold(_page_text(t)) for value, t in translations.items()}
+    return _INDEXES[key]
+
+
+def _page_text(code: CodeTranslation) -> str:
+    faq = " ".join(f"{item['q']} {item['a']}" for item in code.faq)
+    return "\n".join((code.title, code.description, code.causes, code.steps, faq))

@@ -16,10 +16,13 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from codes.facts import facts_from_rows
 from codes.forms import CodeSearchForm, RunbookNoteForm
+from codes.knowledge import translated_title
 from codes.knowledge_page import knowledge_page
 from codes.notes import NoteAccess, note_access, notes_on_code
 from codes.page_sections import page_sections
@@ -44,8 +47,10 @@ def code_list(request: HttpRequest) -> HttpResponse:
             codes, in_fleet = seen, True
     page = Paginator(codes, PAGE_SIZE).get_page(request.GET.get("page"))
     facts = facts_from_rows(page)  # family and severity as every other page reads them
+    language = get_language()
     for row in page:
         row.facts = facts[row.value]
+        row.shown_title = translated_title(row.value, row.title, language)
     keep = request.GET.copy()
     keep.pop("page", None)
     return render(
@@ -88,7 +93,7 @@ def add_note(request: HttpRequest, code: str) -> HttpResponse:
         return _invalid_code(request, code, exc)
     access = note_access(request.user)
     if access.tenants and not access.writable:
-        raise PermissionDenied("Viewers read runbook notes; an operator or admin adds them.")
+        raise PermissionDenied(_("Viewers read runbook notes; an operator or admin adds them."))
     form = RunbookNoteForm(request.POST, access=access)
     if not form.is_valid():
         return _render_detail(request, parsed.value, "", access, form, status=400)
@@ -96,8 +101,14 @@ def add_note(request: HttpRequest, code: str) -> HttpResponse:
     note.code = parsed.value
     note.author = request.user
     note.save()
-    shown_to = "every tenant" if note.all_tenants else note.tenant.name
-    messages.success(request, f"Your note on {parsed.hex} for {shown_to} was added.")
+    if note.all_tenants:
+        added = _("Your note on %(code)s for every tenant was added.") % {"code": parsed.hex}
+    else:
+        added = _("Your note on %(code)s for %(tenant)s was added.") % {
+            "code": parsed.hex,
+            "tenant": note.tenant.name,
+        }
+    messages.success(request, added)
     return redirect(reverse("codes:detail", kwargs={"code": parsed.hex}) + "#notes")
 
 
@@ -113,10 +124,10 @@ def delete_note(request: HttpRequest, code: str, note_id: int) -> HttpResponse:
     notes = notes_on_code(note_access(request.user), parsed.value).filter(pk=note_id)
     if not request.user.is_superuser:
         notes = notes.filter(author=request.user)
-    deleted, _ = notes.delete()
+    deleted, _kinds = notes.delete()
     if not deleted:
-        raise Http404("No such note of yours on this code.")
-    messages.success(request, f"Your note on {parsed.hex} was deleted.")
+        raise Http404(_("No such note of yours on this code."))
+    messages.success(request, _("Your note on %(code)s was deleted.") % {"code": parsed.hex})
     return redirect(reverse("codes:detail", kwargs={"code": parsed.hex}) + "#notes")
 
 

@@ -3,6 +3,10 @@
 Each chart carries its data twice over: as a plotly figure (drawn by our static plotly.js) and
 as a plain table, which the page offers as an accessible alternative and `/charts/<name>.csv`
 offers as a download. Clickable points carry the URL they open in `customdata`.
+
+Titles, axis titles and hover texts are in the request's language; the column names stay English
+in the CSV (a script reading it must not depend on who downloaded it) and are translated for
+the page's table only (`Chart.column_labels`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as column
 
 from codes.facts import CodeFacts
 from dashboards.filters import Scope
@@ -65,12 +72,21 @@ class Chart:
         return f"chart-{self.name}"
 
     @property
+    def column_labels(self) -> list[str]:
+        """The columns as the page's table heads them (names the catalog knows translated,
+        bucket labels and data left as they are)."""
+        return [gettext(c) for c in self.columns]
+
+    @property
     def table(self) -> list[tuple[str | None, list]]:
         return list(zip(self.links or [None] * len(self.rows), self.rows, strict=True))
 
 
 CATEGORIES_TOP_DOWN = {"autorange": "reversed", "type": "category"}
-OCCURRENCES_AXIS = {"title": {"text": "Occurrences"}}
+
+
+def occurrences_axis() -> dict:
+    return {"title": {"text": _("Occurrences")}}
 
 
 def code_url(value: int, scope: Scope) -> str:
@@ -121,8 +137,10 @@ def occurrences_over_time(data: Overview, scope: Scope, stack: str) -> Chart:
     groups = sorted(series, key=lambda g: -sum(series[g].values()))
     chart = Chart(
         "occurrences_over_time",
-        f"Occurrences over time by {stack}",
-        ["Bucket", *groups],
+        _("Occurrences over time by family")
+        if stack == "family"
+        else _("Occurrences over time by severity"),
+        [column("Bucket"), *groups],
         rows=[[_bucket_text(b, scope), *(series[g].get(b, 0) for g in groups)] for b in axis],
     )
     if groups:
@@ -154,20 +172,20 @@ def occurrences_over_time(data: Overview, scope: Scope, stack: str) -> Chart:
                 "type": "scatter",
                 "x": x,
                 "y": totals,
-                "name": "Total",
+                "name": _("Total"),
                 "mode": "markers",
                 "marker": {"opacity": 0},
                 "showlegend": False,
                 "customdata": urls,
-                "hovertemplate": "<b>%{y}</b> (click: this day)<extra>Total</extra>",
+                "hovertemplate": _("<b>%{y}</b> (click: this day)<extra>Total</extra>"),
             }
         )
-        legend_title = "Severity" if stack == "severity" else "Family"
+        legend_title = _("Severity") if stack == "severity" else _("Family")
         chart.figure = _figure(
             traces,
             barmode="stack",
             hovermode="x unified",
-            yaxis=OCCURRENCES_AXIS,
+            yaxis=occurrences_axis(),
             legend={"orientation": "h", "y": -0.18, "title": {"text": f"{legend_title}:"}},
         )
     return chart
@@ -180,8 +198,14 @@ def top_codes(data: Overview, scope: Scope) -> Chart:
     urls = [code_url(code, scope) for code, _ in top]
     chart = Chart(
         "top_codes",
-        "Top codes",
-        ["Code", "Name", "Family", "Severity", "Occurrences"],
+        _("Top codes"),
+        [
+            column("Code"),
+            column("Name"),
+            column("Family"),
+            column("Severity"),
+            column("Occurrences"),
+        ],
         rows=[
             [i.hex, i.label, i.family_name, i.severity, n]
             for i, (_, n) in zip(infos, top, strict=True)
@@ -196,7 +220,7 @@ def top_codes(data: Overview, scope: Scope) -> Chart:
             "orientation": "h",
             "customdata": urls,
             "text": [i.label for i in infos],
-            "hovertemplate": "%{y} %{text}<br>%{x} occurrences<extra>click to open</extra>",
+            "hovertemplate": _("%{y} %{text}<br>%{x} occurrences<extra>click to open</extra>"),
             "marker": {"color": [SEVERITY_COLOURS.get(i.severity, PALETTE[0]) for i in infos]},
         }
         chart.legend = SEVERITY_LEGEND
@@ -204,7 +228,7 @@ def top_codes(data: Overview, scope: Scope) -> Chart:
         chart.figure = _figure(
             [bars],
             height=60 + 28 * len(top),
-            xaxis=OCCURRENCES_AXIS,
+            xaxis=occurrences_axis(),
             yaxis=CATEGORIES_TOP_DOWN,
         )
     return chart
@@ -215,12 +239,11 @@ def code_heatmap(data: Overview, scope: Scope, limit: int = HEATMAP_CODES) -> Ch
     codes = [code for code, _ in data.code_totals()[:limit]]
     axis = _bucket_axis(scope)
     cells = {(code, bucket): count for code, bucket, count in data.code_buckets}
-    unit = "Hour" if scope.grain is HOURLY else "Day"
     labels = [_bucket_text(b, scope) for b in axis]
     chart = Chart(
         "code_heatmap",
-        f"Code × {unit.lower()}",
-        ["Code", *labels],
+        _("Code × hour") if scope.grain is HOURLY else _("Code × day"),
+        [column("Code"), *labels],
         rows=[[data.codes[c].hex, *(cells.get((c, b), 0) for b in axis)] for c in codes],
         links=[code_url(c, scope) for c in codes],
     )
@@ -232,7 +255,7 @@ def code_heatmap(data: Overview, scope: Scope, limit: int = HEATMAP_CODES) -> Ch
             "z": [row[1:] for row in chart.rows],
             "customdata": [[url] * len(axis) for url in chart.links],
             "colorscale": "Reds",
-            "hovertemplate": "%{y}<br>%{x}<br>%{z} occurrences<extra></extra>",
+            "hovertemplate": _("%{y}<br>%{x}<br>%{z} occurrences<extra></extra>"),
             "xgap": 1,
             "ygap": 1,
         }
@@ -247,8 +270,8 @@ def top_devices(data: Overview, scope: Scope) -> Chart:
     urls = [device_url(r["device_id"], scope) for r in rows]
     chart = Chart(
         "top_devices",
-        "Top devices",
-        ["Device", "Tenant", "Occurrences", "Distinct codes"],
+        _("Top devices"),
+        [column("Device"), column("Tenant"), column("Occurrences"), column("Distinct codes")],
         rows=[
             [r["device__hostname"], r["tenant__name"], r["occurrences"], r["codes"]] for r in rows
         ],
@@ -261,13 +284,13 @@ def top_devices(data: Overview, scope: Scope) -> Chart:
             "y": [f"{r['device__hostname']} ({r['tenant__slug']})" for r in rows],
             "orientation": "h",
             "customdata": urls,
-            "hovertemplate": "%{y}<br>%{x} occurrences<extra>click to open</extra>",
+            "hovertemplate": _("%{y}<br>%{x} occurrences<extra>click to open</extra>"),
             "marker": {"color": PALETTE[0]},
         }
         chart.figure = _figure(
             [bars],
             height=60 + 28 * len(rows),
-            xaxis=OCCURRENCES_AXIS,
+            xaxis=occurrences_axis(),
             yaxis=CATEGORIES_TOP_DOWN,
         )
     return chart
@@ -292,8 +315,8 @@ def code_trend(data: CodeFleet, scope: Scope) -> Chart:
     axis = _bucket_axis(scope)
     chart = Chart(
         "code_trend",
-        "Occurrences and devices over time",
-        ["Bucket", "Occurrences", "Distinct devices"],
+        _("Occurrences and devices over time"),
+        [column("Bucket"), column("Occurrences"), column("Distinct devices")],
         rows=[[_bucket_text(b, scope), *by_bucket.get(b, (0, 0))] for b in axis],
     )
     if data.trend:
@@ -303,14 +326,14 @@ def code_trend(data: CodeFleet, scope: Scope) -> Chart:
                 "type": "bar",
                 "x": x,
                 "y": [row[1] for row in chart.rows],
-                "name": "Occurrences",
+                "name": _("Occurrences"),
                 "marker": {"color": PALETTE[0]},
             },
             {
                 "type": "scatter",
                 "x": x,
                 "y": [row[2] for row in chart.rows],
-                "name": "Distinct devices",
+                "name": _("Distinct devices"),
                 "mode": "lines+markers",
                 "yaxis": "y2",
                 "line": {"color": PALETTE[1]},
@@ -319,9 +342,9 @@ def code_trend(data: CodeFleet, scope: Scope) -> Chart:
         chart.figure = _figure(
             traces,
             margin={"l": 60, "r": 70, "t": 10, "b": 40},  # room for the devices axis
-            yaxis={"title": {"text": "Occurrences"}, "rangemode": "tozero"},
+            yaxis={"title": {"text": _("Occurrences")}, "rangemode": "tozero"},
             yaxis2={
-                "title": {"text": "Devices"},
+                "title": {"text": _("Devices")},
                 "overlaying": "y",
                 "side": "right",
                 "rangemode": "tozero",
@@ -335,8 +358,8 @@ def code_tables(data: CodeFleet, scope: Scope) -> dict[str, Chart]:
     """The code page's tables: tenant breakdown, devices, updates, co-occurring codes."""
     tenants = Chart(
         "code_tenants",
-        "Tenants",
-        ["Tenant", "Occurrences", "Devices"],
+        _("Tenants"),
+        [column("Tenant"), column("Occurrences"), column("Devices")],
         rows=[[r["tenant__name"], r["occurrences"], r["devices"]] for r in data.tenants],
         links=[
             f"{reverse('dashboards:tenant', args=[r['tenant__slug']])}?{scope.querystring}"
@@ -345,8 +368,14 @@ def code_tables(data: CodeFleet, scope: Scope) -> dict[str, Chart]:
     )
     devices = Chart(
         "code_devices",
-        "Affected devices",
-        ["Device", "Tenant", "Occurrences", "First seen", "Last seen"],
+        _("Affected devices"),
+        [
+            column("Device"),
+            column("Tenant"),
+            column("Occurrences"),
+            column("First seen"),
+            column("Last seen"),
+        ],
         rows=[
             [
                 r["device__hostname"],
@@ -361,8 +390,8 @@ def code_tables(data: CodeFleet, scope: Scope) -> dict[str, Chart]:
     )
     updates = Chart(
         "code_updates",
-        "Updates seen with it",
-        ["Update title", "KB", "Occurrences", "Last seen"],
+        _("Updates seen with it"),
+        [column("Update title"), "KB", column("Occurrences"), column("Last seen")],
         rows=[
             [r["update_title"], r["kb"], r["occurrences"], r["last"].strftime("%Y-%m-%d %H:%M")]
             for r in data.updates
@@ -370,8 +399,8 @@ def code_tables(data: CodeFleet, scope: Scope) -> dict[str, Chart]:
     )
     co = Chart(
         "code_cooccurring",
-        "Codes on the same devices",
-        ["Code", "Name", "Devices", "Occurrences"],
+        _("Codes on the same devices"),
+        [column("Code"), column("Name"), column("Devices"), column("Occurrences")],
         rows=[
             [
                 data.codes[r["code"]].hex,
@@ -397,8 +426,14 @@ def device_timeline(data: DeviceTimeline, scope: Scope) -> Chart:
     rows = data.per_code()
     chart = Chart(
         "device_timeline",
-        "Timeline of codes",
-        ["Code", "Name", "Occurrences", "First seen", "Last seen"],
+        _("Timeline of codes"),
+        [
+            column("Code"),
+            column("Name"),
+            column("Occurrences"),
+            column("First seen"),
+            column("Last seen"),
+        ],
         rows=[
             [
                 data.codes[r["code"]].hex,
@@ -428,7 +463,7 @@ def device_timeline(data: DeviceTimeline, scope: Scope) -> Chart:
                     for code, _, _ in data.points
                 ],
             },
-            "hovertemplate": "%{y}<br>%{x}<br>%{text} occurrences<extra>click to open</extra>",
+            "hovertemplate": _("%{y}<br>%{x}<br>%{text} occurrences<extra>click to open</extra>"),
         }
         chart.legend = SEVERITY_LEGEND
         chart.figure = _figure(

@@ -13,6 +13,8 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fleet.access import picked_tenants
 from fleet.grains import Grain, grain_for
@@ -24,7 +26,13 @@ RANGES: dict[str, timedelta] = {
     "30d": timedelta(days=30),
     "90d": timedelta(days=90),
 }
-RANGE_LABELS = {"24h": "24 h", "7d": "7 d", "30d": "30 d", "90d": "90 d", "custom": "Custom"}
+RANGE_LABELS = {
+    "24h": gettext_lazy("24 h"),
+    "7d": gettext_lazy("7 d"),
+    "30d": gettext_lazy("30 d"),
+    "90d": gettext_lazy("90 d"),
+    "custom": gettext_lazy("Custom"),
+}
 DEFAULT_RANGE = "7d"
 # Custom ranges are capped so an hourly aggregate query stays bounded by the range, not the URL.
 MAX_CUSTOM_DAYS = 400
@@ -106,15 +114,21 @@ class Scope:
 
     def describe(self) -> str:
         if self.range_key == "custom":
-            return f"{self.custom_from:%Y-%m-%d} to {self.custom_to:%Y-%m-%d}"
-        return f"last {RANGE_LABELS[self.range_key]}"
+            return _("%(first)s to %(last)s") % {
+                "first": f"{self.custom_from:%Y-%m-%d}",
+                "last": f"{self.custom_to:%Y-%m-%d}",
+            }
+        return _("last %(range)s") % {"range": RANGE_LABELS[self.range_key]}
 
 
 def _parse_day(text: str, name: str, errors: list[str]) -> date | None:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        errors.append(f"{name}: {text[:40]!r} is not a date (use YYYY-MM-DD)")
+        errors.append(
+            _("%(field)s: %(text)s is not a date (use YYYY-MM-DD)")
+            % {"field": name, "text": repr(text[:40])}
+        )
         return None
 
 
@@ -126,18 +140,26 @@ def _window(params, now: datetime, errors: list[str]):
         last = _parse_day(params.get("to", ""), "to", errors)
         if first and last:
             if last > LAST_CUSTOM_DAY:
-                errors.append(f"to: the last day can be {LAST_CUSTOM_DAY:%Y-%m-%d} at the latest")
+                errors.append(
+                    _("to: the last day can be %(day)s at the latest")
+                    % {"day": f"{LAST_CUSTOM_DAY:%Y-%m-%d}"}
+                )
             elif last < first:
-                errors.append("to: the end date is before the start date")
+                errors.append(_("to: the end date is before the start date"))
             elif (last - first).days + 1 > MAX_CUSTOM_DAYS:
-                errors.append(f"from/to: a custom range may span at most {MAX_CUSTOM_DAYS} days")
+                errors.append(
+                    _("from/to: a custom range may span at most %(days)s days")
+                    % {"days": MAX_CUSTOM_DAYS}
+                )
             else:
                 start = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
                 stop = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
                 return key, start, stop, first, last
         key = DEFAULT_RANGE
     elif key not in RANGES:
-        errors.append(f"range: {key[:20]!r} is not one of 24h, 7d, 30d, 90d, custom")
+        errors.append(
+            _("range: %(key)s is not one of 24h, 7d, 30d, 90d, custom") % {"key": repr(key[:20])}
+        )
         key = DEFAULT_RANGE
     if key == "24h":
         # Rolling hours, ending after the current hour so its bucket is included.

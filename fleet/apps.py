@@ -24,3 +24,5 @@ class FleetConfig(AppConfig):
     def ready(self) -> None:
         for name in SLICES:
             import_module(f"{name}.admin")
+        # Copies a person's language setting into the session at login (its signal receiver).
+        import_module("fleet.accounts.language")

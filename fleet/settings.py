@@ -198,9 +198,13 @@ MIDDLEWARE = [
     "fleet.static_files.StaticFilesMiddleware",
     "fleet.database_pool.PoolTimeoutMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the browser's Accept-Language (or the switcher's cookie); the person's own
+    # setting overrides it once they are known (fleet.accounts.language, after authentication).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "fleet.accounts.language.PersonLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -218,6 +222,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -256,9 +261,19 @@ LOGOUT_REDIRECT_URL = "login"
 # owns the page and imports none of them.
 KNOWLEDGE_PAGE_SECTIONS = ["dashboards.code_fleet.code_fleet_section"]
 
-LANGUAGE_CODE = "en-us"
+# English and French (docs/i18n.md): no language prefix in URLs, /codes/0x8024000B/ is the
+# same page in both; the person's setting, else the browser's Accept-Language, picks one.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "fleet_language"
+LANGUAGE_COOKIE_SECURE = SECURE_COOKIES
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = "UTC"
-USE_I18N = False
+USE_I18N = True
+# Our date formats (fleet/formats/): ISO order in English, day first in French.
+FORMAT_MODULE_PATH = ["fleet.formats"]
 USE_TZ = True
 
 STATIC_URL = "static/"

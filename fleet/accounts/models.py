@@ -102,3 +102,19 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor}: {self.action} {self.target}"
+
+
+class PersonSettings(models.Model):
+    """A person's own preferences; one row, created the first time they change one.
+
+    `language` blank means "follow the browser" (Accept-Language, through Django's
+    LocaleMiddleware); otherwise it wins on every page and in every email they receive
+    (fleet/accounts/language.py)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="person_settings"
+    )
+    language = models.CharField(max_length=8, blank=True, choices=settings.LANGUAGES)
+
+    def __str__(self) -> str:
+        return f"settings of {self.user}"

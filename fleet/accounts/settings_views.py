@@ -14,10 +14,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fleet.access import administrable_tenants, is_msp_admin
 from fleet.accounts import people
+from fleet.accounts.language import chosen_language
 from fleet.accounts.models import AuditEntry
 from fleet.api_auth import create_api_token, revoke
 from fleet.models import ApiToken, Role, Tenant, TenantGrant
@@ -32,6 +34,7 @@ def index(request: HttpRequest) -> HttpResponse:
         {
             "administers": administrable_tenants(request.user).exists(),
             "msp_admin": is_msp_admin(request.user),
+            "my_language": chosen_language(request.user),
         },
     )
 
@@ -68,7 +71,9 @@ def people_page(request: HttpRequest) -> HttpResponse:
             data["role"],
             lambda token: request.build_absolute_uri(reverse("invitation", args=[token])),
         )
-        messages.success(request, f"Invitation sent to {data['email']}.")
+        messages.success(
+            request, gettext("Invitation sent to %(email)s.") % {"email": data["email"]}
+        )
         return redirect("settings-people")
     grants = (
         TenantGrant.objects.filter(tenant__in=tenants)
@@ -98,7 +103,7 @@ def grant_role(request: HttpRequest, pk: int) -> HttpResponse:
     grant = _grant_or_404(request, pk)
     role = request.POST.get("role", "")
     if role not in Role.values:
-        messages.error(request, "Role: choose viewer, operator or admin.")
+        messages.error(request, gettext("Role: choose viewer, operator or admin."))
     else:
         people.set_role(request.user, grant, role)
     return redirect("settings-people")
@@ -148,7 +153,11 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
                 )
             if not request.user.is_authenticated:
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"You now hold {invite.tenant} as {invite.role}.")
+            messages.success(
+                request,
+                gettext("You now hold %(tenant)s as %(role)s.")
+                % {"tenant": invite.tenant, "role": invite.role},
+            )
             return redirect("/")
     return render(request, "settings/invitation.html", {"invite": invite, "form": form})
 

@@ -21,6 +21,7 @@ urlpatterns = [
         sign_on_views.SignOnCallback.as_view(),
         name="oidc_authentication_callback",
     ),
+    path("account/language/", views.choose_language, name="choose_language"),
     path("account/two-factor/", views.two_factor_page, name="two_factor"),
     path("settings/", settings_views.index, name="settings"),
     path("settings/tenants/", settings_views.tenants_page, name="settings-tenants"),

@@ -4,12 +4,18 @@ second-factor page."""
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
+from fleet.accounts import language as language_module
 from fleet.accounts import oidc, two_factor
 from fleet.accounts.login_throttle import ThrottledAuthenticationForm, refused_as_429
 
@@ -34,7 +40,7 @@ admin_login = refused_as_429(admin.site.login)
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Code from the app",
+        label=gettext_lazy("Code from the app"),
         max_length=12,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
@@ -58,12 +64,12 @@ def two_factor_page(request: HttpRequest) -> HttpResponse:
             if done:
                 messages.success(
                     request,
-                    "Two-factor sign-in is on: the login form will ask for a code."
+                    _("Two-factor sign-in is on: the login form will ask for a code.")
                     if action == "confirm"
-                    else "Two-factor sign-in is off.",
+                    else _("Two-factor sign-in is off."),
                 )
                 return redirect("two_factor")
-            form.add_error("code", "That code is wrong or already used; enter the current one.")
+            form.add_error("code", _("That code is wrong or already used; enter the current one."))
     enrolled = local and two_factor.enrolled(user)
     device = two_factor.pending_device(user) if local and not enrolled else None
     return render(
@@ -78,3 +84,38 @@ def two_factor_page(request: HttpRequest) -> HttpResponse:
         },
         status=400 if form.errors else 200,
     )
+
+
+@require_POST
+def choose_language(request: HttpRequest) -> HttpResponse:
+    """The language switcher: a signed-in person's setting (kept for every session and
+    email), and for anyone the cookie LocaleMiddleware reads; "" follows the browser. Then
+    back to the page it was posted from."""
+    language = request.POST.get("language", "")
+    if language and language not in language_module.LANGUAGE_CODES:
+        return HttpResponse(_("Unknown language."), status=400)
+    target = request.POST.get("next", "")
+    # A path of this site only (never a view name for redirect() to reverse), printable.
+    if not (
+        target.startswith("/")
+        and target.isprintable()
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
+        target = "/"
+    if request.user.is_authenticated:
+        language_module.set_language(request, language)
+    response = HttpResponseRedirect(target)
+    if language:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=True,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    else:
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+    return response

@@ -20,9 +20,10 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from codes.facts import facts_for
+from fleet.accounts.language import languages_of_addresses
 from fleet.alerts.models import AlertDelivery, AlertFiring
 from fleet.alerts.payloads import FIRED, RESOLVED
 from fleet.models import Tenant
@@ -80,8 +81,10 @@ def firing_context(firings: list[AlertFiring]) -> dict[int, dict]:
 
 
 def render_email(items: list[dict], resolved: bool = False) -> tuple[str, str, str]:
-    """Subject, text body and HTML body for one recipient's firings (or resolutions)."""
+    """Subject, text body and HTML body for one recipient's firings (or resolutions), in the
+    active language (`queue_digests` activates the recipient's)."""
     context = {
+        "LANGUAGE_CODE": translation.get_language(),
         "items": items,
         "count": len(items),
         "site_url": settings.SITE_URL,
@@ -108,9 +111,12 @@ def queue_digests(
         for address in firing.rule.recipient_list:
             by_recipient[address].append(firing)
     deliveries = []
+    languages = languages_of_addresses(by_recipient)
     for address, mine in sorted(by_recipient.items()):
         mine.sort(key=lambda f: (-f.occurrences, items[f.pk]["tenant"].name, f.code))
-        subject, text, html = render_email([items[f.pk] for f in mine], event == RESOLVED)
+        # Each person reads their digest in their own language (their setting; else English).
+        with translation.override(languages[address]):
+            subject, text, html = render_email([items[f.pk] for f in mine], event == RESOLVED)
         deliveries.append(
             AlertDelivery(
                 recipient=address,

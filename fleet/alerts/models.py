@@ -16,6 +16,7 @@ from django.core.validators import (
 )
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from codes.models import Severity
 from fleet.alerts.secrets import decrypt, encrypt
@@ -200,11 +201,11 @@ class AlertChannel(models.Model):
     whole Teams or Slack webhook URL (the URL is the credential), a PSA's API keys (JSON)."""
 
     class Kind(models.TextChoices):
-        WEBHOOK = "webhook", "Signed webhook"
+        WEBHOOK = "webhook", gettext_lazy("Signed webhook")
         TEAMS = "teams", "Microsoft Teams"
         SLACK = "slack", "Slack"
-        CONNECTWISE = "connectwise", "ConnectWise PSA ticket"
-        HALOPSA = "halopsa", "HaloPSA ticket"
+        CONNECTWISE = "connectwise", gettext_lazy("ConnectWise PSA ticket")
+        HALOPSA = "halopsa", gettext_lazy("HaloPSA ticket")
 
     CHAT_KINDS = (Kind.TEAMS, Kind.SLACK)
     PSA_KINDS = (Kind.CONNECTWISE, Kind.HALOPSA)
@@ -307,9 +308,9 @@ class AlertDelivery(models.Model):
     `rule` and no firing."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
+        PENDING = "pending", gettext_lazy("Pending")
+        SENDING = "sending", gettext_lazy("Sending")
+        SENT = "sent", gettext_lazy("Sent")
 
     recipient = models.EmailField(blank=True)
     channel = models.ForeignKey(

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fleet.access import operable_tenants
@@ -78,7 +79,9 @@ def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
             except RuleError as exc:
                 _form_errors(form, exc)
             else:
-                messages.success(request, f"Rule {rule.name!r} saved.")
+                messages.success(
+                    request, gettext("Rule %(name)s saved.") % {"name": repr(rule.name)}
+                )
                 return redirect("alerts:list")
     else:
         form = RuleForm(initial=RuleForm.initial_for(rule) if rule.pk else None, tenants=tenants)
@@ -98,14 +101,18 @@ def rule_test(request: HttpRequest, rule_id: int) -> HttpResponse:
     rule = _visible_rule(request, rule_id)
     deliveries = send_test(request.user, rule)
     if not deliveries:
-        messages.error(request, f"{rule.name}: no recipient or channel to test.")
+        messages.error(
+            request, gettext("%(name)s: no recipient or channel to test.") % {"name": rule.name}
+        )
     for delivery in deliveries:
         target = delivery.recipient or str(delivery.channel)
         if delivery.state == delivery.State.SENT:
-            messages.success(request, f"Test sent to {target}.")
+            messages.success(request, gettext("Test sent to %(target)s.") % {"target": target})
         else:
             messages.error(
-                request, f"Test to {target} failed: {delivery.last_error} (retried later)."
+                request,
+                gettext("Test to %(target)s failed: %(error)s (retried later).")
+                % {"target": target, "error": delivery.last_error},
             )
     return redirect("alerts:list")
 
@@ -119,7 +126,8 @@ def rule_pause(request: HttpRequest, rule_id: int) -> HttpResponse:
         set_enabled(request.user, rule, enabled)
     except NotAllowed as exc:
         raise PermissionDenied(str(exc)) from None
-    messages.success(request, f"Rule {rule.name!r} {'resumed' if enabled else 'paused'}.")
+    done = gettext("Rule %(name)s resumed.") if enabled else gettext("Rule %(name)s paused.")
+    messages.success(request, done % {"name": repr(rule.name)})
     return redirect("alerts:list")
 
 
@@ -132,6 +140,8 @@ def rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
     except NotAllowed as exc:
         raise PermissionDenied(str(exc)) from None
     messages.success(
-        request, f"Rule {rule.name!r} deleted; its open alerts resolve on the next round."
+        request,
+        gettext("Rule %(name)s deleted; its open alerts resolve on the next round.")
+        % {"name": repr(rule.name)},
     )
     return redirect("alerts:list")

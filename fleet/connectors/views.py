@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fleet.access import administrable_tenants, visible_tenants
@@ -37,7 +38,7 @@ def connector_page(request: HttpRequest, slug: str) -> HttpResponse:
     form = ConnectorForm(request.POST or None, request.FILES or None, instance=connector)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "Connector saved.")
+        messages.success(request, gettext("Connector saved."))
         return redirect("connectors:page", slug=tenant.slug)
     imports = (
         ImportRecord.objects.filter(tenant=tenant, runner=ImportRecord.Runner.CONNECTOR).order_by(
@@ -75,7 +76,7 @@ def connector_pull(request: HttpRequest, slug: str) -> HttpResponse:
         pull_connector.apply_async((connector.pk,), expires=300, retry=False)
     except Exception as exc:  # noqa: BLE001 - the broker is down: say so, pull on schedule
         log.warning("could not queue a pull of %s: %s", connector, exc)
-        messages.error(request, "The pull could not be queued (the task queue is down).")
+        messages.error(request, gettext("The pull could not be queued (the task queue is down)."))
     else:
-        messages.success(request, "Pull queued; reload this page to see it finish.")
+        messages.success(request, gettext("Pull queued; reload this page to see it finish."))
     return redirect("connectors:page", slug=tenant.slug)

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -172,8 +173,11 @@ def import_undo(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"Import {record.pk} is undone: {result.deleted} occurrences deleted and the "
-            "dashboards corrected. The same file can be imported again.",
+            gettext(
+                "Import %(number)s is undone: %(count)s occurrences deleted and the "
+                "dashboards corrected. The same file can be imported again."
+            )
+            % {"number": record.pk, "count": result.deleted},
         )
     return redirect("ingest:detail", pk=record.pk)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy
 
 from codes.parse import CodeError, parse_code
 from fleet.access import picked_tenants
@@ -18,9 +19,9 @@ from fleet.triage.models import TriageFlag
 STATE_FILTERS = ["open", *TriageFlag.State.values, "all"]
 OPEN_FILTERS = {"open", *TriageFlag.OPEN_STATES}
 VIEWS = {
-    "all": "Everything, grouped",
-    "now": "Needs a look now",
-    "steady": "Steady recurring",
+    "all": gettext_lazy("Everything, grouped"),
+    "now": gettext_lazy("Needs a look now"),
+    "steady": gettext_lazy("Steady recurring"),
 }
 
 

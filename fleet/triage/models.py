@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from codes.models import Severity
 
@@ -70,18 +71,18 @@ class TriageFlag(models.Model):
     class Kind(models.TextChoices):
         """Why the flag is in the queue now, most urgent first (the queue's ranking)."""
 
-        SPIKE = "spike", "Spike"
-        NEW = "new", "New in tenant"
-        REGRESSION = "regression", "Regression"
-        THRESHOLD = "threshold", "Threshold"
-        FLEET_SPIKE = "fleet_spike", "Fleet-wide spike"
+        SPIKE = "spike", gettext_lazy("Spike")
+        NEW = "new", gettext_lazy("New in tenant")
+        REGRESSION = "regression", gettext_lazy("Regression")
+        THRESHOLD = "threshold", gettext_lazy("Threshold")
+        FLEET_SPIKE = "fleet_spike", gettext_lazy("Fleet-wide spike")
 
     class State(models.TextChoices):
-        NEW = "new", "New"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        RESOLVED = "resolved", "Resolved"
-        MUTED = "muted", "Muted"
-        REGRESSED = "regressed", "Regressed"
+        NEW = "new", gettext_lazy("New")
+        ACKNOWLEDGED = "acknowledged", gettext_lazy("Acknowledged")
+        RESOLVED = "resolved", gettext_lazy("Resolved")
+        MUTED = "muted", gettext_lazy("Muted")
+        REGRESSED = "regressed", gettext_lazy("Regressed")
 
     # States an operator still has to look at.
     OPEN_STATES = (State.NEW, State.REGRESSED, State.ACKNOWLEDGED)

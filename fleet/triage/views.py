@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fleet.access import may_operate, operable_tenants, visible_tenants
@@ -112,13 +113,24 @@ def bulk(request: HttpRequest) -> HttpResponse:
         **form.mute_arguments(),
     )
     if not ids:
-        messages.error(request, "Tick at least one flag.")
+        messages.error(request, gettext("Tick at least one flag."))
     if result.changed:
-        messages.success(request, f"{len(result.changed)} flags: {form.cleaned_data['action']}d.")
+        done = {
+            "acknowledge": gettext("%(count)s flags: acknowledged."),
+            "resolve": gettext("%(count)s flags: resolved."),
+            "mute": gettext("%(count)s flags: muted."),
+        }[form.cleaned_data["action"]]
+        messages.success(request, done % {"count": len(result.changed)})
     for flag, why in result.refused:
-        messages.error(request, f"{flag.hex} at {flag.tenant}: {why}")
+        messages.error(
+            request,
+            gettext("%(code)s at %(tenant)s: %(why)s")
+            % {"code": flag.hex, "tenant": flag.tenant, "why": why},
+        )
     if len(flags) < len(ids):
-        messages.error(request, f"{len(ids) - len(flags)} flags not found.")
+        messages.error(
+            request, gettext("%(count)s flags not found.") % {"count": len(ids) - len(flags)}
+        )
     return _safe_next(request, reverse("triage:queue"))
 
 
@@ -181,7 +193,9 @@ def flag_page(request: HttpRequest, pk: int) -> HttpResponse:
                 form.add_error(None, str(exc))
             else:
                 messages.success(
-                    request, f"{flag.hex} at {flag.tenant}: {flag.get_state_display()}."
+                    request,
+                    gettext("%(code)s at %(tenant)s: %(state)s.")
+                    % {"code": flag.hex, "tenant": flag.tenant, "state": flag.get_state_display()},
                 )
                 return _safe_next(request, reverse("triage:flag", args=[flag.pk]))
         return _render_flag(request, flag, form, status=400)
@@ -211,6 +225,9 @@ def assign_flag(request: HttpRequest, pk: int) -> HttpResponse:
         return _render_flag(request, flag, FlagActionForm(), status=400, assign_error=error)
     messages.success(
         request,
-        f"{flag.hex}: assigned to {assignee.get_username()}." if assignee else "Unassigned.",
+        gettext("%(code)s: assigned to %(name)s.")
+        % {"code": flag.hex, "name": assignee.get_username()}
+        if assignee
+        else gettext("Unassigned."),
     )
     return _safe_next(request, reverse("triage:flag", args=[flag.pk]))
