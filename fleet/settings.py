@@ -411,6 +411,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # A pool timeout is logged once, as a warning naming the limit (fleet/database_pool.py).
+    "filters": {"without_pool_timeouts": {"()": "fleet.database_pool.WithoutPoolTimeouts"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["without_pool_timeouts"]},
+    },
 }

@@ -22,3 +22,6 @@ urlpatterns = [
     path("", include("fleet.devices.urls")),
     path("", include("fleet.reports.urls")),
 ]
+
+# A pool timeout raised by a middleware (before any view) is answered 503, not 500.
+handler500 = "fleet.database_pool.server_error"

@@ -23,6 +23,7 @@ import pytest
 from django.core.exceptions import MiddlewareNotUsed
 from django.db import OperationalError, connection
 from django.http import HttpResponse
+from django.test import Client
 from psycopg_pool import PoolTimeout
 
 from fleet.database_pool import PoolTimeoutMiddleware, busy_response, is_pool_timeout
@@ -312,3 +313,35 @@ def test_only_the_pool_timeout_becomes_a_503(rf):
     assert "no connection came free within 10 s" in page.content.decode()
     assert api.status_code == 503
     assert "no connection came free" in json.loads(api.content)["error"]
+
+
+
+def middleware_without_a_connection(get_response):
+    """A middleware whose first query finds the pool exhausted (or, on /healthz, the database
+    gone), as the session read that picks a person's language can before any view runs."""
+
+    def middleware(request):
+        if request.path == "/healthz":
+            raise OperationalError("server closed the connection unexpectedly")
+        wrapped = OperationalError("couldn't get a connection after 10.00 sec")
+        wrapped.__cause__ = PoolTimeout("couldn't get a connection after 10.00 sec")
+        raise wrapped
+
+    return middleware
+
+
+def test_a_pool_timeout_raised_by_a_middleware_is_a_503_and_anything_else_a_500(settings, caplog):
+    # Django answers a middleware's exception through the site's handler500, never through
+    # PoolTimeoutMiddleware.process_exception (which sees only views' exceptions).
+    settings.DEBUG = False
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.middleware_without_a_connection"]
+    client = Client(raise_request_exception=False)
+    busy = client.get("/triage/")
+    broken = client.get("/healthz")
+    assert (busy.status_code, busy["Retry-After"]) == (503, "5")
+    assert "no connection came free" in busy.content.decode()
+    assert broken.status_code == 500
+    # One line for the timeout, no traceback; the other error keeps its traceback.
+    tracebacks = [r.getMessage() for r in caplog.records if r.exc_info]
+    assert tracebacks == ["Internal Server Error: /healthz"]
+    assert "GET /triage/: no database connection within" in caplog.text
