@@ -315,7 +315,6 @@ def test_only_the_pool_timeout_becomes_a_503(rf):
     assert "no connection came free" in json.loads(api.content)["error"]
 
 
-
 def middleware_without_a_connection(get_response):
     """A middleware whose first query finds the pool exhausted (or, on /healthz, the database
     gone), as the session read that picks a person's language can before any view runs."""
