@@ -130,6 +130,8 @@ try:
     CONNECTOR_STALE_MINUTES = env_int("CONNECTOR_STALE_MINUTES", 60, minimum=1)
     # The longest single `Retry-After` a pull waits out; a longer one fails the report.
     CONNECTOR_MAX_RETRY_AFTER = env_int("CONNECTOR_MAX_RETRY_AFTER", 120, minimum=1)
+    # Seconds between two looks at a Graph export job that is not done yet.
+    CONNECTOR_POLL_SECONDS = env_int("CONNECTOR_POLL_SECONDS", 5, minimum=1)
     # Single sign-on over OpenID Connect (fleet/accounts/oidc.py, docs/sso.md): on when
     # OIDC_CLIENT_ID is set. Endpoints come from OIDC_ISSUER's discovery document unless named.
     OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID", "").strip()

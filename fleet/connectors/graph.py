@@ -17,9 +17,8 @@ from django.conf import settings
 
 from fleet.connectors.microsoft import ConnectorError, Session, check
 
-# Polls of one job before giving up, and the seconds between them.
-MAX_POLLS = 120
-POLL_SECONDS = 5.0
+# An export job is polled every CONNECTOR_POLL_SECONDS for this long before the pull gives up.
+EXPORT_WAIT_SECONDS = 600
 # A download link found expired is answered by a new job, this many times at most.
 MAX_JOBS = 2
 MAX_DOWNLOAD_BYTES = 512 << 20
@@ -186,7 +185,8 @@ def _create(session: Session, report: GraphReport, policy_id: str) -> dict:
 
 def _wait(session: Session, report: GraphReport, job: dict) -> str:
     job_url = f"{_base()}/reports/exportJobs('{job['id']}')"
-    for _ in range(MAX_POLLS):
+    every = settings.CONNECTOR_POLL_SECONDS
+    for _ in range(max(1, EXPORT_WAIT_SECONDS // max(every, 1))):
         status = job.get("status")
         if status == "completed" and job.get("url"):
             return job["url"]
@@ -195,7 +195,7 @@ def _wait(session: Session, report: GraphReport, job: dict) -> str:
                 f"Graph reports the {report.name} export job {job['id']} failed; "
                 "the next pull asks for a new one"
             )
-        session.sleep(POLL_SECONDS)
+        session.sleep(every)
         response = session.request("GET", job_url, resource=settings.MS_GRAPH_URL)
         job = check(response, f"polling the {report.name} export").json()
     raise ExportFailed(f"the {report.name} export job {job['id']} did not complete in time")

@@ -1,6 +1,5 @@
 import pytest
 
-from fleet.connectors import graph
 from fleet.connectors.models import Connector
 from tests.fleet.connectors.microsoft_server import (  # noqa: F401 - fixture
     CLIENT_ID,
@@ -12,9 +11,9 @@ from tests.fleet.connectors.microsoft_server import (  # noqa: F401 - fixture
 
 
 @pytest.fixture(autouse=True)
-def _no_poll_wait(monkeypatch):
+def _no_poll_wait(settings):
     """The stand-in finishes a job at its first poll: no need to wait between polls."""
-    monkeypatch.setattr(graph, "POLL_SECONDS", 0.0)
+    settings.CONNECTOR_POLL_SECONDS = 0
 
 
 @pytest.fixture

@@ -38,6 +38,8 @@ def test_pull_reports_imports_the_served_exports_once_and_nothing_on_a_second_ru
             "MS_GRAPH_URL": server.graph_url,
             "LOG_ANALYTICS_URL": server.la_url,
             "REQUESTS_CA_BUNDLE": server.ca_file,
+            # The stand-in's jobs complete at their second look: a second apart, not five.
+            "CONNECTOR_POLL_SECONDS": "1",
         }
 
         def manage(*args: str) -> subprocess.CompletedProcess:
