@@ -171,3 +171,15 @@ def test_testing_a_rule_reports_each_delivery(logged_in, tenant, webhook_receive
     text = response.content.decode()
     assert "Test sent to Signed webhook" in text
     assert len(webhook_receiver.requests) == 1
+
+
+def test_a_posted_form_count_past_ten_builds_ten_channel_forms_and_is_refused(logged_in, tenant):
+    response = logged_in.post(
+        "/alerts/rules/new/", form(tenants=[tenant.slug], **{"channels-TOTAL_FORMS": "2147483648"})
+    )
+    assert response.status_code == 200
+    channels = response.context["channels"]
+    assert len(channels.forms) == 10
+    assert "Please submit at most 10 forms." in channels.non_form_errors()
+    assert "Please submit at most 10 forms." in response.content.decode()
+    assert not AlertRule.objects.exists()
