@@ -172,6 +172,12 @@ class ChannelForm(forms.Form):
             '"client_id": "…", "companies": {"acme": "ACME"}, "board": "Alerts"}.'
         ),
     )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=AlertChannel._meta.get_field("language").choices,
+        required=False,
+        help_text=_("Of the Teams and Slack messages."),
+    )
     enabled = forms.BooleanField(label=_("On"), required=False, initial=True)
 
     def clean_config(self) -> dict:
@@ -206,6 +212,7 @@ class ChannelForm(forms.Form):
             secret=secret,
             config=data["config"],
             enabled=data["enabled"],
+            language=data.get("language") or "",
         )
 
 
@@ -219,6 +226,7 @@ def channel_initial(rule: AlertRule) -> list[dict]:
             "url": c.url,
             "config": json.dumps(c.config) if c.config else "",
             "enabled": c.enabled,
+            "language": c.language,
         }
         for c in rule.channels.all()
     ]

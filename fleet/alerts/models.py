@@ -230,6 +230,15 @@ class AlertChannel(models.Model):
         blank=True,
         help_text="Non-secret settings: for a PSA the company per tenant slug, board, ids.",
     )
+    # A channel is read by a team, not by one person whose setting could say.
+    language = models.CharField(
+        max_length=8,
+        choices=[("", gettext_lazy("Site default")), ("en", "English"), ("fr", "Français")],
+        blank=True,
+        default="",
+        help_text="The language of the Teams and Slack messages; blank: the site's default. "
+        "Webhook and PSA payloads are interfaces and keep their English keys.",
+    )
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

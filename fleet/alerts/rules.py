@@ -55,6 +55,7 @@ class ChannelSpec:
     to: list[str] = field(default_factory=list)
     config: dict = field(default_factory=dict)
     enabled: bool = True
+    language: str | None = None  # None (the API, which has no such field): keep the stored one
 
 
 def visible_rules(user: AbstractBaseUser | AnonymousUser) -> QuerySet[AlertRule]:
@@ -197,6 +198,8 @@ def _save_channels(rule: AlertRule, specs: list[ChannelSpec]) -> None:
             raise RuleError(f"channels[{n}].secret", gettext("A new channel needs its secret."))
         channel.config = spec.config or {}
         channel.enabled = spec.enabled
+        if spec.language is not None:
+            channel.language = spec.language
         channel.save()
         kept.append(channel.pk)
     rule.channels.exclude(pk__in=kept).delete()
