@@ -4,14 +4,15 @@ operators' own runbook notes."""
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 
 class Severity(models.TextChoices):
     """Severity as an operator reads it, not the HRESULT severity bit."""
 
-    ERROR = "error", "Error"
-    WARNING = "warning", "Warning"
-    INFORMATIONAL = "informational", "Informational"
+    ERROR = "error", pgettext_lazy("severity", "Error")
+    WARNING = "warning", pgettext_lazy("severity", "Warning")
+    INFORMATIONAL = "informational", pgettext_lazy("severity", "Informational")
 
 
 class CodeFamily(models.Model):

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fleet.access import administrable_tenants, is_msp_admin
@@ -47,9 +48,9 @@ def _administrable_or_403(request: HttpRequest):
 
 
 class InviteForm(forms.Form):
-    email = forms.EmailField()
-    tenant = forms.ModelChoiceField(queryset=None, to_field_name="slug")
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.OPERATOR)
+    email = forms.EmailField(label=_("Email address"))
+    tenant = forms.ModelChoiceField(label=_("Tenant"), queryset=None, to_field_name="slug")
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.OPERATOR)
 
     def __init__(self, *args, tenants, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -118,13 +119,13 @@ def grant_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class NewAccountForm(forms.Form):
-    username = forms.CharField(max_length=150)
-    password = forms.CharField(widget=forms.PasswordInput, min_length=12)
+    username = forms.CharField(label=_("Username"), max_length=150)
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput, min_length=12)
 
     def clean_username(self) -> str:
         name = self.cleaned_data["username"]
         if get_user_model().objects.filter(username__iexact=name).exists():
-            raise forms.ValidationError("That username is taken.")
+            raise forms.ValidationError(gettext("That username is taken."))
         return name
 
 
@@ -201,13 +202,19 @@ class TenantForm(forms.ModelForm):
     class Meta:
         model = Tenant
         fields = ["slug", "name", "time_zone"]
+        labels = {"slug": _("Short name (in URLs)"), "name": _("Name"), "time_zone": _("Time zone")}
+        help_texts = {
+            "time_zone": _("IANA time zone of the customer (e.g. Europe/Paris): alert quiet hours.")
+        }
 
     def clean_time_zone(self) -> str:
         value = self.cleaned_data["time_zone"]
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise forms.ValidationError("Not an IANA time zone (e.g. Europe/Paris).") from None
+            raise forms.ValidationError(
+                gettext("Not an IANA time zone (e.g. Europe/Paris).")
+            ) from None
         return value
 
 

@@ -50,7 +50,7 @@ class AlertChannelForm(forms.ModelForm):
 
     class Meta:
         model = AlertChannel
-        fields = ["kind", "url", "secret", "config", "enabled"]
+        fields = ["kind", "url", "secret", "config", "language", "enabled"]
 
     def clean_secret(self) -> str:
         secret = self.cleaned_data["secret"]

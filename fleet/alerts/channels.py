@@ -16,9 +16,10 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from fleet.alerts.chat import post_json, slack_message, teams_message
 from fleet.alerts.email import SEND_BATCH, STALE_CLAIM, DeliveryResult, back_off, firing_context
@@ -35,10 +36,11 @@ log = logging.getLogger(__name__)
 def render_body(channel: AlertChannel, payload: dict) -> str:
     """The stored body of one delivery to `channel`: the Teams card or Slack message, else
     the payload itself (a webhook's signed body; what a PSA ticket is written from)."""
-    if channel.kind == AlertChannel.Kind.TEAMS:
-        payload = teams_message(payload)
-    elif channel.kind == AlertChannel.Kind.SLACK:
-        payload = slack_message(payload)
+    with translation.override(channel.language or settings.LANGUAGE_CODE):
+        if channel.kind == AlertChannel.Kind.TEAMS:
+            payload = teams_message(payload)
+        elif channel.kind == AlertChannel.Kind.SLACK:
+            payload = slack_message(payload)
     return json.dumps(payload, separators=(",", ":"))
 
 

@@ -35,11 +35,20 @@ import urllib.request
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.utils import formats
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from fleet.alerts.outbound import USER_AGENT, check_http_url, error_text, send
 from fleet.alerts.webhooks import ReceiverError
+from fleet.triage.models import TriageFlag
 
-EVENT_TITLES = {"alert.fired": "Fired", "alert.resolved": "Resolved", "alert.test": "Test"}
+# The words a person reads are translated (the channel's language, `channels.render_body`);
+# the JSON keys and values Teams and Slack read are not.
+EVENT_TITLES = {
+    "alert.fired": pgettext_lazy("alert event", "Fired"),
+    "alert.resolved": pgettext_lazy("alert event", "Resolved"),
+    "alert.test": pgettext_lazy("alert event", "Test"),
+}
 # Adaptive Card TextBlock colours: red for a firing, green for a resolve, blue for a test.
 TEAMS_COLORS = {"alert.fired": "Attention", "alert.resolved": "Good", "alert.test": "Accent"}
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
@@ -51,15 +60,16 @@ SLACK_FIELD_MAX = 2000
 
 def title(payload: dict) -> str:
     """ "Fired: 0x8024000B WU_E_CALL_CANCELLED on acme" - the event, code, name and tenant."""
-    event = EVENT_TITLES.get(payload.get("event", ""), str(payload.get("event", "Alert")))
+    event = str(EVENT_TITLES.get(payload.get("event", ""), payload.get("event", "Alert")))
     what = " ".join(str(payload[key]) for key in ("code", "name") if payload.get(key))
-    head = f"{event}: {what}" if what else event
+    head = gettext("%(event)s: %(what)s") % {"event": event, "what": what} if what else event
     tenant = payload.get("tenant")
-    return f"{head} on {tenant}" if tenant else head
+    return gettext("%(head)s on %(tenant)s") % {"head": head, "tenant": tenant} if tenant else head
 
 
 def when(value: str | None) -> str:
-    """An ISO 8601 moment as "2026-12-02 06:40 UTC" (as given when it does not parse)."""
+    """An ISO 8601 moment as "2026-12-02 06:40 UTC" ("02/12/2026 06:40 UTC" in French; as
+    given when it does not parse)."""
     if not value:
         return ""
     try:
@@ -68,30 +78,60 @@ def when(value: str | None) -> str:
         return value
     if moment.tzinfo is None:
         return value
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"{formats.date_format(moment.astimezone(UTC), 'SHORT_DATETIME_FORMAT')} UTC"
 
 
-def facts(payload: dict) -> list[tuple[str, str]]:
-    """The (label, value) lines both cards show; absent values are left out."""
+FACT_LABELS = {
+    "kind": gettext_lazy("Kind"),
+    "occurrences": gettext_lazy("Occurrences"),
+    "devices": gettext_lazy("Devices"),
+    "window": gettext_lazy("Window"),
+    "reason": gettext_lazy("Reason"),
+    "fired": pgettext_lazy("alert event", "Fired"),
+    "resolved": pgettext_lazy("alert event", "Resolved"),
+}
+KINDS = dict(TriageFlag.Kind.choices)  # an alert's kind is its flag's, or threshold
+
+
+def _count(value) -> str | None:
+    return formats.number_format(value, force_grouping=True) if isinstance(value, int) else value
+
+
+def facts(payload: dict, *, leave_out: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """The (label, value) lines both cards show, in the active language; absent values and
+    the facts named in `leave_out` are left out."""
     window = payload.get("window_hours")
+    kind = payload.get("kind")
     lines = [
-        ("Kind", payload.get("kind")),
-        ("Occurrences", payload.get("occurrences")),
-        ("Devices", payload.get("devices")),
-        ("Window", f"{window} h" if window not in (None, "") else None),
-        ("Reason", payload.get("reason")),
-        ("Fired", when(payload.get("fired_at"))),
-        ("Resolved", when(payload.get("resolved_at"))),
+        ("kind", KINDS.get(kind, kind)),
+        ("occurrences", _count(payload.get("occurrences"))),
+        ("devices", _count(payload.get("devices"))),
+        (
+            "window",
+            gettext("%(hours)s h") % {"hours": window} if window not in (None, "") else None,
+        ),
+        ("reason", payload.get("reason")),
+        ("fired", when(payload.get("fired_at"))),
+        ("resolved", when(payload.get("resolved_at"))),
     ]
-    return [(label, str(value)) for label, value in lines if value not in (None, "")]
+    return [
+        (str(FACT_LABELS[key]), str(value))
+        for key, value in lines
+        if value not in (None, "") and key not in leave_out
+    ]
 
 
 def _links(payload: dict) -> list[tuple[str, str]]:
     links = []
     if payload.get("url"):
-        links.append(("Open in Fleet", payload["url"]))
+        links.append((gettext("Open in Fleet"), payload["url"]))
     if payload.get("knowledge_url"):
-        links.append((f"About {payload.get('code') or 'the code'}", payload["knowledge_url"]))
+        about = (
+            gettext("About %(code)s") % {"code": payload["code"]}
+            if payload.get("code")
+            else gettext("About the code")
+        )
+        links.append((about, payload["knowledge_url"]))
     return links
 
 
@@ -112,7 +152,7 @@ def teams_message(payload: dict) -> dict:
         body.append(
             {
                 "type": "TextBlock",
-                "text": f"Rule: {payload['rule']}",
+                "text": gettext("Rule: %(rule)s") % {"rule": payload["rule"]},
                 "isSubtle": True,
                 "spacing": "None",
                 "wrap": True,
@@ -156,7 +196,7 @@ def slack_message(payload: dict) -> dict:
     buttons."""
     heading = title(payload)
     reason = str(payload.get("reason") or "")
-    fields = [(label, value) for label, value in facts(payload) if label != "Reason"]
+    fields = facts(payload, leave_out=("reason",))
     blocks: list[dict] = [
         {
             "type": "header",
@@ -173,9 +213,9 @@ def slack_message(payload: dict) -> dict:
         ]
     if len(section) > 1:  # Slack rejects a section with neither text nor fields
         blocks.append(section)
-    context = [f"Rule: {payload['rule']}" if payload.get("rule") else ""]
+    context = [gettext("Rule: %(rule)s") % {"rule": payload["rule"]} if payload.get("rule") else ""]
     if payload.get("alert_id") is not None:
-        context.append(f"alert {payload['alert_id']}")
+        context.append(gettext("alert %(id)s") % {"id": payload["alert_id"]})
     context = [part for part in context if part]
     if context:
         blocks.append(
@@ -200,7 +240,11 @@ def slack_message(payload: dict) -> dict:
                 ],
             }
         )
-    fallback = f"{heading}: {reason}" if reason else heading
+    fallback = (
+        gettext("%(heading)s: %(reason)s") % {"heading": heading, "reason": reason}
+        if reason
+        else heading
+    )
     return {"text": _mrkdwn(fallback), "blocks": blocks}
 
 

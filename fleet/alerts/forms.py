@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.forms import formset_factory
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from codes.models import CodeFamily, Severity
 from codes.parse import CodeError, parse_code
@@ -33,39 +35,67 @@ class CodeField(forms.CharField):
 
 
 class RuleForm(forms.Form):
-    name = forms.CharField(max_length=120)
+    name = forms.CharField(label=_("Name"), max_length=120)
     tenants = forms.MultipleChoiceField(
+        label=_("Tenants"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="None ticked: every tenant you may act on (every tenant, present and future, "
-        "if you may act on all of them).",
+        help_text=_(
+            "None ticked: every tenant you may act on (every tenant, present and future, "
+            "if you may act on all of them)."
+        ),
     )
-    trigger = forms.ChoiceField(choices=AlertRule.Trigger.choices)
-    code = CodeField(required=False, help_text="Empty: any code (narrow by family or severity).")
+    trigger = forms.ChoiceField(label=_("Trigger"), choices=AlertRule.Trigger.choices)
+    code = CodeField(
+        label=_("Code"),
+        required=False,
+        help_text=_("Empty: any code (narrow by family or severity)."),
+    )
     family = forms.ModelChoiceField(
-        queryset=CodeFamily.objects.order_by("name"), required=False, to_field_name="slug"
+        label=_("Family"),
+        queryset=CodeFamily.objects.order_by("name"),
+        required=False,
+        to_field_name="slug",
     )
-    severity = forms.ChoiceField(choices=[("", "Any")] + list(Severity.choices), required=False)
-    min_occurrences = forms.IntegerField(min_value=1, required=False)
-    min_devices = forms.IntegerField(min_value=1, required=False)
-    window_hours = forms.IntegerField(min_value=1, max_value=24 * 90, initial=24)
+    severity = forms.ChoiceField(
+        label=_("Severity"),
+        choices=[("", pgettext_lazy("severity", "Any"))] + list(Severity.choices),
+        required=False,
+    )
+    min_occurrences = forms.IntegerField(
+        label=_("At least this many occurrences"), min_value=1, required=False
+    )
+    min_devices = forms.IntegerField(
+        label=_("At least this many devices"), min_value=1, required=False
+    )
+    window_hours = forms.IntegerField(
+        label=_("Window (hours)"), min_value=1, max_value=24 * 90, initial=24
+    )
     cooldown_hours = forms.DecimalField(
+        label=_("Cooldown (hours)"),
         min_value=0.1,
         max_value=24 * 30,
         decimal_places=2,
         initial=6,
-        help_text="No second notification for the same tenant and code within this time.",
+        help_text=_("No second notification for the same tenant and code within this time."),
     )
     quiet_from = forms.TimeField(
-        required=False, help_text="In each tenant's time zone, e.g. 22:00."
+        label=_("Quiet from"),
+        required=False,
+        help_text=_("In each tenant's time zone, e.g. 22:00."),
     )
-    quiet_until = forms.TimeField(required=False, help_text="e.g. 07:00 (may be past midnight).")
+    quiet_until = forms.TimeField(
+        label=_("Quiet until"),
+        required=False,
+        help_text=_("e.g. 07:00 (may be past midnight)."),
+    )
     recipients = forms.CharField(
+        label=_("Email recipients"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Email addresses, comma or newline separated.",
+        help_text=_("Email addresses, comma or newline separated."),
     )
-    enabled = forms.BooleanField(required=False, initial=True)
+    enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
 
     def __init__(self, *args, tenants: list[Tenant], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -111,27 +141,44 @@ class RuleForm(forms.Form):
 
 
 class ChannelForm(forms.Form):
-    type = forms.ChoiceField(choices=[("", "—")] + list(AlertChannel.Kind.choices), required=False)
+    type = forms.ChoiceField(
+        label=_("Channel"),
+        choices=[("", "—")] + list(AlertChannel.Kind.choices),
+        required=False,
+    )
     url = forms.URLField(
+        label=_("URL"),
         required=False,
         max_length=500,
         assume_scheme="https",
         widget=forms.URLInput(attrs={"size": 50}),
     )
     secret = forms.CharField(
+        label=_("Secret"),
         required=False,
         strip=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text="Webhook signing secret, or the PSA private key / client secret. Not shown "
-        "again; empty keeps the stored one.",
+        help_text=_(
+            "Webhook signing secret, or the PSA private key / client secret. Not shown "
+            "again; empty keeps the stored one."
+        ),
     )
     config = forms.CharField(
+        label=_("PSA settings"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
-        help_text='PSA settings as JSON, e.g. {"company_id": "msp", "public_key": "…", '
-        '"client_id": "…", "companies": {"acme": "ACME"}, "board": "Alerts"}.',
+        help_text=_(
+            'PSA settings as JSON, e.g. {"company_id": "msp", "public_key": "…", '
+            '"client_id": "…", "companies": {"acme": "ACME"}, "board": "Alerts"}.'
+        ),
     )
-    enabled = forms.BooleanField(required=False, initial=True)
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=AlertChannel._meta.get_field("language").choices,
+        required=False,
+        help_text=_("Of the Teams and Slack messages."),
+    )
+    enabled = forms.BooleanField(label=_("On"), required=False, initial=True)
 
     def clean_config(self) -> dict:
         text = self.cleaned_data["config"].strip()
@@ -140,15 +187,15 @@ class ChannelForm(forms.Form):
         try:
             value = json.loads(text)
         except ValueError as exc:
-            raise forms.ValidationError(f"Not JSON: {exc}") from None
+            raise forms.ValidationError(gettext("Not JSON: %(error)s") % {"error": exc}) from None
         if not isinstance(value, dict):
-            raise forms.ValidationError("Give an object, {…}.")
+            raise forms.ValidationError(gettext("Give an object, {…}."))
         return value
 
     def clean(self) -> dict:
         data = super().clean()
         if data.get("type") and not data.get("url"):
-            self.add_error("url", "Give the channel's URL.")
+            self.add_error("url", gettext("Give the channel's URL."))
         return data
 
     def spec(self) -> ChannelSpec | None:
@@ -165,6 +212,7 @@ class ChannelForm(forms.Form):
             secret=secret,
             config=data["config"],
             enabled=data["enabled"],
+            language=data.get("language") or "",
         )
 
 
@@ -182,6 +230,7 @@ def channel_initial(rule: AlertRule) -> list[dict]:
             "url": c.url,
             "config": json.dumps(c.config) if c.config else "",
             "enabled": c.enabled,
+            "language": c.language,
         }
         for c in rule.channels.all()
     ]

@@ -16,7 +16,7 @@ from django.core.validators import (
 )
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from codes.models import Severity
 from fleet.alerts.secrets import decrypt, encrypt
@@ -35,19 +35,23 @@ def split_recipients(text: str) -> list[str]:
 def validate_recipients(text: str) -> None:
     addresses = split_recipients(text)
     if not addresses:
-        raise ValidationError("Name at least one recipient address.")
+        raise ValidationError(gettext("Name at least one recipient address."))
     for address in addresses:
         try:
             validate_email(address)
         except ValidationError:
-            raise ValidationError(f"{address!r} is not an email address.") from None
+            raise ValidationError(
+                gettext("%(address)s is not an email address.") % {"address": repr(address)}
+            ) from None
 
 
 def validate_time_zone(value: str) -> None:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"{value!r} is not a time zone (e.g. Europe/Paris).") from None
+        raise ValidationError(
+            gettext("%(value)s is not a time zone (e.g. Europe/Paris).") % {"value": repr(value)}
+        ) from None
 
 
 class AlertRule(models.Model):
@@ -59,11 +63,11 @@ class AlertRule(models.Model):
     cooldown while it holds, and resolves when it clears (`fleet.alerts.firing`)."""
 
     class Trigger(models.TextChoices):
-        THRESHOLD = "threshold", "Threshold (occurrences or devices in a window)"
-        SPIKE = "spike", "Spike (triage signal)"
-        NEW = "new", "New in tenant (triage signal)"
-        REGRESSION = "regression", "Regression (triage signal)"
-        FLEET_SPIKE = "fleet_spike", "Fleet-wide spike (triage signal)"
+        THRESHOLD = "threshold", gettext_lazy("Threshold (occurrences or devices in a window)")
+        SPIKE = "spike", gettext_lazy("Spike (triage signal)")
+        NEW = "new", gettext_lazy("New in tenant (triage signal)")
+        REGRESSION = "regression", gettext_lazy("Regression (triage signal)")
+        FLEET_SPIKE = "fleet_spike", gettext_lazy("Fleet-wide spike (triage signal)")
 
     name = models.CharField(max_length=120)
     all_tenants = models.BooleanField(
@@ -225,6 +229,15 @@ class AlertChannel(models.Model):
         default=dict,
         blank=True,
         help_text="Non-secret settings: for a PSA the company per tenant slug, board, ids.",
+    )
+    # A channel is read by a team, not by one person whose setting could say.
+    language = models.CharField(
+        max_length=8,
+        choices=[("", gettext_lazy("Site default")), ("en", "English"), ("fr", "Français")],
+        blank=True,
+        default="",
+        help_text="The language of the Teams and Slack messages; blank: the site's default. "
+        "Webhook and PSA payloads are interfaces and keep their English keys.",
     )
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

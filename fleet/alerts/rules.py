@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, Q, QuerySet
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.translation import gettext
 
 from fleet.access import operable_tenants, visible_tenants
 from fleet.alerts.channels import deliver_channels, render_body
@@ -54,6 +55,7 @@ class ChannelSpec:
     to: list[str] = field(default_factory=list)
     config: dict = field(default_factory=dict)
     enabled: bool = True
+    language: str | None = None  # None (the API, which has no such field): keep the stored one
 
 
 def visible_rules(user: AbstractBaseUser | AnonymousUser) -> QuerySet[AlertRule]:
@@ -129,7 +131,9 @@ def _check_url(field_name: str, url: str) -> str:
     try:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
-        raise RuleError(field_name, f"{url!r} is not an http(s) URL.") from None
+        raise RuleError(
+            field_name, gettext("%(url)s is not an http(s) URL.") % {"url": repr(url)}
+        ) from None
     return url
 
 
@@ -150,24 +154,28 @@ def check_channels(specs: list[ChannelSpec]) -> tuple[list[str], list[ChannelSpe
         where = f"channels[{n}]"
         if spec.type not in CHANNEL_TYPES:
             raise RuleError(
-                f"{where}.type", f"{spec.type!r} is not one of {', '.join(CHANNEL_TYPES)}."
+                f"{where}.type",
+                gettext("%(type)s is not one of %(types)s.")
+                % {"type": repr(spec.type), "types": ", ".join(CHANNEL_TYPES)},
             )
         if spec.type == "email":
             if not spec.to:
-                raise RuleError(f"{where}.to", "Name at least one email address.")
+                raise RuleError(f"{where}.to", gettext("Name at least one email address."))
             for address in spec.to:
                 try:
                     validate_email(address)
                 except ValidationError:
                     raise RuleError(
-                        f"{where}.to", f"{address!r} is not an email address."
+                        f"{where}.to",
+                        gettext("%(address)s is not an email address.")
+                        % {"address": repr(address)},
                     ) from None
                 if address not in recipients:
                     recipients.append(address)
             continue
         spec.url = _check_url(f"{where}.url", spec.url)
         if spec.type in AlertChannel.PSA_KINDS and not isinstance(spec.config, dict):
-            raise RuleError(f"{where}.config", "Give the PSA settings as an object.")
+            raise RuleError(f"{where}.config", gettext("Give the PSA settings as an object."))
         others.append(spec)
     return recipients, others
 
@@ -180,16 +188,18 @@ def _save_channels(rule: AlertRule, specs: list[ChannelSpec]) -> None:
         display = _display_url(spec)
         channel = existing.pop((spec.type, display), None)
         if channel is None and spec.type in AlertChannel.CHAT_KINDS and not spec.secret:
-            raise RuleError(f"channels[{n}].url", "Give the full webhook URL again.")
+            raise RuleError(f"channels[{n}].url", gettext("Give the full webhook URL again."))
         channel = channel or AlertChannel(rule=rule, kind=spec.type, url=display)
         if spec.type in AlertChannel.PSA_KINDS and spec.secret:
             channel.set_secret(secret_fields(spec.type, spec.secret))
         elif spec.secret:  # a chat channel's secret is its full URL
             channel.set_secret(spec.secret)
         elif not channel.secret_encrypted and spec.type in SECRET_REQUIRED:
-            raise RuleError(f"channels[{n}].secret", "A new channel needs its secret.")
+            raise RuleError(f"channels[{n}].secret", gettext("A new channel needs its secret."))
         channel.config = spec.config or {}
         channel.enabled = spec.enabled
+        if spec.language is not None:
+            channel.language = spec.language
         channel.save()
         kept.append(channel.pk)
     rule.channels.exclude(pk__in=kept).delete()

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fleet.access import administrable_tenants
@@ -18,8 +19,8 @@ from fleet.ingest.models import IngestKey
 
 
 class KeyForm(forms.Form):
-    tenant = forms.ModelChoiceField(queryset=None, to_field_name="slug")
-    name = forms.CharField(max_length=100, required=False)
+    tenant = forms.ModelChoiceField(label=_("Tenant"), queryset=None, to_field_name="slug")
+    name = forms.CharField(label=_("Name"), max_length=100, required=False)
 
     def __init__(self, *args, tenants, **kwargs) -> None:
         super().__init__(*args, **kwargs)

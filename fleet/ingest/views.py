@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -30,21 +30,26 @@ REJECTS_SHOWN = 500
 class UploadForm(forms.Form):
     # No silent default: the operator picks the tenant (pre-selected only when there is one).
     tenant = forms.ModelChoiceField(
+        label=gettext_lazy("Tenant"),
         queryset=None,
-        empty_label="Choose the tenant this export belongs to",
-        error_messages={"required": "Choose the tenant this export belongs to."},
+        empty_label=gettext_lazy("Choose the tenant this export belongs to"),
+        error_messages={"required": gettext_lazy("Choose the tenant this export belongs to.")},
     )
-    file = forms.FileField(help_text="CSV or Excel 'Unicode text' export.")
+    file = forms.FileField(
+        label=gettext_lazy("File"), help_text=gettext_lazy("CSV or Excel 'Unicode text' export.")
+    )
+    # The formats' own names (WSUS, Configuration Manager…) are product names, kept as is.
     format = forms.ChoiceField(
-        choices=[("auto", "Detect from the header")]
+        label=gettext_lazy("Format"),
+        choices=[("auto", gettext_lazy("Detect from the header"))]
         + [(fmt.name, fmt.label) for fmt in FORMATS.values()]
-        + [(GENERIC, "Generic: name the columns below")],
+        + [(GENERIC, gettext_lazy("Generic: name the columns below"))],
         initial="auto",
     )
     column_map = forms.CharField(
         required=False,
         max_length=500,
-        label="Columns (generic format)",
+        label=gettext_lazy("Columns (generic format)"),
         help_text="device=Computer,code=Error,time=When",
     )
 
@@ -59,7 +64,10 @@ class UploadForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > settings.MAX_UPLOAD_MB * 1024 * 1024:
-            raise forms.ValidationError(f"The file is over the {settings.MAX_UPLOAD_MB} MB limit.")
+            raise forms.ValidationError(
+                gettext("The file is over the %(limit)s MB limit.")
+                % {"limit": settings.MAX_UPLOAD_MB}
+            )
         return upload
 
     def clean_column_map(self) -> dict[str, str]:
@@ -71,7 +79,9 @@ class UploadForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("format") == GENERIC and not data.get("column_map"):
-            self.add_error("column_map", "The generic format needs device=, code= and time=.")
+            self.add_error(
+                "column_map", gettext("The generic format needs device=, code= and time=.")
+            )
         return data
 
 
@@ -112,7 +122,8 @@ def import_new(request: HttpRequest) -> HttpResponse:
             context = {
                 "form": UploadForm(user=request.user),
                 "max_mb": settings.MAX_UPLOAD_MB,
-                "upload_error": f"The file is over the {settings.MAX_UPLOAD_MB} MB limit.",
+                "upload_error": gettext("The file is over the %(limit)s MB limit.")
+                % {"limit": settings.MAX_UPLOAD_MB},
             }
             return render(request, "fleet/imports/new.html", context, status=413)
     return _import_new(request)

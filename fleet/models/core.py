@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 # A GUID as Entra shows it: 8-4-4-4-12 hex digits (stored lower-case, without braces).
 GUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -64,9 +65,9 @@ class Tenant(models.Model):
 class Role(models.TextChoices):
     """What a grant lets a person do on its tenant; each role includes the ones before it."""
 
-    VIEWER = "viewer", "Viewer (read)"
-    OPERATOR = "operator", "Operator (triage, notes, imports, alert rules)"
-    ADMIN = "admin", "Admin (the tenant's settings, people, keys)"
+    VIEWER = "viewer", gettext_lazy("Viewer (read)")
+    OPERATOR = "operator", gettext_lazy("Operator (triage, notes, imports, alert rules)")
+    ADMIN = "admin", gettext_lazy("Admin (the tenant's settings, people, keys)")
 
 
 class TenantGrant(models.Model):

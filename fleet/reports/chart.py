@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils import formats
+from django.utils.translation import gettext
+
 from fleet.reports.queries import DayRow
 
 WIDTH, HEIGHT = 720, 220
@@ -60,6 +63,7 @@ def daily_chart(series: list[DayRow]) -> Chart:
     base = TOP + plot_h
     bars, points, x_ticks = [], [], []
     every = max(1, len(series) // 8)
+    day = formats.get_format("MONTH_DAY_FORMAT")
     for n, row in enumerate(series):
         x = LEFT + n * slot
         height = plot_h * row.occurrences / top
@@ -69,14 +73,25 @@ def daily_chart(series: list[DayRow]) -> Chart:
                 round(base - height, 1),
                 round(slot * 0.8, 1),
                 round(height, 1),
-                f"{row.day:%d %b}: {row.occurrences} occurrences, {row.devices} devices",
+                gettext("%(day)s: %(occurrences)s occurrences, %(devices)s devices")
+                % {
+                    "day": formats.date_format(row.day, day),
+                    "occurrences": formats.number_format(row.occurrences, force_grouping=True),
+                    "devices": formats.number_format(row.devices, force_grouping=True),
+                },
             )
         )
         points.append(f"{x + slot / 2:.1f},{base - plot_h * row.devices / top:.1f}")
         if n % every == 0:
-            x_ticks.append(Tick(round(x + slot / 2, 1), base + 16, f"{row.day:%d %b}"))
+            x_ticks.append(
+                Tick(round(x + slot / 2, 1), base + 16, formats.date_format(row.day, day))
+            )
     y_ticks = [
-        Tick(LEFT - 6, round(base - plot_h * share, 1) + 4, f"{round(top * share):,}")
+        Tick(
+            LEFT - 6,
+            round(base - plot_h * share, 1) + 4,
+            formats.number_format(round(top * share), force_grouping=True),
+        )
         for share in (0, 0.5, 1)
     ]
     return Chart(WIDTH, HEIGHT, bars, " ".join(points), x_ticks, y_ticks, base, LEFT, WIDTH - RIGHT)

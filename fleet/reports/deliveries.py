@@ -28,7 +28,7 @@ from fleet.alerts.models import split_recipients
 from fleet.reports.models import ReportDelivery, ReportSchedule
 from fleet.reports.pdf import PdfError, html_to_pdf
 from fleet.reports.periods import PeriodError, last_full, parse_period
-from fleet.reports.report import build_report, render_html
+from fleet.reports.report import build_report, in_language, render_html
 
 log = logging.getLogger(__name__)
 
@@ -77,15 +77,18 @@ def _claimable(now: datetime) -> Q:
 
 
 def render_message(delivery: ReportDelivery, now: datetime) -> EmailMultiAlternatives:
-    """The email of one delivery: a short text and HTML body, the report's PDF attached."""
+    """The email of one delivery: a short text and HTML body, the report's PDF attached, all
+    in the schedule's language (its customer reads it, not the worker's locale)."""
     schedule = delivery.schedule
-    report = build_report(schedule.tenant, parse_period(delivery.period), now)
-    html = render_html(report)
-    context = {"report": report, "msp_name": settings.MSP_NAME, "site_url": settings.SITE_URL}
-    subject = " ".join(render_to_string("reports/email_subject.txt", context).split())
+    with in_language(schedule.language):
+        report = build_report(schedule.tenant, parse_period(delivery.period), now)
+        html = render_html(report)
+        context = {"report": report, "msp_name": settings.MSP_NAME, "site_url": settings.SITE_URL}
+        subject = " ".join(render_to_string("reports/email_subject.txt", context).split())
+        body = render_to_string("reports/email_body.txt", context)
     message = EmailMultiAlternatives(
         subject=subject[:300],
-        body=render_to_string("reports/email_body.txt", context),
+        body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=split_recipients(delivery.recipients),
     )

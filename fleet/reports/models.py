@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from fleet.alerts.models import split_recipients, validate_recipients
 
@@ -19,9 +20,9 @@ class ReportSchedule(models.Model):
         WEEKLY = "weekly", "Weekly (the last full ISO week, Monday to Sunday)"
 
     class Language(models.TextChoices):
-        DEFAULT = "", "Site default"
+        DEFAULT = "", gettext_lazy("Site default")
         ENGLISH = "en", "English"
-        FRENCH = "fr", "French"
+        FRENCH = "fr", "Français"
 
     tenant = models.ForeignKey(
         "fleet.Tenant", on_delete=models.CASCADE, related_name="report_schedules"
@@ -38,7 +39,7 @@ class ReportSchedule(models.Model):
         choices=Language.choices,
         blank=True,
         default=Language.DEFAULT,
-        help_text="The report's language once translations exist; English until then.",
+        help_text="The language of the report, its PDF and its email; blank: the site's default.",
     )
     enabled = models.BooleanField(default=True)
     last_sent_period = models.CharField(

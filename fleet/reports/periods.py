@@ -11,6 +11,9 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.utils import formats
+from django.utils.translation import gettext
+
 # A report reads at most this many days: a year of daily rows is still a small read per tenant.
 MAX_DAYS = 366
 # Years a report may cover: before 1970 no Windows fleet reported, and far ones would overflow
@@ -66,13 +69,23 @@ class Period:
 
     @property
     def label(self) -> str:
-        """The period in words, as the report's title says it."""
+        """The period in words, as the report's title says it, in the active language."""
         if self.kind == "month":
-            return f"{self.first:%B %Y}"
+            return formats.date_format(self.first, "YEAR_MONTH_FORMAT")
+        day = formats.get_format("MONTH_DAY_FORMAT")
+        first, last = (
+            formats.date_format(self.first, day),
+            formats.date_format(self.last, f"{day} Y"),
+        )
         if self.kind == "week":
             year, week, _ = self.first.isocalendar()
-            return f"week {week} of {year} ({self.first:%d %b} – {self.last:%d %b %Y})"
-        return f"{self.first:%d %b %Y} – {self.last:%d %b %Y}"
+            return gettext("week %(week)s of %(year)s (%(first)s – %(last)s)") % {
+                "week": week,
+                "year": year,
+                "first": first,
+                "last": last,
+            }
+        return f"{formats.date_format(self.first, f'{day} Y')} – {last}"
 
     @property
     def query(self) -> dict[str, str]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from codes.knowledge import load_curated_codes
+from django.utils import translation
+
+from codes.knowledge import base_language, load_code_translations, load_curated_codes
 from codes.models import ErrorCode
 
 CODES = 4  # codes the block covers
@@ -51,9 +53,15 @@ def recommendations(codes: list[int], limit: int = CODES) -> list[Recommendation
         .values_list("value", "steps")
     )
     files = load_curated_codes()
+    # The steps of the reader's language where a translation has them (docs/i18n.md).
+    translated = load_code_translations(base_language(translation.get_language()))
     found: list[Recommendation] = []
     for code in codes:
-        text = rows.get(code) or (files[code].steps if code in files else "")
+        text = (
+            (translated[code].steps if code in translated else "")
+            or rows.get(code)
+            or (files[code].steps if code in files else "")
+        )
         steps = first_steps(text)
         if steps:
             found.append(Recommendation(code, steps))

@@ -10,14 +10,17 @@ period; and what we recommend, from the codes' curated knowledge.
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext, pgettext
 
 from codes.facts import CodeFacts, facts_for
+from codes.knowledge import translated_title
 from fleet.models import Tenant
 from fleet.reports import queries
 from fleet.reports.chart import Chart, daily_chart
@@ -27,26 +30,42 @@ from fleet.reports.spikes import Spike, find_spikes
 from fleet.triage.models import TriageFlag
 
 
+def in_language(language: str | None) -> AbstractContextManager:
+    """Build and render a report under this: its words, month names and numbers follow
+    `language` (blank: the site's default), whoever or whatever asked for it."""
+    return translation.override(language or settings.LANGUAGE_CODE)
+
+
+def day_text(day: date, *, year: bool = False) -> str:
+    """A day as the report's tables say it: `16 Nov` in English, `16 novembre` in French."""
+    pattern = formats.get_format("MONTH_DAY_FORMAT")
+    return formats.date_format(day, f"{pattern} Y" if year else pattern)
+
+
 def duration_text(span: timedelta) -> str:
-    """A time to resolve as a person says it: 45 min, 6 h, 3 d 4 h."""
+    """A time to resolve as a person says it: 45 min, 6 h, 3 d 4 h (3 j 4 h in French)."""
     minutes = int(span.total_seconds() // 60)
     if minutes < 60:
-        return f"{minutes} min"
+        return gettext("%(minutes)s min") % {"minutes": minutes}
     hours = minutes // 60
     if hours < 48:
-        return f"{hours} h"
+        return gettext("%(hours)s h") % {"hours": hours}
     days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return gettext("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
+    return gettext("%(days)s d") % {"days": days}
 
 
 def change_text(now: int, before: int) -> str:
     """How a figure moved from the period before: +12 %, −40 %, new, unchanged."""
     if now == before:
-        return "unchanged"
+        return pgettext("figure", "unchanged")
     if before == 0:
-        return "none the period before"
+        return gettext("none the period before")
     percent = round(100 * (now - before) / before)
-    return f"{'+' if percent > 0 else '−'}{abs(percent)} % on the period before"
+    return gettext("%(change)s %% on the period before") % {
+        "change": f"{'+' if percent > 0 else '−'}{formats.number_format(abs(percent))}"
+    }
 
 
 @dataclass
@@ -67,8 +86,11 @@ class SpikeRow:
     def ending(self) -> str:
         spike = self.spike
         if spike.ended_on is None:
-            return "still above its usual level when the period ended"
-        return f"lasted {spike.days} d; back to its usual level on {spike.ended_on:%d %b}"
+            return gettext("still above its usual level when the period ended")
+        return gettext("lasted %(days)s d; back to its usual level on %(day)s") % {
+            "days": spike.days,
+            "day": day_text(spike.ended_on),
+        }
 
 
 @dataclass
@@ -122,7 +144,7 @@ def build_report(tenant: Tenant, period: Period, now: datetime | None = None) ->
         | {n.code for n in new}
         | {a.code for a in advice}
     )
-    facts = facts_for(codes)
+    facts = _titles_translated(facts_for(codes))
     flags = queries.flags_for(tenant, {r.code for r in top} | {s.code for s in spikes})
     times = [r.time_to_resolve for r in resolved.rows]
     return TenantReport(
@@ -146,6 +168,18 @@ def build_report(tenant: Tenant, period: Period, now: datetime | None = None) ->
         recommendations=[(a, facts[a.code]) for a in advice],
         facts=facts,
     )
+
+
+def _titles_translated(facts: dict[int, CodeFacts]) -> dict[int, CodeFacts]:
+    """Curated titles in the active language where a translation gives one; Microsoft's
+    message texts stay as Microsoft publishes them."""
+    language = translation.get_language()
+    return {
+        value: replace(fact, title=translated_title(value, fact.title, language))
+        if fact.title
+        else fact
+        for value, fact in facts.items()
+    }
 
 
 def branding() -> dict[str, str]:

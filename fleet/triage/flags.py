@@ -15,10 +15,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db import connection, transaction
 from django.db.models import Count, F, IntegerField, Max, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from codes.facts import facts_for
 from codes.models import Severity
@@ -405,21 +407,32 @@ def change_state(
         raise TransitionError(f"Unknown action {action!r}; use one of {', '.join(ACTIONS)}.")
     sources, target = ACTIONS[action]
     if flag.state not in sources:
-        raise TransitionError(f"A {flag.get_state_display().lower()} flag cannot be {target}.")
+        raise TransitionError(
+            gettext("A %(state)s flag cannot be %(target)s.")
+            % {
+                "state": flag.get_state_display().lower(),
+                "target": TriageFlag.State(target).label.lower(),
+            }
+        )
     changes: dict = {"state": target, "state_changed_at": now}
     if action == "mute":
         if (muted_until is None) == (mute_occurrences is None):
             raise TransitionError(
-                "Mute until a date, or until a number of more occurrences.", "muted_until"
+                gettext("Mute until a date, or until a number of more occurrences."),
+                "muted_until",
             )
         if muted_until is not None and muted_until <= now:
-            raise TransitionError("The mute date must be in the future.", "muted_until")
+            raise TransitionError(gettext("The mute date must be in the future."), "muted_until")
         if mute_occurrences is not None and mute_occurrences < 1:
-            raise TransitionError("Mute for at least one more occurrence.", "mute_occurrences")
+            raise TransitionError(
+                gettext("Mute for at least one more occurrence."), "mute_occurrences"
+            )
         if mute_occurrences is not None and mute_occurrences > MAX_MUTE_OCCURRENCES:
             raise TransitionError(
-                f"Mute for at most {MAX_MUTE_OCCURRENCES:,} more occurrences; "
-                "for longer, mute until a day.",
+                gettext(
+                    "Mute for at most %(limit)s more occurrences; for longer, mute until a day."
+                )
+                % {"limit": intcomma(MAX_MUTE_OCCURRENCES)},
                 "mute_occurrences",
             )
         changes |= {
@@ -440,7 +453,9 @@ def change_state(
     with transaction.atomic():
         # Conditional on the state the operator saw, so a concurrent change is not overwritten.
         if not TriageFlag.objects.filter(pk=flag.pk, state=flag.state).update(**changes):
-            raise TransitionError("The flag changed meanwhile; reload the page and try again.")
+            raise TransitionError(
+                gettext("The flag changed meanwhile; reload the page and try again.")
+            )
         event = TriageEvent.objects.create(
             flag=flag, at=now, user=user, from_state=flag.state, to_state=target, note=note
         )
@@ -475,7 +490,10 @@ def assign(flag: TriageFlag, assignee, by, *, now: datetime | None = None) -> Tr
     """Assign `flag` to `assignee` (None to unassign), recorded as an event; TransitionError
     unless the assignee is one of the users the flag's tenant is granted to."""
     if assignee is not None and not assignable_users(flag.tenant_id).filter(pk=assignee.pk):
-        raise TransitionError(f"{assignee.get_username()} is not granted {flag.tenant.name}.")
+        raise TransitionError(
+            gettext("%(person)s is not granted %(tenant)s.")
+            % {"person": assignee.get_username(), "tenant": flag.tenant.name}
+        )
     now = now or timezone.now()
     with transaction.atomic():
         TriageFlag.objects.filter(pk=flag.pk).update(assignee=assignee)

@@ -5,31 +5,51 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 
 from django import forms
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils.functional import lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from fleet.triage.flags import ACTIONS, MAX_MUTE_OCCURRENCES
 
 NOTE_MAX_LENGTH = 2000
+# The action names are the API's words; these are what a person reads.
+ACTION_CHOICES = [
+    ("acknowledge", _("Acknowledge")),
+    ("resolve", _("Resolve")),
+    ("mute", _("Mute")),
+]
+assert [name for name, _label in ACTION_CHOICES] == list(ACTIONS)
+
+
+def _max_mute_message() -> str:
+    """Made when shown, so the number and the sentence follow the reader's language."""
+    return gettext("at most %(limit)s more occurrences; for longer, mute until a day.") % {
+        "limit": intcomma(MAX_MUTE_OCCURRENCES)
+    }
 
 
 class FlagActionForm(forms.Form):
-    action = forms.ChoiceField(choices=[(name, name.title()) for name in ACTIONS])
+    action = forms.ChoiceField(label=_("Action"), choices=ACTION_CHOICES)
     note = forms.CharField(
-        required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note"),
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
     muted_until = forms.DateField(
+        label=_("Mute until day"),
         required=False,
-        help_text="Mute until this day (00:00 UTC).",
+        help_text=_("Mute until this day (00:00 UTC)."),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     mute_occurrences = forms.IntegerField(
         required=False,
         min_value=1,
         max_value=MAX_MUTE_OCCURRENCES,
-        help_text="…or until this many more occurrences.",
-        error_messages={
-            "max_value": f"at most {MAX_MUTE_OCCURRENCES:,} more occurrences; "
-            "for longer, mute until a day."
-        },
+        label=_("Mute occurrences"),
+        help_text=_("…or until this many more occurrences."),
+        error_messages={"max_value": lazy(_max_mute_message, str)()},
     )
 
     def mute_arguments(self) -> dict:

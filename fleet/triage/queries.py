@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db.models import (
     Case,
     F,
@@ -26,6 +27,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils.translation import gettext
 
 from codes.facts import CodeFacts, facts_for, facts_of
 from fleet.models import DailyDeviceCodeStat, HourlyCodeStat
@@ -121,13 +123,18 @@ def steady_count(filters: QueueFilter, now: datetime) -> int:
 
 def reason_text(flag: TriageFlag) -> str:
     """Why the flag is in the queue, in words: the signal's own sentence, else one built from
-    the threshold rule that raised it."""
+    the threshold rule that raised it. The signal's sentence was stored when the flag was
+    raised and stays as written; the built one follows the reader's language and numbers."""
     if flag.reason:
         return flag.reason
-    counts = f"{flag.occurrences:,} occurrences on {flag.devices:,} devices so far"
+    counts = {"occurrences": intcomma(flag.occurrences), "devices": intcomma(flag.devices)}
     if flag.rule_id is None:
-        return f"Recurring: {counts}."
-    return f"Over a threshold ({flag.rule.describe()}): {counts}."
+        return gettext("Recurring: %(occurrences)s occurrences on %(devices)s devices so far.") % (
+            counts
+        )
+    return gettext(
+        "Over a threshold (%(rule)s): %(occurrences)s occurrences on %(devices)s devices so far."
+    ) % {**counts, "rule": flag.rule.describe()}
 
 
 def sparkline_points(values: list[int]) -> str:

@@ -93,7 +93,11 @@ def bulk(request: HttpRequest) -> HttpResponse:
         for field_name, field_errors in form.errors.items():
             label = form.fields[field_name].label if field_name in form.fields else ""
             for error in field_errors:
-                messages.error(request, f"{label or field_name}: {error}")
+                messages.error(
+                    request,
+                    gettext("%(field)s: %(error)s")
+                    % {"field": label or field_name, "error": error},
+                )
         return _safe_next(request, reverse("triage:queue"))
     ids = {int(raw) for raw in request.POST.getlist("flag") if raw.isascii() and raw.isdigit()}
     flags = list(

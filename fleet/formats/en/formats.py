@@ -4,3 +4,5 @@ DATE_FORMAT = "Y-m-d"
 DATETIME_FORMAT = "Y-m-d H:i"
 SHORT_DATE_FORMAT = "Y-m-d"
 SHORT_DATETIME_FORMAT = "Y-m-d H:i"
+# A day in a report's tables and chart: "16 Nov" (French keeps Django's "16 novembre").
+MONTH_DAY_FORMAT = "d M"

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -7,13 +8,13 @@ from fleet.aggregate import aggregate_pending
 from fleet.models import Tenant
 from fleet.reports.pdf import PdfError, html_to_pdf
 from fleet.reports.periods import PeriodError, period_from
-from fleet.reports.report import build_report, render_html
+from fleet.reports.report import build_report, in_language, render_html
 
 
 class Command(BaseCommand):
     help = (
         "Write a tenant's report: tenant_report SLUG --period 2026-11|2026-W47 "
-        "(or --from 2026-11-01 --to 2026-11-15) --format pdf|html --output FILE"
+        "(or --from 2026-11-01 --to 2026-11-15) --format pdf|html --output FILE [--language fr|en]"
     )
 
     def add_arguments(self, parser) -> None:
@@ -27,8 +28,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--output", required=True, help="The file to write ('-': stdout, html)."
         )
+        parser.add_argument(
+            "--language",
+            choices=[code for code, _name in settings.LANGUAGES],
+            default="",
+            help=f"The report's language (default: the site's, {settings.LANGUAGE_CODE}).",
+        )
 
-    def handle(self, slug, period, start, last, format, output, **options) -> None:
+    def handle(self, slug, period, start, last, format, output, language, **options) -> None:
         tenant = Tenant.objects.filter(slug=slug).first()
         if tenant is None:
             raise CommandError(f"no tenant {slug!r}")
@@ -43,7 +50,8 @@ class Command(BaseCommand):
         counted = aggregate_pending()
         if counted.occurrences:
             self.stderr.write(f"counted {counted.occurrences} pending occurrences first")
-        html = render_html(build_report(tenant, asked))
+        with in_language(language):
+            html = render_html(build_report(tenant, asked))
         if format == "html":
             if output == "-":
                 self.stdout.write(html)

@@ -146,3 +146,20 @@ def test_a_token_name_with_control_characters_is_kept_printable(operator):
     response = client_for(operator).post("/settings/tokens/", {"name": "ci\x00 runner\n"})
     assert response.status_code == 200
     assert ApiToken.objects.get(owner=operator).name == "ci runner"
+
+
+def test_the_invitation_form_is_in_french_for_a_french_browser(admin):
+    page = html.unescape(
+        client_for(admin).get("/settings/people/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    )
+    assert "Adresse e-mail" in page
+    assert "Opérateur (tri, notes, imports, règles d'alerte)" in page
+    assert "Operator (triage" not in page
+
+
+def test_a_taken_username_is_refused_in_french(admin, tenant, mailoutbox):
+    link = invite(admin, tenant, mailoutbox)
+    response = Client().post(
+        link, {"username": "adele", "password": "long enough pass"}, HTTP_ACCEPT_LANGUAGE="fr"
+    )
+    assert "Ce nom d'utilisateur est déjà pris." in html.unescape(response.content.decode())

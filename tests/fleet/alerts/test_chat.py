@@ -69,7 +69,7 @@ def test_the_teams_message_is_one_adaptive_card_with_title_facts_and_a_link():
     assert rule["text"] == "Rule: Update storm"
     assert factset["type"] == "FactSet"
     assert factset["facts"] == [
-        {"title": "Kind", "value": "spike"},
+        {"title": "Kind", "value": "Spike"},
         {"title": "Occurrences", "value": "14"},
         {"title": "Devices", "value": "7"},
         {"title": "Window", "value": "24 h"},
@@ -123,7 +123,7 @@ def test_the_slack_message_has_a_fallback_text_and_header_section_context_and_bu
     assert section["type"] == "section"
     assert section["text"] == {"type": "mrkdwn", "text": FIRED["reason"]}
     assert [field["text"] for field in section["fields"]] == [
-        "*Kind*\nspike",
+        "*Kind*\nSpike",
         "*Occurrences*\n14",
         "*Devices*\n7",
         "*Window*\n24 h",
