@@ -48,8 +48,11 @@ log = logging.getLogger(__name__)
 # instead of 255 (docs/performance.md). A crash redoes at most one batch; keys dedupe the redo.
 BATCH_ROWS = 20_000
 MAX_STORED_REJECTS = 10_000
-# How many distinct device, code and `extra` cells one import remembers (each small).
-_CACHE_LIMIT = 65536
+# How many distinct device cells, and code or `extra` cell tuples, one import remembers: as
+# many devices as `_device_key` caches; fewer of the others, whose cells may be free text that
+# differs on every row (a state format's message, an event id), where remembering saves nothing.
+_DEVICE_CACHE_LIMIT = 65536
+_CELL_CACHE_LIMIT = 4096
 # Exports repeat the same few codes and devices on every row: parse each spelling once.
 _parse_code = functools.lru_cache(maxsize=4096)(parse_code)
 # The monotonic time by which the import running in this context must hand over to a worker
@@ -211,8 +214,8 @@ class _Columns:
             raise FormatError(f"the file lacks the device, code or time column of {fmt.name}")
         # Exports repeat a few devices, codes and `extra` values on row after row, so what each
         # distinct cell (or tuple of cells) reads as is worked out once per file and looked up
-        # after that (`_CACHE_LIMIT` entries each at most). Single-column cells only for the
-        # device; any number of code columns, keyed by all of them.
+        # after that (up to `_DEVICE_CACHE_LIMIT` and `_CELL_CACHE_LIMIT` entries). The device
+        # only when it has one column; any number of code columns, keyed by all of them.
         self.device_index = self.device[0] if len(self.device) == 1 else None
         self.time_index = self.time[0] if len(self.time) == 1 else None
         self.code_cells = operator.itemgetter(*self.code)  # a str for one column, else a tuple
@@ -537,7 +540,7 @@ def _parse_row(
         host = cols.hosts.get(cell)
         if host is None:
             host = _read_device(cols, cols.first([cell], [0]))
-            if len(cols.hosts) < _CACHE_LIMIT:
+            if len(cols.hosts) < _DEVICE_CACHE_LIMIT:
                 cols.hosts[cell] = host
     else:
         host = _read_device(cols, cols.first(fields, cols.device))
@@ -550,7 +553,7 @@ def _parse_row(
         read = cols.codes.get(cells)
         if read is None:
             read = _read_code(fields, cols)
-            if len(cols.codes) < _CACHE_LIMIT:
+            if len(cols.codes) < _CELL_CACHE_LIMIT:
                 cols.codes[cells] = read
     else:
         read = _read_code(fields, cols)
@@ -601,7 +604,7 @@ def _parse_row(
         extra = cols.extras.get(extra_cells)
         if extra is None:
             extra = _read_extra(fields, cols)
-            if len(cols.extras) < _CACHE_LIMIT:
+            if len(cols.extras) < _CELL_CACHE_LIMIT:
                 cols.extras[extra_cells] = extra
     else:
         extra = _read_extra(fields, cols)

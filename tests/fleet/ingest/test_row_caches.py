@@ -6,6 +6,7 @@ from hashlib import sha256
 
 import pytest
 
+from fleet.ingest import importer
 from fleet.ingest.importer import import_file
 from fleet.models import Occurrence
 
@@ -109,3 +110,23 @@ def test_the_dedupe_key_of_a_row_is_unchanged(tenant, write_file):
     key = Occurrence.objects.get().dedupe_key
     assert key == sha256(identity.encode()).hexdigest()
     assert key == "b738bd6abec371ed0368aa545b437ad5f59bfaeb360e78e506e62e8fe2325c6b"
+
+
+def test_cells_past_the_cache_limits_read_as_remembered_ones_do(tenant, write_file, monkeypatch):
+    rows = [
+        GOOD,
+        "PC-2,u,2025-02-12 19:24:43,1,0x80070002,,y",
+        "PC ONE,u,2025-02-12 19:24:42,1,0x8024000B,,x",
+        "PC-3,u,2025-02-12 19:24:42,1,0x8024-000B,,x",
+        "PC-4,v,2025-02-12 19:24:44,2,0xC1900101_C3FD,,z",
+    ]
+    remembered = run(tenant, write_file, *rows, *rows)
+    monkeypatch.setattr(importer, "_DEVICE_CACHE_LIMIT", 1)
+    monkeypatch.setattr(importer, "_CELL_CACHE_LIMIT", 1)
+    Occurrence.objects.all().delete()
+    limited = run(tenant, write_file, *rows, *rows)
+
+    assert reasons(limited) == reasons(remembered)
+    assert len(reasons(limited)) == 4
+    assert (limited.created, limited.duplicates) == (remembered.created, remembered.duplicates)
+    assert (limited.created, limited.duplicates) == (3, 3)
