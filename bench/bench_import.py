@@ -1,7 +1,7 @@
 """Benchmark: import a generated 1,000,000-row Configuration Manager export with the real
 importer, beside a bare bulk insert of the same occurrences into the same table.
 
-    python bench/bench_import.py [--rows 1000000] [--batch-size 5000] [--database-url URL]
+    python bench/bench_import.py [--rows 1000000] [--batch-size N] [--database-url URL]
 
 Runs on a throwaway database (a temporary SQLite file by default; with a postgres:// URL, a
 `test_<name>` database dropped afterwards). The export is written to a temporary file row by
@@ -40,7 +40,9 @@ HEADER = "MachineName,UserName,LastEnforcementTime,ErrorStatusID,ErrorCode,Error
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="data rows to generate")
-    parser.add_argument("--batch-size", type=int, default=5000, help="importer batch size")
+    parser.add_argument(
+        "--batch-size", type=int, default=0, help="importer batch size (default: its BATCH_ROWS)"
+    )
     parser.add_argument("--database-url", default="", help="postgres://… (default: SQLite)")
     parser.add_argument("--child", default="", help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="50,000 rows (make bench-quick)")
@@ -94,8 +96,9 @@ def child_import(path: str, batch_size: int) -> None:
     from fleet.models import Tenant
 
     tenant = Tenant.objects.get(slug="bench")
+    options = {"batch_size": batch_size} if batch_size else {}  # else what import_report uses
     started = time.perf_counter()
-    _record, summary = import_file(Path(path), tenant, batch_size=batch_size)
+    _record, summary = import_file(Path(path), tenant, **options)
     seconds = time.perf_counter() - started
     data = summary.as_dict()
     data.pop("rejected")
@@ -195,6 +198,9 @@ def main() -> None:
             f"duplicates {summary['duplicates']:,}, rejected {summary['rejected_count']:,}, "
             f"devices {summary['devices']:,}"
         )
+        from fleet.ingest.importer import BATCH_ROWS
+
+        batch_size = args.batch_size or BATCH_ROWS
         base_seconds = baseline()
         print(
             f"baseline: {base_seconds:8.1f} s  {args.rows / base_seconds:10,.0f} rows/s  "
@@ -225,7 +231,7 @@ def main() -> None:
                     met=child["peak_rss_mb"] < 300,
                 ),
             ],
-            {"rows": args.rows, "batch_size": args.batch_size, "stored": summary["created"]},
+            {"rows": args.rows, "batch_size": batch_size, "stored": summary["created"]},
             quick=args.quick,
             db_version=database_version(),
         )

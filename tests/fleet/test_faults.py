@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from fleet.alerts.models import AlertDelivery
 from fleet.alerts.tasks import send_alert_emails
+from fleet.ingest.importer import BATCH_ROWS
 from fleet.ingest.keys import create_ingest_key
 from fleet.ingest.models import ImportRecord
 from fleet.ingest.recovery import recover_imports
@@ -252,7 +253,8 @@ def test_worker_killed_mid_aggregation_counts_every_row_exactly_once(tenant, wor
 def test_worker_killed_mid_import_is_resumed_by_the_sweep_with_exact_counts(
     tenant, workers, tmp_path
 ):
-    path = report_csv(tmp_path / "big.csv", 12_000)  # three batches of BATCH_ROWS
+    rows = 2 * BATCH_ROWS + 2000  # three batches
+    path = report_csv(tmp_path / "big.csv", rows)
     record = ImportRecord.objects.create(
         tenant=tenant, file_name=path.name, stored_path=str(path), size=path.stat().st_size
     )
@@ -265,7 +267,7 @@ def test_worker_killed_mid_import_is_resumed_by_the_sweep_with_exact_counts(
     first.kill()
 
     stored_before_kill = Occurrence.objects.filter(tenant=tenant).count()
-    assert 0 < stored_before_kill < 12_000, "the kill did not land mid-import"
+    assert 0 < stored_before_kill < rows, "the kill did not land mid-import"
     record.refresh_from_db()
     assert (record.status, record.runner, record.attempts) == ("running", "worker", 1)
     # Its last batch was moments ago: the sweep leaves it alone.
@@ -281,9 +283,9 @@ def test_worker_killed_mid_import_is_resumed_by_the_sweep_with_exact_counts(
     )
 
     record.refresh_from_db()
-    assert Occurrence.objects.filter(tenant=tenant).count() == 12_000
-    assert (record.rows, record.created, record.duplicates) == (12_000, 12_000, 0)
-    assert sum(record.by_code.values()) == 12_000
+    assert Occurrence.objects.filter(tenant=tenant).count() == rows
+    assert (record.rows, record.created, record.duplicates) == (rows, rows, 0)
+    assert sum(record.by_code.values()) == rows
     assert record.devices_created == 30
     assert (record.runner, record.attempts) == ("worker", 2)
 
@@ -293,8 +295,8 @@ def test_worker_killed_mid_import_is_resumed_by_the_sweep_with_exact_counts(
     workers.wait(lambda: "succeeded" in workers.logs() and "'skipped'" in workers.logs(),
                  "the redelivered task to be skipped")  # fmt: skip
     record.refresh_from_db()
-    assert (record.created, record.attempts) == (12_000, 2)
-    assert Occurrence.objects.filter(tenant=tenant).count() == 12_000
+    assert (record.created, record.attempts) == (rows, 2)
+    assert Occurrence.objects.filter(tenant=tenant).count() == rows
 
 
 def test_smtp_down_alert_is_kept_retried_and_sent_once(tenant, smtp_server, workers):
@@ -376,7 +378,8 @@ call_command("import_report", *args)
 
 
 def test_the_same_file_imported_twice_at_once_is_stored_once(tenant, tmp_path):
-    path = report_csv(tmp_path / "twice.csv", 11_000)  # three batches of BATCH_ROWS
+    rows = 2 * BATCH_ROWS + 2000  # three batches
+    path = report_csv(tmp_path / "twice.csv", rows)
     env = {
         **os.environ,
         "DATABASE_URL": database_url_for_subprocess(),
@@ -407,9 +410,9 @@ def test_the_same_file_imported_twice_at_once_is_stored_once(tenant, tmp_path):
         assert run.returncode == 0, err.decode()
     summaries = sorted((json.loads(out) for out, _err in outputs), key=lambda s: s["created"])
 
-    assert Occurrence.objects.filter(tenant=tenant).count() == 11_000
-    assert [s["created"] for s in summaries] == [0, 11_000]
-    assert [s["duplicates"] for s in summaries] == [11_000, 0]
+    assert Occurrence.objects.filter(tenant=tenant).count() == rows
+    assert [s["created"] for s in summaries] == [0, rows]
+    assert [s["duplicates"] for s in summaries] == [rows, 0]
     later, first = summaries
     assert later["already_imported_as"] == first["import_id"]
     assert first["already_imported_as"] is None
@@ -418,4 +421,4 @@ def test_the_same_file_imported_twice_at_once_is_stored_once(tenant, tmp_path):
     out = StringIO()
     call_command("import_report", str(path), "--tenant", tenant.slug, stdout=out)
     assert f"same file as import {first['import_id']} (already imported)" in out.getvalue()
-    assert Occurrence.objects.filter(tenant=tenant).count() == 11_000
+    assert Occurrence.objects.filter(tenant=tenant).count() == rows
