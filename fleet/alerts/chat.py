@@ -41,6 +41,7 @@ from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from fleet.alerts.outbound import USER_AGENT, check_http_url, error_text, send
 from fleet.alerts.webhooks import ReceiverError
 from fleet.triage.models import TriageFlag
+from fleet.triage.reasons import in_reader_language
 
 # The words a person reads are translated (the channel's language, `channels.render_body`);
 # the JSON keys and values Teams and Slack read are not.
@@ -110,7 +111,7 @@ def facts(payload: dict, *, leave_out: tuple[str, ...] = ()) -> list[tuple[str, 
             "window",
             gettext("%(hours)s h") % {"hours": window} if window not in (None, "") else None,
         ),
-        ("reason", payload.get("reason")),
+        ("reason", in_reader_language(str(payload.get("reason") or ""))),
         ("fired", when(payload.get("fired_at"))),
         ("resolved", when(payload.get("resolved_at"))),
     ]
@@ -195,7 +196,7 @@ def slack_message(payload: dict) -> dict:
     blocks, then header, section (reason and facts), context (rule, alert id) and link
     buttons."""
     heading = title(payload)
-    reason = str(payload.get("reason") or "")
+    reason = in_reader_language(str(payload.get("reason") or ""))
     fields = facts(payload, leave_out=("reason",))
     blocks: list[dict] = [
         {

@@ -34,6 +34,7 @@ from fleet.models import DailyDeviceCodeStat, HourlyCodeStat
 from fleet.triage.charts import baseline_chart
 from fleet.triage.filters import QueueFilter
 from fleet.triage.models import TriageEvent, TriageFlag
+from fleet.triage.reasons import in_reader_language
 
 State, Kind = TriageFlag.State, TriageFlag.Kind
 
@@ -180,7 +181,7 @@ def queue_rows(flags: list[TriageFlag], now: datetime) -> list[TriageFlag]:
     series = daily_series(flags, now.date())
     for flag in flags:
         flag.facts = facts[flag.code]
-        flag.reason_text = reason_text(flag)
+        flag.reason_text = in_reader_language(reason_text(flag))
         flag.spark_points = sparkline_points(series[flag.pk])
         flag.spark_total = sum(series[flag.pk])
     return flags
@@ -241,7 +242,7 @@ def flag_detail(flag: TriageFlag, now: datetime) -> FlagDetail:
     return FlagDetail(
         flag=flag,
         facts=facts_of(flag.code),
-        reason=reason_text(flag),
+        reason=in_reader_language(reason_text(flag)),
         devices=devices,
         events=list(flag.events.select_related("user")),
         spark_points=sparkline_points(series),

@@ -24,6 +24,7 @@ from fleet.triage.models import FleetSignal, TriageFlag
 from fleet.triage.queries import needs_look, needs_look_q
 from fleet.triage.signals import detect
 from tests.factories import DeviceFactory, TenantFactory, emit
+from tests.fleet.triage.test_reasons import said_again
 
 pytestmark = pytest.mark.django_db
 CODE = 0x8024000B  # WU_E_CALL_CANCELLED, the demo's storm code
@@ -151,6 +152,7 @@ def test_tenfold_jump_on_twenty_devices_after_four_steady_weeks_is_a_spike(now):
     assert spike is not None and spike.kind == TriageFlag.Kind.SPIKE
     assert spike.devices_24h >= 25
     assert "in the last 6 h, usually" in spike.reason
+    assert "dans les dernières 6 h" in said_again(spike.reason)
     assert spike.score > 400
     assert list(needs_look(TriageFlag.objects.all(), now)) == [spike]
     # The calm tenant's steady rate is recurrence (a threshold flag at most), never a spike.
@@ -184,6 +186,7 @@ def test_a_sparse_code_waking_up_on_several_devices_is_a_spike(tenant, now):
 
     assert signal.kind == TriageFlag.Kind.SPIKE
     assert signal.reason.startswith("12 in the last 6 h, usually under 1")
+    assert said_again(signal.reason).startswith("12 dans les dernières 6 h")
 
 
 def test_a_sparse_code_needs_the_minimum_volume(tenant, now):
@@ -241,6 +244,7 @@ def test_a_code_first_seen_in_the_tenant_ranks_as_new(tenant, now):
     flag = flag_of(tenant, NEW_CODE)
     assert flag.kind == TriageFlag.Kind.NEW
     assert flag.reason == "first time in this tenant (5 on 5 devices in 24 h)"
+    assert said_again(flag.reason).startswith("première fois chez ce client")
     assert 300 <= flag.score < 400
 
 
@@ -266,6 +270,7 @@ def test_steady_flags_rank_below_signals_and_out_of_the_default_view(tenant, oth
     assert spike.kind == TriageFlag.Kind.SPIKE
     assert recurring.kind == TriageFlag.Kind.THRESHOLD
     assert recurring.reason.startswith("warning code, ")
+    said_again(recurring.reason)
     assert 100 <= recurring.score < 200 < 400 <= spike.score
     flags = TriageFlag.objects.all()
     assert list(needs_look(flags, now)) == [spike]
@@ -319,6 +324,7 @@ def test_a_resolved_flag_that_comes_back_is_a_regression(tenant, now):
     flag = flag_of(tenant, OTHER)
     assert (flag.state, flag.kind) == ("regressed", TriageFlag.Kind.REGRESSION)
     assert flag.reason == "back 3 days after resolved"
+    assert said_again(flag.reason) == "revenu 3 jours après sa résolution"
     assert 200 <= flag.score < 300
     assert list(needs_look(TriageFlag.objects.all(), now)) == [flag]
 
@@ -341,10 +347,12 @@ def test_one_code_spiking_in_three_tenants_is_one_fleet_signal(now):
     signal = FleetSignal.objects.get()
     assert (signal.code, signal.tenants, signal.active) == (CODE, 3, True)
     assert signal.reason == "spiking in 3 tenants at once, rising in 1 more"
+    said_again(signal.reason)
     flags = {flag.tenant: flag for flag in TriageFlag.objects.filter(code=CODE)}
     for tenant in tenants[:3]:
         assert flags[tenant].kind == TriageFlag.Kind.SPIKE
         assert flags[tenant].reason.endswith("; also spiking in 2 other tenants")
+        assert said_again(flags[tenant].reason).endswith("; aussi en hausse chez 2 autres clients")
     assert flags[tenants[3]].kind == TriageFlag.Kind.FLEET_SPIKE
     assert {flag.fleet_signal_id for flag in flags.values()} == {signal.pk}
 
@@ -453,6 +461,7 @@ def test_devices_newly_failing_in_a_snapshot_are_a_spike(snapshot_tenant, tmp_pa
     assert flag.reason == (
         "20 devices newly failing in the latest export, 30 failing the week before"
     )
+    said_again(flag.reason)
 
 
 def test_a_few_more_failing_devices_in_a_snapshot_are_no_spike(snapshot_tenant, tmp_path, now):
