@@ -94,7 +94,8 @@ FACT_LABELS = {
 KINDS = dict(TriageFlag.Kind.choices)  # an alert's kind is its flag's, or threshold
 
 
-def _count(value) -> str | None:
+def number_text(value) -> str | None:
+    """A count in the locale's digits (1 234 in French); anything else as given."""
     return formats.number_format(value, force_grouping=True) if isinstance(value, int) else value
 
 
@@ -105,8 +106,8 @@ def facts(payload: dict, *, leave_out: tuple[str, ...] = ()) -> list[tuple[str, 
     kind = payload.get("kind")
     lines = [
         ("kind", KINDS.get(kind, kind)),
-        ("occurrences", _count(payload.get("occurrences"))),
-        ("devices", _count(payload.get("devices"))),
+        ("occurrences", number_text(payload.get("occurrences"))),
+        ("devices", number_text(payload.get("devices"))),
         (
             "window",
             gettext("%(hours)s h") % {"hours": window} if window not in (None, "") else None,

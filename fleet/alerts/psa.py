@@ -39,9 +39,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.utils.translation import gettext, pgettext
 
-from fleet.alerts.chat import EVENT_TITLES, when
+from fleet.alerts.chat import KINDS, number_text, when
 from fleet.alerts.outbound import USER_AGENT, check_http_url, error_text, send
+from fleet.triage.reasons import in_reader_language
 
 # ConnectWise rejects a longer ticket summary.
 CONNECTWISE_SUMMARY_MAX = 100
@@ -356,52 +358,68 @@ def _number(value: int | str) -> int | str:
 
 def ticket_summary(payload: dict) -> str:
     """One line: what fired (or resolved) where, e.g. "Fleet alert: 0x8024000B
-    WU_E_CALL_CANCELLED on acme (spike)"."""
+    WU_E_CALL_CANCELLED on acme (Spike)", in the active language (the channel's)."""
     event = payload.get("event", "alert.fired")
-    prefix = {"alert.resolved": "Resolved", "alert.test": "Test"}.get(event, "Fleet alert")
+    prefix = {
+        "alert.resolved": pgettext("ticket summary", "Resolved"),
+        "alert.test": pgettext("ticket summary", "Test"),
+    }.get(event) or gettext("Fleet alert")
     what = " ".join(str(payload[key]) for key in ("code", "name") if payload.get(key))
-    text = f"{prefix}: {what}"
+    text = gettext("%(prefix)s: %(what)s") % {"prefix": prefix, "what": what}
     if payload.get("tenant"):
-        text += f" on {payload['tenant']}"
+        text = gettext("%(text)s on %(tenant)s") % {"text": text, "tenant": payload["tenant"]}
     if payload.get("kind"):
-        text += f" ({payload['kind']})"
+        text += f" ({KINDS.get(payload['kind'], payload['kind'])})"
     return text
 
 
 def ticket_body(payload: dict) -> str:
-    """Plain text for the ticket or note: what happened, the counts, the reason, and where to
-    look (the flag and the code's knowledge page)."""
+    """Plain text for the ticket or note, in the active language (the channel's): what
+    happened, the counts, the reason, and where to look (the flag and the code's page)."""
     event = payload.get("event", "alert.fired")
-    verb = EVENT_TITLES.get(event, "Fired").lower()
     what = " ".join(str(payload[key]) for key in ("code", "name") if payload.get(key))
-    lines = [
-        f"Alert {verb}: {what}" + (f" on {payload['tenant']}" if payload.get("tenant") else "")
-    ]
-    lines.append("")
+    heading = {
+        "alert.resolved": gettext("Alert resolved: %(what)s"),
+        "alert.test": gettext("Alert test: %(what)s"),
+    }.get(event) or gettext("Alert fired: %(what)s")
+    heading %= {"what": what}
+    if payload.get("tenant"):
+        heading = gettext("%(text)s on %(tenant)s") % {"text": heading, "tenant": payload["tenant"]}
+    lines = [heading, ""]
     if payload.get("rule"):
-        lines.append(f"Rule: {payload['rule']}")
+        lines.append(gettext("Rule: %(rule)s") % {"rule": payload["rule"]})
     if payload.get("kind"):
-        lines.append(f"Kind: {payload['kind']}")
+        kind = KINDS.get(payload["kind"], payload["kind"])
+        lines.append(gettext("Kind: %(kind)s") % {"kind": kind})
     if payload.get("occurrences") is not None and payload.get("devices") is not None:
-        counts = f"Seen: {payload['occurrences']} occurrences on {payload['devices']} devices"
+        counts = {
+            "occurrences": number_text(payload["occurrences"]),
+            "devices": number_text(payload["devices"]),
+        }
         if payload.get("window_hours"):
-            counts += f" in {payload['window_hours']} h"
-        lines.append(counts)
+            line = gettext(
+                "Seen: %(occurrences)s occurrences on %(devices)s devices in %(hours)s h"
+            )
+            lines.append(line % {**counts, "hours": payload["window_hours"]})
+        else:
+            line = gettext("Seen: %(occurrences)s occurrences on %(devices)s devices")
+            lines.append(line % counts)
     if payload.get("reason"):
-        lines.append(f"Reason: {payload['reason']}")
+        reason = in_reader_language(str(payload["reason"]))
+        lines.append(gettext("Reason: %(reason)s") % {"reason": reason})
     if payload.get("fired_at"):
-        lines.append(f"Fired: {when(payload['fired_at'])}")
+        lines.append(gettext("Fired: %(at)s") % {"at": when(payload["fired_at"])})
     if payload.get("resolved_at"):
-        lines.append(f"Resolved: {when(payload['resolved_at'])}")
+        lines.append(gettext("Resolved: %(at)s") % {"at": when(payload["resolved_at"])})
     links = []
     if payload.get("url"):
-        links.append(f"Flag: {payload['url']}")
+        links.append(gettext("Flag: %(url)s") % {"url": payload["url"]})
     if payload.get("knowledge_url"):
-        links.append(f"About the code: {payload['knowledge_url']}")
+        links.append(gettext("About the code: %(url)s") % {"url": payload["knowledge_url"]})
     if links:
         lines += ["", *links]
     if payload.get("alert_id") is not None:
-        lines += ["", f"Fleet alert id {payload['alert_id']}"]
+        lines += ["", gettext("Fleet alert id %(id)s") % {"id": payload["alert_id"]}]
     return "\n".join(lines)
 
 

@@ -14,6 +14,10 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
+
 from fleet.alerts.models import AlertChannel, AlertDelivery, AlertTicket
 from fleet.alerts.payloads import FIRED, RESOLVED, TEST
 from fleet.alerts.psa import ConnectWise, HaloPSA, PsaError, client_for, ticket_body, ticket_summary
@@ -76,13 +80,19 @@ def _close(api: ConnectWise | HaloPSA, channel: AlertChannel, ticket_id: str, te
 
 def send_ticket(delivery: AlertDelivery, now: datetime) -> None:
     """Create, note or close the ticket of this delivery's alert (a test opens and closes
-    one). Runs in the transaction that marks the delivery sent."""
+    one), written in the channel's language. Runs in the transaction that marks the delivery
+    sent."""
+    with translation.override(delivery.channel.language or settings.LANGUAGE_CODE):
+        _send_ticket(delivery, now)
+
+
+def _send_ticket(delivery: AlertDelivery, now: datetime) -> None:
     channel = delivery.channel
     payload = json.loads(delivery.body_text)
     api = client(channel)
     if delivery.event == TEST:
         ticket_id = _create(api, channel, payload)
-        _close(api, channel, ticket_id, "Test notification from the fleet dashboard: closed.")
+        _close(api, channel, ticket_id, gettext("Test notification from Fleet: closed."))
         return
     firing = delivery.firings.get()
     ticket = AlertTicket.objects.filter(channel=channel, firing=firing).first()

@@ -6,6 +6,7 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.utils import translation
 
 from fleet.alerts.psa import ConnectWise, HaloPSA, PsaError, client_for, ticket_body, ticket_summary
 from tests.fleet.alerts.test_chat import FIRED, RESOLVED
@@ -55,7 +56,7 @@ def test_connectwise_opens_notes_and_closes_a_ticket(psa_server, connectwise):
 
     assert isinstance(ticket_id, str)
     ticket = psa_server.cw_tickets[int(ticket_id)]
-    assert ticket["summary"] == "Fleet alert: 0x8024000B WU_E_CALL_CANCELLED on acme (spike)"
+    assert ticket["summary"] == "Fleet alert: 0x8024000B WU_E_CALL_CANCELLED on acme (Spike)"
     assert ticket["company"] == {"identifier": "AcmeCorp"}
     assert ticket["board"] == {"name": "Alerts"}
     assert ticket["initialDescription"] == ticket_body(FIRED)
@@ -321,7 +322,7 @@ def test_the_ticket_text_says_what_fired_the_counts_the_reason_and_where_to_look
         "Alert fired: 0x8024000B WU_E_CALL_CANCELLED on acme\n"
         "\n"
         "Rule: Update storm\n"
-        "Kind: spike\n"
+        "Kind: Spike\n"
         "Seen: 14 occurrences on 7 devices in 24 h\n"
         "Reason: 14 occurrences on 7 devices in 24 h: more than 5 devices\n"
         "Fired: 2026-12-02 06:40 UTC\n"
@@ -332,7 +333,7 @@ def test_the_ticket_text_says_what_fired_the_counts_the_reason_and_where_to_look
         "Fleet alert id 42"
     )
     assert "Resolved: 2026-12-02 08:05 UTC" in ticket_body(RESOLVED)
-    assert ticket_summary(RESOLVED) == "Resolved: 0x8024000B WU_E_CALL_CANCELLED on acme (spike)"
+    assert ticket_summary(RESOLVED) == "Resolved: 0x8024000B WU_E_CALL_CANCELLED on acme (Spike)"
 
 
 def test_client_for_builds_each_client_from_config_and_its_secret(psa_server, halo):
@@ -369,3 +370,15 @@ def test_a_base_url_that_is_not_http_is_a_permanent_error():
     with pytest.raises(PsaError, match="not an http") as bad:
         client.add_note("1", "x")
     assert bad.value.retryable is False
+
+
+def test_the_ticket_text_is_in_the_channels_language():
+    with translation.override("fr"):
+        body = ticket_body(FIRED | {"occurrences": 1400})
+        summary = ticket_summary(RESOLVED)
+    assert body.startswith("Alerte déclenchée : 0x8024000B WU_E_CALL_CANCELLED chez acme\n")
+    assert "Type : Pic\n" in body
+    assert "Vu : 1\xa0400 occurrences sur 7 appareils en 24 h\n" in body
+    assert "Déclenchée : 02/12/2026 06:40 UTC" in body
+    assert body.endswith("Identifiant d’alerte Fleet 42")
+    assert summary == "Résolue : 0x8024000B WU_E_CALL_CANCELLED chez acme (Pic)"
