@@ -892,6 +892,7 @@ def run(args: argparse.Namespace, stack: Stack, database_url: str) -> int:
     for thread in threads:
         thread.start()
     max_pending = 0
+    pending_samples: list[tuple[float, int]] = []
     next_sample = started
     while alive := [thread for thread in threads if thread.is_alive()]:
         alive[0].join(max(0.0, next_sample - time.monotonic()))
@@ -900,7 +901,9 @@ def run(args: argparse.Namespace, stack: Stack, database_url: str) -> int:
         next_sample += 5
         # Meanwhile: how far the pipeline lags, and device ids for the operators' 404 probes.
         stack.check_alive()
-        max_pending = max(max_pending, pending_rows())
+        pending_now = pending_rows()
+        max_pending = max(max_pending, pending_now)
+        pending_samples.append((time.monotonic() - started, pending_now))
         for token, tenant_id in tenants.items():
             foreign_devices[token] = list(
                 Device.objects.filter(tenant_id=tenant_id).values_list("pk", flat=True)[:50]
@@ -910,7 +913,8 @@ def run(args: argparse.Namespace, stack: Stack, database_url: str) -> int:
         print(
             f"  {elapsed:5.0f} s  {len(recorder.samples):,} requests, "
             f"{sum(lg.accepted for lg in ledgers.values()):,} occurrences accepted, "
-            f"{max_pending:,} max pending, {sum(recorder.problems.values())} problems",
+            f"{pending_now:,} pending now, {max_pending:,} max pending, "
+            f"{sum(recorder.problems.values())} problems",
             flush=True,
         )
     load_seconds = time.monotonic() - started
@@ -929,6 +933,11 @@ def run(args: argparse.Namespace, stack: Stack, database_url: str) -> int:
 
     accepted = sum(lg.accepted for lg in ledgers.values())
     print_summary(recorder, ledgers, load_seconds, max_pending, checks)
+    first, second = backlog_halves(pending_samples)
+    print(
+        f"backlog: at most {first:,} occurrences pending in the first half of the run, "
+        f"{second:,} in the second (a backlog that grows without bound shows as second >> first)"
+    )
     if not args.no_results:
         write_results(args, database_url, recorder, accepted, load_seconds, max_pending, checks)
     return 1 if any(not check.passed for check in checks) else 0
@@ -968,6 +977,16 @@ def endpoint_rows(recorder: Recorder) -> list[tuple[str, int, int, float, float,
             )
         )
     return rows
+
+
+def backlog_halves(samples: list[tuple[float, int]]) -> tuple[int, int]:
+    """The most occurrences pending in the first and in the second half of the run."""
+    if not samples:
+        return 0, 0
+    middle = samples[-1][0] / 2
+    first = [pending for at, pending in samples if at <= middle]
+    second = [pending for at, pending in samples if at > middle]
+    return max(first, default=0), max(second, default=0)
 
 
 def print_summary(

@@ -43,6 +43,7 @@ def test_short_load_run_loses_nothing_and_leaks_nothing():
     assert "FAIL" not in output
     assert output.count("\nok   ") == 7, output
     assert "0 unexpected (0 5xx, 0 connection errors)" in output
+    assert "backlog: at most " in output
 
 
 def test_aggregate_check_notices_a_miscounted_bucket(tenant):
