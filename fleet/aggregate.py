@@ -115,7 +115,8 @@ def _add_occurrences(cursor, where: str, params: Sequence) -> None:
     is derived from it (and the device-days from the device-hours), so no aggregate re-scans
     them. Each per-device group notes whether its per-device row is new to the table, the
     answer to "does this device raise its bucket's distinct-device count?": one index probe per
-    group, so a chunk costs in proportion to its own rows, never to a bucket's or the table's."""
+    group, in the index's order, so a chunk costs in proportion to its own rows, never to a
+    bucket's or the table's."""
     state, sources = _state_sources()
     hour, day = hour_sql("o.occurred_at"), day_sql("g.hour")
     on_commit = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
@@ -130,6 +131,7 @@ def _add_occurrences(cursor, where: str, params: Sequence) -> None:
                    SUM(CASE WHEN {state} THEN 1 ELSE 0 END) AS snapshots
             FROM {table(Occurrence)} o WHERE {where}
             GROUP BY o.device_id, o.code, {hour}, o.tenant_id
+            ORDER BY o.device_id, o.code, {hour}
         ) g
         """,
         [*sources, *params],
@@ -143,6 +145,7 @@ def _add_occurrences(cursor, where: str, params: Sequence) -> None:
                    SUM(g.occurrences) AS occurrences
             FROM {CHUNK_HOURS} g
             GROUP BY g.device_id, g.code, {day}, g.tenant_id
+            ORDER BY g.device_id, g.code, {day}
         ) g
         """
     )
