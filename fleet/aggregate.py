@@ -183,13 +183,22 @@ def _add_occurrences(cursor, where: str, params: Sequence) -> None:
                 devices = {code_stat}.devices + excluded.devices
             """
         )
+        # The groups' flag says which per-device rows exist (runs are serialised, so no other
+        # writer adds one meanwhile): those are updated, the rest plainly inserted, sparing the
+        # upsert's extra probe of the unique index per row.
+        cursor.execute(
+            f"""
+            UPDATE {device_stat} SET occurrences = {device_stat}.occurrences + c.occurrences
+            FROM {chunk} c
+            WHERE NOT c.fresh AND {device_stat}.device_id = c.device_id
+              AND {device_stat}.code = c.code AND {device_stat}.{column} = c.{column}
+            """
+        )
         cursor.execute(
             f"""
             INSERT INTO {device_stat} (tenant_id, device_id, code, {column}, occurrences)
-            SELECT tenant_id, device_id, code, {column}, occurrences FROM {chunk} WHERE 1 = 1
+            SELECT tenant_id, device_id, code, {column}, occurrences FROM {chunk} WHERE fresh
             ORDER BY device_id, code, {column}
-            ON CONFLICT (device_id, code, {column}) DO UPDATE
-            SET occurrences = {device_stat}.occurrences + excluded.occurrences
             """
         )
     for name in (CHUNK_HOURS, CHUNK_DAYS):
