@@ -1,15 +1,17 @@
 """Roll raw occurrences into the hourly and daily aggregates, incrementally and set-based.
 
 Each run claims the oldest batches of the pending ledger (`fleet.pending`) and, in one
-transaction, adds their occurrences to every aggregate with `INSERT … SELECT … GROUP BY … ON
-CONFLICT DO UPDATE` and deletes their ledger rows; the raw rows are never updated. The ledger
+transaction, reads their occurrences once into a temporary per-device-hour table, adds it to
+every aggregate with set-based `INSERT … SELECT` / `UPDATE … FROM` and deletes their ledger
+rows; the raw rows are never updated. The ledger
 and the rows are read from one snapshot (SQLite's write transaction; REPEATABLE READ on
 PostgreSQL), so a batch that commits concurrently is either counted and closed, or left for
 the next run: never lost, never counted twice. A worker killed mid-run rolls the whole run back.
 
 Distinct devices are kept additive: a chunk adds to a (tenant, code, bucket) only the devices
-that had no per-device row in that bucket before it, which one index probe per row answers. A run
-therefore costs in proportion to its own rows, never to the size of the table or of a bucket.
+that had no per-device row in that bucket before it, which one index probe per device-bucket
+answers. A run therefore costs in proportion to its own rows, never to the size of the table
+or of a bucket.
 
 `rebuild_all()` recounts everything in one set-based pass over the raw rows (the same snapshot
 rules), except the days before the retention horizon, whose raw rows may be gone: their
