@@ -3,10 +3,10 @@
 Each run claims the oldest batches of the pending ledger (`fleet.pending`) and, in one
 transaction, reads their occurrences once into a temporary per-device-hour table, adds it to
 every aggregate with set-based `INSERT … SELECT` / `UPDATE … FROM` and deletes their ledger
-rows; the raw rows are never updated. The ledger
-and the rows are read from one snapshot (SQLite's write transaction; REPEATABLE READ on
-PostgreSQL), so a batch that commits concurrently is either counted and closed, or left for
-the next run: never lost, never counted twice. A worker killed mid-run rolls the whole run back.
+rows; the raw rows are never updated. The ledger and the rows are read from one snapshot
+(SQLite's write transaction; REPEATABLE READ on PostgreSQL), so a batch that commits
+concurrently is either counted and closed, or left for the next run: never lost, never counted
+twice. A worker killed mid-run rolls the whole run back.
 
 Distinct devices are kept additive: a chunk adds to a (tenant, code, bucket) only the devices
 that had no per-device row in that bucket before it, which one index probe per device-bucket
@@ -164,7 +164,7 @@ def _add_occurrences(cursor, where: str, params: Sequence) -> None:
         SET occurrences = {snapshot}.occurrences + excluded.occurrences
         """
     )
-    # Each upsert in the order of its unique key: most of a run is index maintenance, and rows
+    # Each write in the order of its unique key: most of a run is index maintenance, and rows
     # in key order touch each leaf page once instead of at random.
     for grain, chunk in ((HOURLY, CHUNK_HOURS), (DAILY, CHUNK_DAYS)):
         device_stat, code_stat, column = (
