@@ -1,15 +1,17 @@
 """Roll raw occurrences into the hourly and daily aggregates, incrementally and set-based.
 
 Each run claims the oldest batches of the pending ledger (`fleet.pending`) and, in one
-transaction, adds their occurrences to every aggregate with `INSERT … SELECT … GROUP BY … ON
-CONFLICT DO UPDATE` and deletes their ledger rows; the raw rows are never updated. The ledger
-and the rows are read from one snapshot (SQLite's write transaction; REPEATABLE READ on
-PostgreSQL), so a batch that commits concurrently is either counted and closed, or left for
-the next run: never lost, never counted twice. A worker killed mid-run rolls the whole run back.
+transaction, reads their occurrences once into a temporary per-device-hour table, adds it to
+every aggregate with set-based `INSERT … SELECT` / `UPDATE … FROM` and deletes their ledger
+rows; the raw rows are never updated. The ledger and the rows are read from one snapshot
+(SQLite's write transaction; REPEATABLE READ on PostgreSQL), so a batch that commits
+concurrently is either counted and closed, or left for the next run: never lost, never counted
+twice. A worker killed mid-run rolls the whole run back.
 
 Distinct devices are kept additive: a chunk adds to a (tenant, code, bucket) only the devices
-that had no per-device row in that bucket before it, which one index probe per row answers. A run
-therefore costs in proportion to its own rows, never to the size of the table or of a bucket.
+that had no per-device row in that bucket before it, which one index probe per device-bucket
+answers. A run therefore costs in proportion to its own rows, never to the size of the table
+or of a bucket.
 
 `rebuild_all()` recounts everything in one set-based pass over the raw rows (the same snapshot
 rules), except the days before the retention horizon, whose raw rows may be gone: their
@@ -26,7 +28,7 @@ from datetime import datetime
 
 from django.db import connection, transaction
 
-from fleet.grains import GRAINS, HOURLY, Grain, day_sql, hour_sql, table
+from fleet.grains import DAILY, GRAINS, HOURLY, Grain, day_sql, hour_sql, table
 from fleet.models import (
     DailyCodeStat,
     DailyDeviceCodeStat,
@@ -103,42 +105,115 @@ def _add_snapshots(cursor, where: str, params: Sequence) -> None:
     )
 
 
+# Temporary tables of one chunk's new rows, per device-hour and per device-day (dropped at
+# the end of the chunk; PostgreSQL also drops them at commit, SQLite keeps them per connection).
+CHUNK_HOURS, CHUNK_DAYS = "fleet_chunk_hours", "fleet_chunk_days"
+
+
 def _add_occurrences(cursor, where: str, params: Sequence) -> None:
-    """Add the occurrences `o` matching `where` to every aggregate table."""
-    occ = table(Occurrence)
-    _add_snapshots(cursor, where, params)
-    for grain in GRAINS:
-        device_stat, code_stat = table(grain.device_model), table(grain.code_model)
-        column, bucket = grain.column, grain.bucket_sql("o.occurred_at")
-        # Per code first, while the per-device rows still show which devices are new to a
-        # bucket: those, and only those, raise its distinct-device count.
+    """Add the occurrences `o` matching `where` to every aggregate table.
+
+    The raw rows are read once, grouped per device-hour into a temporary table; every aggregate
+    is derived from it (and the device-days from the device-hours), so no aggregate re-scans
+    them. Each per-device group notes whether its per-device row is new to the table, the
+    answer to "does this device raise its bucket's distinct-device count?": one index probe per
+    group, in the index's order, so a chunk costs in proportion to its own rows, never to a
+    bucket's or the table's."""
+    state, sources = _state_sources()
+    hour, day = hour_sql("o.occurred_at"), day_sql("g.hour")
+    on_commit = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
+    for name in (CHUNK_HOURS, CHUNK_DAYS):
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+    cursor.execute(
+        f"""
+        CREATE TEMPORARY TABLE {CHUNK_HOURS}{on_commit} AS
+        SELECT g.*, {_is_new(HOURLY, "g")} AS fresh
+        FROM (
+            SELECT o.tenant_id, o.device_id, o.code, {hour} AS hour, COUNT(*) AS occurrences,
+                   SUM(CASE WHEN {state} THEN 1 ELSE 0 END) AS snapshots
+            FROM {table(Occurrence)} o WHERE {where}
+            GROUP BY o.device_id, o.code, {hour}, o.tenant_id
+            ORDER BY o.device_id, o.code, {hour}
+        ) g
+        """,
+        [*sources, *params],
+    )
+    cursor.execute(
+        f"""
+        CREATE TEMPORARY TABLE {CHUNK_DAYS}{on_commit} AS
+        SELECT g.*, {_is_new(DAILY, "g")} AS fresh
+        FROM (
+            SELECT g.tenant_id, g.device_id, g.code, {day} AS day,
+                   SUM(g.occurrences) AS occurrences
+            FROM {CHUNK_HOURS} g
+            GROUP BY g.device_id, g.code, {day}, g.tenant_id
+            ORDER BY g.device_id, g.code, {day}
+        ) g
+        """
+    )
+    if connection.vendor == "postgresql":
+        # A temporary table has no statistics until analysed, and the upserts' plans need them.
+        cursor.execute(f"ANALYZE {CHUNK_HOURS}, {CHUNK_DAYS}")
+    snapshot = table(SnapshotDeviceCodeStat)
+    cursor.execute(
+        f"""
+        INSERT INTO {snapshot} (tenant_id, device_id, code, hour, occurrences)
+        SELECT tenant_id, device_id, code, hour, snapshots FROM {CHUNK_HOURS} WHERE snapshots > 0
+        ORDER BY device_id, code, hour
+        ON CONFLICT (device_id, code, hour) DO UPDATE
+        SET occurrences = {snapshot}.occurrences + excluded.occurrences
+        """
+    )
+    # Each write in the order of its unique key: most of a run is index maintenance, and rows
+    # in key order touch each leaf page once instead of at random.
+    for grain, chunk in ((HOURLY, CHUNK_HOURS), (DAILY, CHUNK_DAYS)):
+        device_stat, code_stat, column = (
+            table(grain.device_model),
+            table(grain.code_model),
+            grain.column,
+        )
         cursor.execute(
             f"""
             INSERT INTO {code_stat} (tenant_id, code, {column}, occurrences, devices)
-            SELECT o.tenant_id, o.code, {bucket}, COUNT(*),
-                   COUNT(DISTINCT CASE WHEN d.id IS NULL THEN o.device_id END)
-            FROM {occ} o
-            LEFT JOIN {device_stat} d
-              ON d.device_id = o.device_id AND d.code = o.code AND d.{column} = {bucket}
-            WHERE {where}
-            GROUP BY o.tenant_id, o.code, {bucket}
+            SELECT tenant_id, code, {column}, SUM(occurrences),
+                   SUM(CASE WHEN fresh THEN 1 ELSE 0 END)
+            FROM {chunk} WHERE 1 = 1
+            GROUP BY tenant_id, code, {column}
+            ORDER BY tenant_id, code, {column}
             ON CONFLICT (tenant_id, code, {column}) DO UPDATE
             SET occurrences = {code_stat}.occurrences + excluded.occurrences,
                 devices = {code_stat}.devices + excluded.devices
-            """,
-            params,
+            """
+        )
+        # The groups' flag says which per-device rows exist (runs are serialised, so no other
+        # writer adds one meanwhile): those are updated, the rest plainly inserted, sparing the
+        # upsert's extra probe of the unique index per row.
+        cursor.execute(
+            f"""
+            UPDATE {device_stat} SET occurrences = {device_stat}.occurrences + c.occurrences
+            FROM {chunk} c
+            WHERE NOT c.fresh AND {device_stat}.device_id = c.device_id
+              AND {device_stat}.code = c.code AND {device_stat}.{column} = c.{column}
+            """
         )
         cursor.execute(
             f"""
             INSERT INTO {device_stat} (tenant_id, device_id, code, {column}, occurrences)
-            SELECT o.tenant_id, o.device_id, o.code, {bucket}, COUNT(*)
-            FROM {occ} o WHERE {where}
-            GROUP BY o.tenant_id, o.device_id, o.code, {bucket}
-            ON CONFLICT (device_id, code, {column}) DO UPDATE
-            SET occurrences = {device_stat}.occurrences + excluded.occurrences
-            """,
-            params,
+            SELECT tenant_id, device_id, code, {column}, occurrences FROM {chunk} WHERE fresh
+            ORDER BY device_id, code, {column}
+            """
         )
+    for name in (CHUNK_HOURS, CHUNK_DAYS):
+        cursor.execute(f"DROP TABLE {name}")
+
+
+def _is_new(grain: Grain, alias: str) -> str:
+    """SQL: the per-device group `alias` has no row in the grain's per-device table yet."""
+    column = grain.column
+    return (
+        f"NOT EXISTS (SELECT 1 FROM {table(grain.device_model)} d WHERE d.device_id = "
+        f"{alias}.device_id AND d.code = {alias}.code AND d.{column} = {alias}.{column})"
+    )
 
 
 # A run claims at most this many ledger batches, so its id list stays a short parameter list.

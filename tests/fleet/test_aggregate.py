@@ -6,7 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from fleet.aggregate import STAT_MODELS, aggregate_pending, rebuild_all
 from fleet.models import (
@@ -323,3 +323,70 @@ def test_aggregation_reads_raw_rows_but_never_updates_them(tenant):
     assert list(Occurrence.objects.order_by("id").values()) == stored
     assert HourlyCodeStat.objects.get(tenant=tenant, hour=at(9)).occurrences == 30
     assert not pending_occurrences().exists()
+
+
+def _counted_from_raw_rows(grain) -> dict[tuple, tuple[int, int]]:
+    """(tenant, code, bucket) -> (occurrences, distinct devices), straight from the raw rows."""
+    from fleet.models import Occurrence
+
+    buckets: dict[tuple, list] = defaultdict(list)
+    for tenant_id, device_id, code, when in Occurrence.objects.values_list(
+        "tenant_id", "device_id", "code", "occurred_at"
+    ):
+        hour = when.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        buckets[(tenant_id, code, grain.value(hour))].append(device_id)
+    return {key: (len(ids), len(set(ids))) for key, ids in buckets.items()}
+
+
+def test_devices_per_bucket_match_the_raw_rows_across_runs_touching_the_same_buckets(tenant):
+    """Each chunk reads its rows once into temporary per-device tables and derives every
+    aggregate from them; a device already counted in a bucket must not raise it again."""
+    from fleet.grains import DAILY, HOURLY
+    from fleet.models import SnapshotDeviceCodeStat
+    from fleet.sources import STATE_SOURCES
+
+    state = sorted(STATE_SOURCES)[0]
+    a, b, c = (DeviceFactory(tenant=tenant) for _ in range(3))
+    emit(a, 0x8024000B, [at(9, 5), at(9, 10)])
+    emit(b, 0x8024000B, [at(9, 20)], source=state)
+    aggregate_pending()
+    # Again the counted device-hour of a, a new device in it, b in a new hour of the same day
+    # (a state source again), across several chunks.
+    emit(a, 0x8024000B, [at(9, 30)])
+    emit(c, 0x8024000B, [at(9, 40), at(9, 45)])
+    emit(b, 0x8024000B, [at(11, 0), at(11, 1)], source=state)
+    emit(a, 0x8024000B, [at(23, 59)])
+    assert aggregate_pending(chunk_size=2).chunks >= 2
+
+    for grain in (HOURLY, DAILY):
+        stored = {
+            (s.tenant_id, s.code, getattr(s, grain.column)): (s.occurrences, s.devices)
+            for s in grain.code_model.objects.all()
+        }
+        assert stored == _counted_from_raw_rows(grain), grain.column
+    assert DailyCodeStat.objects.get(day=date(2026, 11, 2)).devices == 3
+    assert HourlyCodeStat.objects.get(hour=at(9)).devices == 3
+    snapshots = set(SnapshotDeviceCodeStat.objects.values_list("device_id", "hour", "occurrences"))
+    assert snapshots == {(b.pk, at(9), 1), (b.pk, at(11), 2)}
+
+
+def test_a_chunk_that_fails_midway_leaves_nothing_behind(tenant, monkeypatch):
+    """A failure after the first temporary table exists rolls it back with the chunk; the next
+    run on the same connection counts every row once."""
+    import fleet.aggregate
+
+    device = DeviceFactory(tenant=tenant)
+    emit(device, 0x8024000B, [at(9), at(9, 30)])
+    real = fleet.aggregate._is_new
+    monkeypatch.setattr(
+        fleet.aggregate,
+        "_is_new",
+        lambda grain, alias: "no_such_column" if grain.column == "day" else real(grain, alias),
+    )
+    with pytest.raises(DatabaseError), transaction.atomic():
+        aggregate_pending()
+    monkeypatch.setattr(fleet.aggregate, "_is_new", real)
+
+    assert aggregate_pending().occurrences == 2
+    assert aggregate_pending().occurrences == 0
+    assert (HourlyCodeStat.objects.get().occurrences, DailyCodeStat.objects.get().devices) == (2, 1)
