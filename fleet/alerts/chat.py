@@ -35,6 +35,7 @@ import urllib.request
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import formats
 from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
@@ -59,9 +60,11 @@ SLACK_TEXT_MAX = 3000
 SLACK_FIELD_MAX = 2000
 
 
-def title(payload: dict) -> str:
-    """ "Fired: 0x8024000B WU_E_CALL_CANCELLED on acme" - the event, code, name and tenant."""
-    event = str(EVENT_TITLES.get(payload.get("event", ""), payload.get("event", "Alert")))
+def title(payload: dict, event: str | None = None) -> str:
+    """ "Fired: 0x8024000B WU_E_CALL_CANCELLED on acme" - the event (or the word given),
+    code, name and tenant."""
+    if event is None:
+        event = str(EVENT_TITLES.get(payload.get("event", ""), payload.get("event", "Alert")))
     what = " ".join(str(payload[key]) for key in ("code", "name") if payload.get(key))
     head = gettext("%(event)s: %(what)s") % {"event": event, "what": what} if what else event
     tenant = payload.get("tenant")
@@ -96,7 +99,7 @@ KINDS = dict(TriageFlag.Kind.choices)  # an alert's kind is its flag's, or thres
 
 def number_text(value) -> str | None:
     """A count in the locale's digits (1 234 in French); anything else as given."""
-    return formats.number_format(value, force_grouping=True) if isinstance(value, int) else value
+    return intcomma(value) if isinstance(value, int) else value
 
 
 def facts(payload: dict, *, leave_out: tuple[str, ...] = ()) -> list[tuple[str, str]]:

@@ -39,9 +39,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext
 
-from fleet.alerts.chat import KINDS, number_text, when
+from fleet.alerts.chat import KINDS, number_text, title, when
 from fleet.alerts.outbound import USER_AGENT, check_http_url, error_text, send
 from fleet.triage.reasons import in_reader_language
 
@@ -359,15 +359,8 @@ def _number(value: int | str) -> int | str:
 def ticket_summary(payload: dict) -> str:
     """One line: what fired (or resolved) where, e.g. "Fleet alert: 0x8024000B
     WU_E_CALL_CANCELLED on acme (Spike)", in the active language (the channel's)."""
-    event = payload.get("event", "alert.fired")
-    prefix = {
-        "alert.resolved": pgettext("ticket summary", "Resolved"),
-        "alert.test": pgettext("ticket summary", "Test"),
-    }.get(event) or gettext("Fleet alert")
-    what = " ".join(str(payload[key]) for key in ("code", "name") if payload.get(key))
-    text = gettext("%(prefix)s: %(what)s") % {"prefix": prefix, "what": what}
-    if payload.get("tenant"):
-        text = gettext("%(text)s on %(tenant)s") % {"text": text, "tenant": payload["tenant"]}
+    fired = payload.get("event", "alert.fired") == "alert.fired"
+    text = title(payload, gettext("Fleet alert") if fired else None)
     if payload.get("kind"):
         text += f" ({KINDS.get(payload['kind'], payload['kind'])})"
     return text
@@ -384,7 +377,7 @@ def ticket_body(payload: dict) -> str:
     }.get(event) or gettext("Alert fired: %(what)s")
     heading %= {"what": what}
     if payload.get("tenant"):
-        heading = gettext("%(text)s on %(tenant)s") % {"text": heading, "tenant": payload["tenant"]}
+        heading = gettext("%(head)s on %(tenant)s") % {"head": heading, "tenant": payload["tenant"]}
     lines = [heading, ""]
     if payload.get("rule"):
         lines.append(gettext("Rule: %(rule)s") % {"rule": payload["rule"]})

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.utils import formats
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.translation import gettext
 
+from fleet.reports.periods import day_text
 from fleet.reports.queries import DayRow
 
 WIDTH, HEIGHT = 720, 220
@@ -63,7 +64,6 @@ def daily_chart(series: list[DayRow]) -> Chart:
     base = TOP + plot_h
     bars, points, x_ticks = [], [], []
     every = max(1, len(series) // 8)
-    day = formats.get_format("MONTH_DAY_FORMAT")
     for n, row in enumerate(series):
         x = LEFT + n * slot
         height = plot_h * row.occurrences / top
@@ -75,22 +75,20 @@ def daily_chart(series: list[DayRow]) -> Chart:
                 round(height, 1),
                 gettext("%(day)s: %(occurrences)s occurrences, %(devices)s devices")
                 % {
-                    "day": formats.date_format(row.day, day),
-                    "occurrences": formats.number_format(row.occurrences, force_grouping=True),
-                    "devices": formats.number_format(row.devices, force_grouping=True),
+                    "day": day_text(row.day),
+                    "occurrences": intcomma(row.occurrences),
+                    "devices": intcomma(row.devices),
                 },
             )
         )
         points.append(f"{x + slot / 2:.1f},{base - plot_h * row.devices / top:.1f}")
         if n % every == 0:
-            x_ticks.append(
-                Tick(round(x + slot / 2, 1), base + 16, formats.date_format(row.day, day))
-            )
+            x_ticks.append(Tick(round(x + slot / 2, 1), base + 16, day_text(row.day)))
     y_ticks = [
         Tick(
             LEFT - 6,
             round(base - plot_h * share, 1) + 4,
-            formats.number_format(round(top * share), force_grouping=True),
+            intcomma(round(top * share)),
         )
         for share in (0, 0.5, 1)
     ]

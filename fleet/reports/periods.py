@@ -14,6 +14,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.utils import formats
 from django.utils.translation import gettext
 
+
+def day_text(day: date, *, year: bool = False) -> str:
+    """A day as the report says it: `16 Nov` in English, `16 novembre` in French."""
+    pattern = formats.get_format("MONTH_DAY_FORMAT")
+    return formats.date_format(day, f"{pattern} Y" if year else pattern)
+
+
 # A report reads at most this many days: a year of daily rows is still a small read per tenant.
 MAX_DAYS = 366
 # Years a report may cover: before 1970 no Windows fleet reported, and far ones would overflow
@@ -72,11 +79,7 @@ class Period:
         """The period in words, as the report's title says it, in the active language."""
         if self.kind == "month":
             return formats.date_format(self.first, "YEAR_MONTH_FORMAT")
-        day = formats.get_format("MONTH_DAY_FORMAT")
-        first, last = (
-            formats.date_format(self.first, day),
-            formats.date_format(self.last, f"{day} Y"),
-        )
+        first, last = day_text(self.first), day_text(self.last, year=True)
         if self.kind == "week":
             year, week, _ = self.first.isocalendar()
             return gettext("week %(week)s of %(year)s (%(first)s – %(last)s)") % {
@@ -85,7 +88,7 @@ class Period:
                 "first": first,
                 "last": last,
             }
-        return f"{formats.date_format(self.first, f'{day} Y')} – {last}"
+        return f"{day_text(self.first, year=True)} – {last}"
 
     @property
     def query(self) -> dict[str, str]:

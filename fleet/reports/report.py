@@ -12,7 +12,7 @@ from __future__ import annotations
 import statistics
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -24,7 +24,7 @@ from codes.knowledge import translated_title
 from fleet.models import Tenant
 from fleet.reports import queries
 from fleet.reports.chart import Chart, daily_chart
-from fleet.reports.periods import Period
+from fleet.reports.periods import Period, day_text
 from fleet.reports.recommend import Recommendation, recommendations
 from fleet.reports.spikes import Spike, find_spikes
 from fleet.triage.models import TriageFlag
@@ -34,12 +34,6 @@ def in_language(language: str | None) -> AbstractContextManager:
     """Build and render a report under this: its words, month names and numbers follow
     `language` (blank: the site's default), whoever or whatever asked for it."""
     return translation.override(language or settings.LANGUAGE_CODE)
-
-
-def day_text(day: date, *, year: bool = False) -> str:
-    """A day as the report's tables say it: `16 Nov` in English, `16 novembre` in French."""
-    pattern = formats.get_format("MONTH_DAY_FORMAT")
-    return formats.date_format(day, f"{pattern} Y" if year else pattern)
 
 
 def duration_text(span: timedelta) -> str:

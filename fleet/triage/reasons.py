@@ -15,14 +15,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from django.utils.formats import number_format
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils.translation import gettext, gettext_noop, pgettext
 
 _N = r"\d+"
 
 
 def _number(value: str) -> str:
-    return number_format(int(value), force_grouping=True)
+    return intcomma(int(value))
 
 
 def _severity(value: str) -> str | None:
@@ -111,9 +111,6 @@ def _shapes() -> list[Shape]:
     return [(re.compile(pattern), message, how) for pattern, message, how in raw]
 
 
-_SHAPES: list[Shape] = []
-
-
 def in_reader_language(text: str) -> str:
     """`text` said again in the active language when it has one of our shapes, else as is."""
     return _said_again(text) or text
@@ -122,8 +119,6 @@ def in_reader_language(text: str) -> str:
 def _said_again(text: str) -> str | None:
     """None when `text`, or a part of it, has no known shape: a sentence is said again whole
     or not at all, never half in one language and half in another."""
-    if not _SHAPES:
-        _SHAPES.extend(_shapes())
     for pattern, message, how in _SHAPES:
         match = pattern.fullmatch(text)
         if match is None:
@@ -136,3 +131,6 @@ def _said_again(text: str) -> str | None:
             values[name] = said
         return gettext(message) % values
     return None
+
+
+_SHAPES: list[Shape] = _shapes()
