@@ -117,18 +117,22 @@ class Generator:
         self.days = [(START + timedelta(days=d)).strftime("%Y-%m-%d ") for d in range(DAYS)]
         self.times = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86_400)]
 
-    def rows(self, count: int) -> Iterator[tuple[int, int, int, str, str]]:
+    def rows(self, count: int) -> Iterator[tuple[int, int, int, str, str, bytes]]:
+        from fleet.models.core import dedupe_digest
+
         draw, pairs, days, times = self.rng.random, self.pairs, self.days, self.times
         for _ in range(count):
             tenant_id, device_id = pairs[int(draw() * len(pairs))]
             second = int(draw() * DAYS * 86_400)
             when = days[second // 86_400] + times[second % 86_400]
             self.serial += 1
-            yield tenant_id, device_id, CODES[int(draw() * len(CODES))], when, f"b{self.serial:09d}"
+            key = f"b{self.serial:09d}"
+            code = CODES[int(draw() * len(CODES))]
+            yield tenant_id, device_id, code, when, key, dedupe_digest("bench", key)
 
 
 COLUMNS = (
-    "tenant_id, device_id, code, occurred_at, dedupe_key, batch, received_at, "
+    "tenant_id, device_id, code, occurred_at, dedupe_key, dedupe_digest, batch, received_at, "
     "source, code_extension, update_title, kb, message, extra"
 )
 
@@ -154,9 +158,12 @@ def _secondary_indexes(cursor, table: str) -> list[tuple[str, str]]:
 
 
 def _copy_line(row: tuple, batch: int) -> str:
-    tenant_id, device_id, code, when, key = row
+    tenant_id, device_id, code, when, key, digest = row
     fixed = f"{RECEIVED}+00\tbench\t\t\t\t\t{{}}"
-    return f"{tenant_id}\t{device_id}\t{code}\t{when}+00\t{key}\t{batch}\t{fixed}\n"
+    return (
+        f"{tenant_id}\t{device_id}\t{code}\t{when}+00\t{key}\t\\\\x{digest.hex()}\t{batch}\t"
+        f"{fixed}\n"
+    )
 
 
 def load(gen: Generator, count: int, aggregated: bool, drop_indexes: bool) -> float:
@@ -187,7 +194,7 @@ def load(gen: Generator, count: int, aggregated: bool, drop_indexes: bool) -> fl
                         copy.write("".join(_copy_line(row, tag) for row in batch))
                 else:
                     cursor.executemany(
-                        f"INSERT INTO {quoted} ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, "
+                        f"INSERT INTO {quoted} ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, "
                         f"{tag}, '{RECEIVED}', 'bench', '', '', '', '', '{{}}')",
                         batch,
                     )

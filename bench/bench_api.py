@@ -317,6 +317,7 @@ def baseline(batches: int) -> tuple[float, list[float], float]:
 
     from codes.parse import parse_code
     from fleet.models import Device, Occurrence, Tenant, device_name_key
+    from fleet.models.core import dedupe_digest
 
     tenant = Tenant.objects.get(slug="bench")
     template = batch_template().encode()
@@ -342,7 +343,7 @@ def baseline(batches: int) -> tuple[float, list[float], float]:
         prepared.append(rows)
     table = Occurrence._meta.db_table
     columns = ("tenant_id, device_id, code, code_extension, occurred_at, source, dedupe_key, "
-               "update_title, kb, message, extra, received_at, batch")  # fmt: skip
+               "dedupe_digest, update_title, kb, message, extra, received_at, batch")  # fmt: skip
     times = []
     backend = []
     if connection.vendor == "postgresql":
@@ -356,14 +357,16 @@ def baseline(batches: int) -> tuple[float, list[float], float]:
             if connection.vendor == "postgresql":
                 with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                     for t, d, code, when, key, title, message in rows:
-                        copy.write_row((t, d, code, "", when, "baseline", key, title, "KB5044284",
+                        copy.write_row((t, d, code, "", when, "baseline", key,
+                                        dedupe_digest("baseline", key), title, "KB5044284",
                                         message, "{}", received, 0))  # fmt: skip
             else:
                 stamp = received.strftime("%Y-%m-%d %H:%M:%S.%f")
                 cursor.cursor.executemany(
                     f"INSERT INTO {table} ({columns}) VALUES "
-                    "(?, ?, ?, '', ?, 'baseline', ?, ?, 'KB5044284', ?, '{}', ?, 0)",
-                    [(t, d, code, when.strftime("%Y-%m-%d %H:%M:%S.%f"), key, title, message,
+                    "(?, ?, ?, '', ?, 'baseline', ?, ?, ?, 'KB5044284', ?, '{}', ?, 0)",
+                    [(t, d, code, when.strftime("%Y-%m-%d %H:%M:%S.%f"), key,
+                      dedupe_digest("baseline", key), title, message,
                       stamp) for t, d, code, when, key, title, message in rows],
                 )  # fmt: skip
         times.append(time.perf_counter() - started)

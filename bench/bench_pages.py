@@ -286,12 +286,17 @@ def add_raw_sample(since: datetime) -> int:
     from fleet.models import HourlyDeviceCodeStat, Occurrence
 
     occ, hourly_dev = table(Occurrence), table(HourlyDeviceCodeStat)
+    # Unique per row is all the digest must be here: 16 bytes from the row's id.
+    if connection.vendor == "postgresql":
+        digest = "decode(lpad(to_hex(id), 32, '0'), 'hex')"
+    else:
+        digest = "CAST(printf('%%016d', id) AS BLOB)"
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"""
             INSERT INTO {occ} (tenant_id, device_id, code, code_extension, occurred_at, source,
-                dedupe_key, update_title, kb, message, extra, received_at, batch)
-            SELECT tenant_id, device_id, code, '', hour, 'bench', 'bench-' || id,
+                dedupe_key, dedupe_digest, update_title, kb, message, extra, received_at, batch)
+            SELECT tenant_id, device_id, code, '', hour, 'bench', 'bench-' || id, {digest},
                 CASE WHEN id %% 3 = 0 THEN 'Feature update to Windows 11, version 25H2'
                      ELSE 'Cumulative Update for Windows 11 (KB50' || (id %% 5) || '1234)' END,
                 CASE WHEN id %% 3 = 0 THEN '' ELSE 'KB50' || (id %% 5) || '1234' END,

@@ -71,6 +71,7 @@ def load_import(pairs: list[tuple[int, int]], count: int) -> int:
 
     from fleet.ingest.models import ImportRecord
     from fleet.models import Occurrence, Tenant
+    from fleet.models.core import dedupe_digest
 
     tenant_id = pairs[0][0]
     devices = [device for tenant, device in pairs if tenant == tenant_id]
@@ -90,7 +91,11 @@ def load_import(pairs: list[tuple[int, int]], count: int) -> int:
             when = START + timedelta(seconds=int(rng.random() * DAYS * 86_400))
             code = CODES[int(rng.random() * len(CODES))]
             device = devices[int(rng.random() * len(devices))]
-            yield (tenant_id, device, code, when.strftime("%Y-%m-%d %H:%M:%S"), f"u{serial:09d}")
+            key = f"u{serial:09d}"
+            yield (
+                tenant_id, device, code, when.strftime("%Y-%m-%d %H:%M:%S"), key,
+                dedupe_digest("bench-import", key),
+            )  # fmt: skip
 
     source = iter(rows())
     with loading_pragmas():
@@ -98,16 +103,16 @@ def load_import(pairs: list[tuple[int, int]], count: int) -> int:
             with transaction.atomic(), connection.cursor() as cursor:
                 if connection.vendor == "postgresql":
                     text = "".join(
-                        f"{t}\t{d}\t{c}\t{w}+00\t{k}\t0\t{RECEIVED}+00\tbench-import\t\t\t\t\t"
-                        f"{{}}\t{record.pk}\n"
-                        for t, d, c, w, k in batch
+                        f"{t}\t{d}\t{c}\t{w}+00\t{k}\t\\\\x{g.hex()}\t0\t{RECEIVED}+00\t"
+                        f"bench-import\t\t\t\t\t{{}}\t{record.pk}\n"
+                        for t, d, c, w, k, g in batch
                     )
                     with cursor.cursor.copy(f"COPY {quoted} ({columns}) FROM STDIN") as copy:
                         copy.write(text)
                 else:
                     cursor.executemany(
-                        f"INSERT INTO {quoted} ({columns}) VALUES (%s, %s, %s, %s, %s, 0, "
-                        f"'{RECEIVED}', 'bench-import', '', '', '', '', '{{}}', {record.pk})",
+                        f"INSERT INTO {quoted} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, "
+                        f"0, '{RECEIVED}', 'bench-import', '', '', '', '', '{{}}', {record.pk})",
                         batch,
                     )
     return record.pk

@@ -32,6 +32,7 @@ def load(rows: int) -> None:
 
     from fleet.ingest.models import ImportRecord
     from fleet.models import Device, Tenant
+    from fleet.models.core import dedupe_digest
     from fleet.pending import LEDGER
 
     tenants = Tenant.objects.bulk_create(
@@ -58,10 +59,11 @@ def load(rows: int) -> None:
         batch = 1 if n >= rows - PENDING else 0
         lines.append(
             f"{device.tenant_id}\t{device.pk}\t{CODES[rng.randrange(len(CODES))]}\t"
-            f"{when.isoformat()}\tk{n}\t{batch}\t{when.isoformat()}\t{imported}\tapi\t\t\t\t\t{{}}\n"
+            f"{when.isoformat()}\tk{n}\t\\\\x{dedupe_digest('api', f'k{n}').hex()}\t{batch}\t"
+            f"{when.isoformat()}\t{imported}\tapi\t\t\t\t\t{{}}\n"
         )
     columns = (
-        "tenant_id, device_id, code, occurred_at, dedupe_key, batch, received_at, "
+        "tenant_id, device_id, code, occurred_at, dedupe_key, dedupe_digest, batch, received_at, "
         "import_record_id, source, code_extension, update_title, kb, message, extra"
     )
     copying = f"COPY fleet_occurrence ({columns}) FROM STDIN"
@@ -86,12 +88,12 @@ QUERIES = [
         "SELECT * FROM fleet_occurrence WHERE id = {low}",
     ),
     (
-        "occurrence_unique_dedupe: ingest's duplicate check",
+        "occurrence_unique_digest: ingest's duplicate check",
         "INSERT INTO fleet_occurrence (tenant_id, device_id, code, occurred_at, dedupe_key, "
-        "batch, received_at, source, code_extension, update_title, kb, message, extra) "
-        "SELECT tenant_id, device_id, code, occurred_at, dedupe_key, 0, received_at, source, "
-        "'', '', '', '', '{{}}' FROM fleet_occurrence WHERE id BETWEEN 1000 AND 5999 "
-        "ON CONFLICT (tenant_id, source, dedupe_key) DO NOTHING",
+        "dedupe_digest, batch, received_at, source, code_extension, update_title, kb, message, "
+        "extra) SELECT tenant_id, device_id, code, occurred_at, dedupe_key, dedupe_digest, 0, "
+        "received_at, source, '', '', '', '', '{{}}' FROM fleet_occurrence "
+        "WHERE id BETWEEN 1000 AND 5999 ON CONFLICT (tenant_id, dedupe_digest) DO NOTHING",
     ),
     (
         "pending ledger: claiming the next batches (no index on the raw table needed)",

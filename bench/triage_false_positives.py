@@ -134,6 +134,7 @@ def load_steady(office_hours: bool, seed: int) -> None:
 
     from fleet.aggregate import aggregate_pending
     from fleet.models import Device, Occurrence, Tenant
+    from fleet.models.core import dedupe_digest
 
     rng = np.random.default_rng(seed)
     codes = [0x80240000 + n for n in range(16)]
@@ -166,7 +167,8 @@ def load_steady(office_hours: bool, seed: int) -> None:
                             code=code,
                             occurred_at=when,
                             source="agent",
-                            dedupe_key=f"{seed}-{t}-{len(rows)}",
+                            dedupe_key=(key := f"{seed}-{t}-{len(rows)}"),
+                            dedupe_digest=dedupe_digest("agent", key),
                         )
                     )
         Occurrence.objects.bulk_create(rows, batch_size=5000)

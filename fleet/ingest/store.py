@@ -1,6 +1,6 @@
 """Insert occurrences in bulk, skipping those already stored, and say exactly which were new.
 
-Both databases insert with `ON CONFLICT (tenant, source, dedupe_key) DO NOTHING` and count only
+Both databases insert with `ON CONFLICT (tenant, dedupe_digest) DO NOTHING` and count only
 what the statement stored, so counts stay exact even when two imports of the same file run at
 once. On SQLite one `executemany` stores a batch and the connection's change counter says how
 many rows were new (the write lock is the transaction's, so nothing else changes the table).
@@ -17,17 +17,25 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain
+from sqlite3 import SQLITE_LIMIT_VARIABLE_NUMBER
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from fleet.models import Occurrence
+from fleet.models.core import dedupe_digest
 from fleet.pending import Batch, close_batch, open_batch
 
 COLUMNS = [
     "tenant_id", "device_id", "code", "code_extension", "occurred_at", "source", "dedupe_key",
-    "update_title", "kb", "message", "extra", "received_at", "batch", "import_record_id",
+    "dedupe_digest", "update_title", "kb", "message", "extra", "received_at", "batch",
+    "import_record_id",
 ]  # fmt: skip
+
+
+# Rows per SQLite INSERT statement, at most (the parameter limit may allow fewer).
+ROWS_PER_STATEMENT = 2_000
 
 
 @dataclass(slots=True)
@@ -69,22 +77,33 @@ def insert_occurrences(
 def _insert_sqlite(
     tenant_id: int, rows: list[NewOccurrence], import_record_id: int | None, batch: Batch
 ) -> tuple[list[int], int | None]:
-    """One `executemany` of `INSERT … ON CONFLICT DO NOTHING` on the sqlite3 connection itself;
-    the new rows' codes and highest id.
+    """Multi-row `INSERT … ON CONFLICT DO NOTHING` statements on the sqlite3 connection itself,
+    as many rows to a statement as SQLite's parameter limit allows; the new rows' codes and
+    highest id.
 
-    sqlite3 cannot return rows from `executemany`, so the count comes from the connection's
-    `total_changes` (the table has no triggers, and the write lock is ours): when every row was
-    new, the codes are the rows' own; otherwise one range read of this batch's rows (ids from
-    `batch.low_id` up, `batch` column equal) says which were. Django's cursor wrapper is skipped
-    because its per-statement placeholder rewrite and parameter handling cost more than SQLite's
-    insert at this size.
+    Few statements rather than one `executemany` step per row: SQLite releases the GIL for each
+    step, and a step of a couple of thousand rows lets the importer's parsing thread run beside
+    it instead of trading the GIL back and forth per row (`fleet/ingest/importer.py`); it is
+    also faster alone. The count comes from the connection's `total_changes` (the table has
+    no triggers, and the write lock is ours): when every row was new, the codes are the rows'
+    own; otherwise one range read of this batch's rows (ids from `batch.low_id` up, `batch`
+    column equal) says which were. Django's cursor wrapper is skipped because its placeholder
+    rewrite and parameter handling cost more than SQLite's insert at this size.
     """
     table = connection.ops.quote_name(Occurrence._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in COLUMNS)
-    sql = (
-        f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['?'] * len(COLUMNS))}) "
-        'ON CONFLICT ("tenant_id", "source", "dedupe_key") DO NOTHING'
+    raw = connection.connection
+    per = max(
+        1, min(ROWS_PER_STATEMENT, raw.getlimit(SQLITE_LIMIT_VARIABLE_NUMBER) // len(COLUMNS))
     )
+    one = f"({', '.join(['?'] * len(COLUMNS))})"
+
+    def statement(count: int) -> str:
+        return (
+            f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * count)} "
+            'ON CONFLICT ("tenant_id", "dedupe_digest") DO NOTHING'
+        )
+
     received = _sqlite_time(timezone.now())
     extras = _ExtraTexts(json.dumps)
     params = [
@@ -94,8 +113,9 @@ def _insert_sqlite(
             row.code,
             row.code_extension[:32],
             _sqlite_time(row.occurred_at),
-            row.source[:40],
+            (source := row.source[:40]),
             row.dedupe_key,
+            dedupe_digest(source, row.dedupe_key),
             row.update_title[:500],
             row.kb[:20],
             row.message,
@@ -106,11 +126,14 @@ def _insert_sqlite(
         )
         for row in rows
     ]
-    raw = connection.connection
+    full = statement(per) if len(params) >= per else ""
     cursor = raw.cursor()
     try:
         before = raw.total_changes
-        cursor.executemany(sql, params)
+        for start in range(0, len(params), per):
+            part = params[start : start + per]
+            sql = full if len(part) == per else statement(len(part))
+            cursor.execute(sql, list(chain.from_iterable(part)))
         added = raw.total_changes - before
         if not added:
             return [], None
@@ -175,6 +198,7 @@ def _insert_by_copy(
                             row.occurred_at,
                             row.source[:40],
                             row.dedupe_key,
+                            dedupe_digest(row.source[:40], row.dedupe_key),
                             row.update_title[:500],
                             row.kb[:20],
                             row.message,
@@ -186,7 +210,7 @@ def _insert_by_copy(
                     )
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {STAGE} "
-            f"ON CONFLICT ({quote('tenant_id')}, {quote('source')}, {quote('dedupe_key')}) "
+            f"ON CONFLICT ({quote('tenant_id')}, {quote('dedupe_digest')}) "
             f"DO NOTHING RETURNING {quote('code')}"
         )
         return [code for (code,) in cursor.fetchall()]
@@ -232,7 +256,8 @@ def _copy_text(
     return "".join(
         [
             f"{head}{row.device_id}\t{row.code}\t{escape(row.code_extension[:32])}\t"
-            f"{row.occurred_at.isoformat()}\t{escape(row.source[:40])}\t{escape(row.dedupe_key)}\t"
+            f"{row.occurred_at.isoformat()}\t{escape(source := row.source[:40])}\t"
+            f"{escape(row.dedupe_key)}\t\\\\x{dedupe_digest(source, row.dedupe_key).hex()}\t"
             f"{escape(row.update_title[:500])}\t{escape(row.kb[:20])}\t{escape(row.message)}\t"
             f"{extras.get(row.extra)}{tail}"
             for row in rows

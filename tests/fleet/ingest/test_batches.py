@@ -110,3 +110,33 @@ def test_each_batch_costs_one_update_of_the_record_which_carries_the_heartbeat(
 
     assert len(ten) - len(five) == 5
     assert all('"heartbeat_at"' in sql for sql in five + ten)
+
+
+def test_a_batch_over_several_statements_stores_each_new_row_once(tenant, device, monkeypatch):
+    """SQLite stores a batch in statements of ROWS_PER_STATEMENT rows (PostgreSQL by COPY):
+    the counts stay exact across statement edges, with rows stored before among them."""
+    from datetime import UTC, datetime
+
+    from fleet.ingest import store
+
+    monkeypatch.setattr(store, "ROWS_PER_STATEMENT", 3)
+
+    def rows(keys):
+        return [
+            store.NewOccurrence(
+                device_id=device.pk,
+                code=0x80070000 + n,
+                occurred_at=datetime(2026, 11, 2, 9, n, tzinfo=UTC),
+                source="api",
+                dedupe_key=f"key-{n}",
+            )
+            for n in keys
+        ]
+
+    assert sorted(store.insert_occurrences(tenant.pk, rows([1, 4, 7]))) == [
+        0x80070001, 0x80070004, 0x80070007,
+    ]  # fmt: skip
+    new = store.insert_occurrences(tenant.pk, rows(range(10)))
+    assert sorted(new) == [0x80070000 + n for n in range(10) if n not in (1, 4, 7)]
+    assert Occurrence.objects.filter(tenant=tenant).count() == 10
+    assert store.insert_occurrences(tenant.pk, rows(range(10))) == []
