@@ -18,11 +18,11 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone, translation
 
 from fleet.alerts.chat import post_json, slack_message, teams_message
-from fleet.alerts.email import SEND_BATCH, STALE_CLAIM, DeliveryResult, back_off, firing_context
+from fleet.alerts.email import SEND_BATCH, DeliveryResult, back_off, firing_context
 from fleet.alerts.models import AlertChannel, AlertDelivery, AlertFiring
 from fleet.alerts.payloads import alert_payload
 from fleet.alerts.psa import PsaError
@@ -112,11 +112,8 @@ SEND_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
-def _claimable(now: datetime) -> Q:
-    return Q(channel__isnull=False) & (
-        Q(state=AlertDelivery.State.PENDING, next_attempt_at__lte=now)
-        | Q(state=AlertDelivery.State.SENDING, claimed_at__lt=now - STALE_CLAIM)
-    )
+# Channel deliveries (email ones have none: `fleet.alerts.email`).
+CHANNEL = Q(channel__isnull=False)
 
 
 def send_claimed(delivery: AlertDelivery, now: datetime, result: DeliveryResult) -> None:
@@ -144,14 +141,11 @@ def deliver_channels(now: datetime | None = None, ids: list[int] | None = None) 
     a back-off. One receiver failing does not hold up the others."""
     now = now or timezone.now()
     result = DeliveryResult()
-    due = AlertDelivery.objects.filter(_claimable(now))
+    due = AlertDelivery.objects.filter(CHANNEL & AlertDelivery.claimable(now))
     if ids is not None:
         due = due.filter(pk__in=ids)
     for delivery_id in list(due.order_by("id").values_list("id", flat=True)[:SEND_BATCH]):
-        claimed = AlertDelivery.objects.filter(_claimable(now), pk=delivery_id).update(
-            state=AlertDelivery.State.SENDING, claimed_at=now, attempts=F("attempts") + 1
-        )
-        if not claimed:
+        if not AlertDelivery.claim(delivery_id, now, among=CHANNEL):
             continue  # another worker has it, or it was sent meanwhile
         delivery = AlertDelivery.objects.select_related("channel").get(pk=delivery_id)
         send_claimed(delivery, now, result)

@@ -3,8 +3,8 @@
 Each delivery is claimed pending -> sending -> sent with conditional UPDATEs, a failed send goes
 back to pending with a back-off, and a sent one is never claimed again. The one gap no database
 can close: a worker that dies after the SMTP server accepted a message but before it recorded
-"sent"; its claim goes stale after STALE_CLAIM and the message is sent again (at least once
-beats never).
+"sent"; its claim goes stale (`fleet.models.outbox.STALE_CLAIM`) and the message is sent again
+(at least once beats never).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db.models import F, Q
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -31,8 +31,6 @@ from fleet.triage.models import TriageFlag
 
 log = logging.getLogger(__name__)
 
-# A claim older than this belongs to a worker that died: SMTP_TIMEOUT is seconds, not minutes.
-STALE_CLAIM = timedelta(minutes=15)
 MAX_BACKOFF_MINUTES = 60
 SEND_BATCH = 200
 
@@ -138,12 +136,8 @@ def queue_digests(
     return deliveries
 
 
-def _claimable(now: datetime) -> Q:
-    """Due email deliveries (webhook ones have a channel: `fleet.alerts.webhooks`)."""
-    return Q(channel__isnull=True) & (
-        Q(state=AlertDelivery.State.PENDING, next_attempt_at__lte=now)
-        | Q(state=AlertDelivery.State.SENDING, claimed_at__lt=now - STALE_CLAIM)
-    )
+# Email deliveries have no channel (channel ones are `fleet.alerts.channels`').
+EMAIL = Q(channel__isnull=True)
 
 
 def deliver_pending(now: datetime | None = None, ids: list[int] | None = None) -> DeliveryResult:
@@ -151,7 +145,7 @@ def deliver_pending(now: datetime | None = None, ids: list[int] | None = None) -
     round."""
     now = now or timezone.now()
     result = DeliveryResult()
-    due_rows = AlertDelivery.objects.filter(_claimable(now))
+    due_rows = AlertDelivery.objects.filter(EMAIL & AlertDelivery.claimable(now))
     if ids is not None:
         due_rows = due_rows.filter(pk__in=ids)
     due = list(due_rows.order_by("id").values_list("id", flat=True)[:SEND_BATCH])
@@ -161,10 +155,7 @@ def deliver_pending(now: datetime | None = None, ids: list[int] | None = None) -
     # cannot fail the messages after it.
     smtp = get_connection()
     for delivery_id in due:
-        claimed = AlertDelivery.objects.filter(_claimable(now), pk=delivery_id).update(
-            state=AlertDelivery.State.SENDING, claimed_at=now, attempts=F("attempts") + 1
-        )
-        if not claimed:
+        if not AlertDelivery.claim(delivery_id, now, among=EMAIL):
             continue  # another worker has it, or it was sent meanwhile
         delivery = AlertDelivery.objects.get(pk=delivery_id)
         message = EmailMultiAlternatives(

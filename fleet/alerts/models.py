@@ -20,6 +20,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from codes.models import Severity
 from fleet.alerts.secrets import decrypt, encrypt
+from fleet.models.outbox import OutboxMessage
 
 
 def split_recipients(text: str) -> list[str]:
@@ -313,17 +314,12 @@ class AlertFiring(models.Model):
         return f"0x{self.code:08X}"
 
 
-class AlertDelivery(models.Model):
+class AlertDelivery(OutboxMessage):
     """One email to one recipient, or one notification to one channel, rendered once; sent at
     most once, retried until it is. A channel delivery has a `channel`, its `event`
     (alert.fired, alert.resolved, alert.test) and its JSON body in `body_text` (a webhook's
     is signed when sent, so a rotated secret signs the retries). A test notification has its
     `rule` and no firing."""
-
-    class State(models.TextChoices):
-        PENDING = "pending", gettext_lazy("Pending")
-        SENDING = "sending", gettext_lazy("Sending")
-        SENT = "sent", gettext_lazy("Sent")
 
     recipient = models.EmailField(blank=True)
     channel = models.ForeignKey(
@@ -344,16 +340,8 @@ class AlertDelivery(models.Model):
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
     body_html = models.TextField()
-    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(OutboxMessage.Meta):
         verbose_name_plural = "alert deliveries"
         indexes = [models.Index(fields=["state", "next_attempt_at"], name="alert_delivery_due_idx")]
 

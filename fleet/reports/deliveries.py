@@ -6,8 +6,8 @@ beat or a racing worker finds the row there and creates nothing. `deliver_due` t
 deliveries pending -> sending -> sent with conditional UPDATEs, renders the report and its PDF
 at send time, and mails one message to all of the schedule's recipients. A failure releases the
 claim with back-off (1, 2, 4 … minutes, at most an hour), as alert emails do
-(`fleet.alerts.email`); a claim older than STALE_CLAIM belongs to a dead worker and is taken
-again (at least once beats never).
+(`fleet.alerts.email`); a claim gone stale belongs to a dead worker and is taken again (at least
+once beats never; `fleet.models.outbox`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -32,7 +31,6 @@ from fleet.reports.report import build_report, in_language, render_html
 
 log = logging.getLogger(__name__)
 
-STALE_CLAIM = timedelta(minutes=15)
 MAX_BACKOFF_MINUTES = 60
 SEND_BATCH = 20  # a PDF takes seconds: the rest wait for the next tick
 
@@ -70,12 +68,6 @@ def queue_due(now: datetime) -> int:
     return queued
 
 
-def _claimable(now: datetime) -> Q:
-    return Q(state=ReportDelivery.State.PENDING, next_attempt_at__lte=now) | Q(
-        state=ReportDelivery.State.SENDING, claimed_at__lt=now - STALE_CLAIM
-    )
-
-
 def render_message(delivery: ReportDelivery, now: datetime) -> EmailMultiAlternatives:
     """The email of one delivery: a short text and HTML body, the report's PDF attached, all
     in the schedule's language (its customer reads it, not the worker's locale)."""
@@ -102,15 +94,12 @@ def deliver_due(now: datetime | None = None) -> SendResult:
     now = now or timezone.now()
     result = SendResult(queued=queue_due(now))
     due = list(
-        ReportDelivery.objects.filter(_claimable(now))
+        ReportDelivery.objects.filter(ReportDelivery.claimable(now))
         .order_by("next_attempt_at", "id")
         .values_list("id", flat=True)[:SEND_BATCH]
     )
     for delivery_id in due:
-        claimed = ReportDelivery.objects.filter(_claimable(now), pk=delivery_id).update(
-            state=ReportDelivery.State.SENDING, claimed_at=now, attempts=F("attempts") + 1
-        )
-        if not claimed:
+        if not ReportDelivery.claim(delivery_id, now):
             continue  # another worker has it, or it was sent meanwhile
         delivery = ReportDelivery.objects.select_related("schedule__tenant").get(pk=delivery_id)
         try:

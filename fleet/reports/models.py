@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from fleet.alerts.models import split_recipients, validate_recipients
+from fleet.models.outbox import OutboxMessage
 
 
 class ReportSchedule(models.Model):
@@ -58,30 +59,17 @@ class ReportSchedule(models.Model):
         return split_recipients(self.recipients)
 
 
-class ReportDelivery(models.Model):
+class ReportDelivery(OutboxMessage):
     """One period's report mailed by one schedule: claimed pending -> sending -> sent, retried
-    with back-off after a failure (`fleet.reports.deliveries`)."""
-
-    class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
+    with back-off after a failure (`fleet.reports.deliveries`, `fleet.models.outbox`)."""
 
     schedule = models.ForeignKey(
         ReportSchedule, on_delete=models.CASCADE, related_name="deliveries"
     )
     period = models.CharField(max_length=32, help_text="2026-11 or 2026-W47.")
     recipients = models.TextField(help_text="The schedule's recipients when it was queued.")
-    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(OutboxMessage.Meta):
         verbose_name_plural = "report deliveries"
         constraints = [
             models.UniqueConstraint(fields=["schedule", "period"], name="report_delivery_once"),
