@@ -38,7 +38,7 @@ from fleet.ingest.reader import NULL_LITERALS, RowReader, UnreadableFile, inspec
 from fleet.ingest.same_file import one_import_at_a_time
 from fleet.ingest.store import NewOccurrence, insert_occurrences
 from fleet.models import NO_HOST_PART, Occurrence, Tenant, device_name_key
-from fleet.models.core import normalize_guid
+from fleet.models.core import dedupe_digest, normalize_guid
 
 log = logging.getLogger(__name__)
 
@@ -746,7 +746,9 @@ def _store_batch(
                 code_extension=row.code.extension,
                 occurred_at=row.occurred_at,
                 source=fmt.name,
-                dedupe_key=row.dedupe_key,
+                # The digest alone keys an imported row: its text key is a hash of the row.
+                dedupe_key="",
+                dedupe_digest=dedupe_digest(fmt.name[:40], row.dedupe_key),
                 update_title=row.title,
                 kb=f"KB{match.group(1)}" if match else "",
                 message=row.message,

@@ -50,6 +50,9 @@ class NewOccurrence:
     kb: str = ""
     message: str = ""
     extra: dict = field(default_factory=dict)
+    # Set by a caller that keys rows by a digest alone (the importer: its text key is a hash
+    # of the row, of no use to a reader); else computed from source and dedupe_key.
+    dedupe_digest: bytes = b""
 
 
 def insert_occurrences(
@@ -115,7 +118,7 @@ def _insert_sqlite(
             _sqlite_time(row.occurred_at),
             (source := row.source[:40]),
             row.dedupe_key,
-            dedupe_digest(source, row.dedupe_key),
+            row.dedupe_digest or dedupe_digest(source, row.dedupe_key),
             row.update_title[:500],
             row.kb[:20],
             row.message,
@@ -198,7 +201,7 @@ def _insert_by_copy(
                             row.occurred_at,
                             row.source[:40],
                             row.dedupe_key,
-                            dedupe_digest(row.source[:40], row.dedupe_key),
+                            row.dedupe_digest or dedupe_digest(row.source[:40], row.dedupe_key),
                             row.update_title[:500],
                             row.kb[:20],
                             row.message,
@@ -257,7 +260,8 @@ def _copy_text(
         [
             f"{head}{row.device_id}\t{row.code}\t{escape(row.code_extension[:32])}\t"
             f"{row.occurred_at.isoformat()}\t{escape(source := row.source[:40])}\t"
-            f"{escape(row.dedupe_key)}\t\\\\x{dedupe_digest(source, row.dedupe_key).hex()}\t"
+            f"{escape(row.dedupe_key)}\t"
+            f"\\\\x{(row.dedupe_digest or dedupe_digest(source, row.dedupe_key)).hex()}\t"
             f"{escape(row.update_title[:500])}\t{escape(row.kb[:20])}\t{escape(row.message)}\t"
             f"{extras.get(row.extra)}{tail}"
             for row in rows

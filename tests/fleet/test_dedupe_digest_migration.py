@@ -107,3 +107,49 @@ def test_the_migration_runs_back_and_forth(database_before_the_digest):
     assert sorted(old.objects.values_list("source", "dedupe_key")) == sorted(KEYS)
     _migrate_to_leaves()
     assert Occurrence.objects.filter(dedupe_digest=dedupe_digest(*KEYS[0])).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_imported_before_the_upgrade_is_found_stored_after_it(
+    database_before_the_digest, tmp_path, monkeypatch
+):
+    """Rows an earlier version imported carry the text key; the importer now stores only the
+    digest, and must still find them: the same export imported again adds nothing."""
+    from fleet.ingest import importer
+    from fleet.models import Tenant
+
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "MachineName,LastEnforcementTime,ErrorCode\n"
+        "PC-1,2025-02-12 10:00:00,0x8024000B\nPC-2,2025-02-12 10:00:01,0x80070002\n"
+    )
+    _migrate_to_leaves()
+    tenant = Tenant.objects.create(slug="acme", name="Acme")
+    keys: list[str] = []  # the text keys the importer derives, in file order
+
+    def spy(source: str, key: str) -> bytes:
+        keys.append(key)
+        return dedupe_digest(source, key)
+
+    monkeypatch.setattr(importer, "dedupe_digest", spy)
+    _record, first = importer.import_file(path, tenant)
+    monkeypatch.undo()
+    assert first.created == 2 and len(keys) == 2
+    stored = list(Occurrence.objects.order_by("id"))
+    Occurrence.objects.all().delete()
+
+    # Stored again as an earlier version stored them, text key and all; 0029 gives the digest.
+    _executor().migrate([BEFORE])
+    executor = _executor()
+    apps = executor.loader.project_state(tuple(executor.loader.applied_migrations)).apps
+    old = apps.get_model("fleet", "Occurrence")
+    for row, key in zip(stored, keys, strict=True):
+        old.objects.create(
+            tenant_id=row.tenant_id, device_id=row.device_id, code=row.code,
+            occurred_at=row.occurred_at, source=row.source, dedupe_key=key,
+        )  # fmt: skip
+    _migrate_to_leaves()
+
+    _record, again = importer.import_file(path, tenant, file_name="renamed.csv")
+    assert (again.created, again.duplicates) == (0, 2)
+    assert Occurrence.objects.count() == 2
