@@ -24,7 +24,6 @@ from django.utils import timezone
 
 from fleet.grains import table
 from fleet.models import Occurrence, PendingBatch
-from fleet.models.core import dedupe_digest
 
 LEDGER = "fleet_pendingbatch"  # PendingBatch._meta.db_table, written out for raw SQL below
 
@@ -81,7 +80,7 @@ def track(occurrences: Iterable[Occurrence]) -> list[Occurrence]:
         batch = open_batch(cursor)
         for row in rows:
             row.batch = batch.id
-            row.dedupe_digest = dedupe_digest(row.source, row.dedupe_key)  # save() is skipped
+            row.fill_digest()  # bulk_create skips save()
         created = Occurrence.objects.bulk_create(rows, batch_size=5000)
         ids = [row.pk for row in created if row.pk is not None]
         # Dated by the earliest receipt, as ingest's batch is dated by its own.

@@ -2,8 +2,9 @@
 
 Both databases insert with `ON CONFLICT (tenant, dedupe_digest) DO NOTHING` and count only
 what the statement stored, so counts stay exact even when two imports of the same file run at
-once. On SQLite one `executemany` stores a batch and the connection's change counter says how
-many rows were new (the write lock is the transaction's, so nothing else changes the table).
+once. On SQLite a few multi-row INSERT statements store a batch and the connection's change
+counter says how many rows were new (the write lock is the transaction's, so nothing else
+changes the table).
 
 On PostgreSQL a batch first goes by COPY straight into the table, in a savepoint: if that
 succeeds, every row was new. If it fails (some row is stored already), the rows go by COPY into a
@@ -84,14 +85,13 @@ def _insert_sqlite(
     as many rows to a statement as SQLite's parameter limit allows; the new rows' codes and
     highest id.
 
-    Few statements rather than one `executemany` step per row: SQLite releases the GIL for each
-    step, and a step of a couple of thousand rows lets the importer's parsing thread run beside
-    it instead of trading the GIL back and forth per row (`fleet/ingest/importer.py`); it is
-    also faster alone. The count comes from the connection's `total_changes` (the table has
-    no triggers, and the write lock is ours): when every row was new, the codes are the rows'
-    own; otherwise one range read of this batch's rows (ids from `batch.low_id` up, `batch`
-    column equal) says which were. Django's cursor wrapper is skipped because its placeholder
-    rewrite and parameter handling cost more than SQLite's insert at this size.
+    Few statements rather than one `executemany` step per row: binding a statement's rows at
+    once and stepping it once cost less than a step per row (docs/performance.md). The count
+    comes from the connection's `total_changes` (the table has no triggers, and the write lock
+    is ours): when every row was new, the codes are the rows' own; otherwise one range read of
+    this batch's rows (ids from `batch.low_id` up, `batch` column equal) says which were.
+    Django's cursor wrapper is skipped because its placeholder rewrite and parameter handling
+    cost more than SQLite's insert at this size.
     """
     table = connection.ops.quote_name(Occurrence._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in COLUMNS)
@@ -118,7 +118,7 @@ def _insert_sqlite(
             _sqlite_time(row.occurred_at),
             (source := row.source[:40]),
             row.dedupe_key,
-            row.dedupe_digest or dedupe_digest(source, row.dedupe_key),
+            _digest(row, source),
             row.update_title[:500],
             row.kb[:20],
             row.message,
@@ -150,6 +150,12 @@ def _insert_sqlite(
         return [code for (code,) in cursor.fetchall()], high
     finally:
         cursor.close()
+
+
+def _digest(row: NewOccurrence, source: str) -> bytes:
+    """The row's unique-index key: the digest its writer gave, else that of (source, key), as
+    `Occurrence.fill_digest` does for rows saved through the ORM."""
+    return row.dedupe_digest or dedupe_digest(source, row.dedupe_key)
 
 
 def _sqlite_time(value: datetime) -> str:
@@ -201,7 +207,7 @@ def _insert_by_copy(
                             row.occurred_at,
                             row.source[:40],
                             row.dedupe_key,
-                            row.dedupe_digest or dedupe_digest(row.source[:40], row.dedupe_key),
+                            _digest(row, row.source[:40]),
                             row.update_title[:500],
                             row.kb[:20],
                             row.message,
@@ -261,7 +267,7 @@ def _copy_text(
             f"{head}{row.device_id}\t{row.code}\t{escape(row.code_extension[:32])}\t"
             f"{row.occurred_at.isoformat()}\t{escape(source := row.source[:40])}\t"
             f"{escape(row.dedupe_key)}\t"
-            f"\\\\x{(row.dedupe_digest or dedupe_digest(source, row.dedupe_key)).hex()}\t"
+            f"\\\\x{_digest(row, source).hex()}\t"
             f"{escape(row.update_title[:500])}\t{escape(row.kb[:20])}\t{escape(row.message)}\t"
             f"{extras.get(row.extra)}{tail}"
             for row in rows

@@ -243,8 +243,14 @@ class Occurrence(models.Model):
         return f"0x{self.code:08X} on {self.device_id} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
     def save(self, *args, **kwargs) -> None:
-        self.dedupe_digest = dedupe_digest(self.source, self.dedupe_key)
+        self.fill_digest()
         super().save(*args, **kwargs)
+
+    def fill_digest(self) -> None:
+        """Compute the digest from source and key, unless the writer gave it: an imported row
+        keeps only its digest (its text key is empty), and recomputing would lose it."""
+        if not self.dedupe_digest:
+            self.dedupe_digest = dedupe_digest(self.source, self.dedupe_key)
 
 
 class PendingBatch(models.Model):
